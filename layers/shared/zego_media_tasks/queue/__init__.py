@@ -1,0 +1,1 @@
+"""SQS adapter for poll messages."""

@@ -1,0 +1,1 @@
+"""Shared test doubles and fixtures helpers (no network here)."""
