@@ -107,7 +107,10 @@ def _optional_time(body: dict[str, Any], name: str, task_id: str, vendor: Vendor
         from_iso(value)
     except (TypeError, ValueError):
         raise MalformedMessageError(
-            MalformedReason.INVALID_FIELD, f"{name} must be an ISO 8601 timestamp with offset", task_id, vendor
+            MalformedReason.INVALID_FIELD,
+            f"{name} must be an ISO 8601 timestamp with offset",
+            task_id,
+            vendor,
         ) from None
     return value
 
@@ -116,7 +119,9 @@ def parse_poll_request(body: str | bytes) -> PollRequest:
     """Parse and validate a message body; raise :class:`MalformedMessageError` with the reason."""
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     if len(raw) > MAX_BODY_BYTES:
-        raise MalformedMessageError(MalformedReason.OVERSIZE, f"body is {len(raw)} bytes, limit {MAX_BODY_BYTES}")
+        raise MalformedMessageError(
+            MalformedReason.OVERSIZE, f"body is {len(raw)} bytes, limit {MAX_BODY_BYTES}"
+        )
     try:
         parsed = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
