@@ -145,9 +145,7 @@ def provision(
                 continue  # depends on a queue not created yet
             name = _physical_name(prefix, logical_id)
             url = sqs.create_queue(QueueName=name, Attributes=_queue_attributes(props))["QueueUrl"]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             stack.queue_urls[logical_id] = url
             stack.queue_arns[logical_id] = arn
             del pending[logical_id]

@@ -47,7 +47,5 @@ def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
 def parameter_defaults(template: dict[str, Any]) -> dict[str, Any]:
     """Each template parameter's default value (as declared)."""
     return {
-        name: spec.get("Default")
-        for name, spec in template.get("Parameters", {}).items()
-        if isinstance(spec, dict)
+        name: spec.get("Default") for name, spec in template.get("Parameters", {}).items() if isinstance(spec, dict)
     }
