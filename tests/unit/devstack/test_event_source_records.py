@@ -1,0 +1,47 @@
+"""Records of the local event source mapping have exactly the shape of Lambda's SQS event records."""
+
+from __future__ import annotations
+
+from devstack.event_source import LocalEventSourceMapping, sqs_event_record
+
+MESSAGE = {
+    "MessageId": "m-1",
+    "ReceiptHandle": "rh-1",
+    "MD5OfBody": "0cc175b9c0f1b6a831c399e269772661",
+    "Body": "a",
+    "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000", "SenderId": "AIDA"},
+    "MessageAttributes": {"Trace": {"StringValue": "x", "DataType": "String"}},
+}
+
+
+def test_record_has_lambdas_field_names_and_lower_camel_message_attributes() -> None:
+    record = sqs_event_record(MESSAGE, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1")
+    assert set(record) == {
+        "messageId",
+        "receiptHandle",
+        "body",
+        "attributes",
+        "messageAttributes",
+        "md5OfBody",
+        "eventSource",
+        "eventSourceARN",
+        "awsRegion",
+    }
+    assert record["eventSource"] == "aws:sqs"
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert record["messageAttributes"]["Trace"] == {
+        "stringValue": "x",
+        "binaryValue": None,
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": "String",
+    }
+
+
+def test_a_response_naming_an_unknown_message_fails_the_whole_batch() -> None:
+    batch = [MESSAGE]
+    assert LocalEventSourceMapping._failed_ids({"batchItemFailures": [{"itemIdentifier": "other"}]}, batch) is None
+    assert LocalEventSourceMapping._failed_ids({"batchItemFailures": [{"itemIdentifier": "m-1"}]}, batch) == {"m-1"}
+    assert LocalEventSourceMapping._failed_ids({"batchItemFailures": []}, batch) == set()
+    assert LocalEventSourceMapping._failed_ids(None, batch) == set()
+    assert LocalEventSourceMapping._failed_ids("nonsense", batch) is None
