@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from decimal import Decimal
 
 from zego_media_tasks.domain.record import LastError, TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
-from zego_media_tasks.store.items import key_of, record_from_item, record_to_item
+from zego_media_tasks.store.items import MAX_RAW_JSON_BYTES, key_of, record_from_item, record_to_item
 
 
 def _full_record() -> TaskRecord:
@@ -76,3 +78,10 @@ def test_an_unknown_stored_status_reads_as_unknown_instead_of_failing() -> None:
 
 def test_key_of_names_both_key_attributes() -> None:
     assert key_of("t1", Vendor.HUAWEI) == {"taskId": "t1", "vendor": "Huawei"}
+
+
+def test_an_oversize_raw_block_is_replaced_by_a_marker_so_the_item_stays_writable() -> None:
+    huge = replace(_full_record(), raw={"ThumbnailsUrl": ["http://x/" + "a" * 100] * 1000})
+    item = record_to_item(huge)
+    assert len(item["rawJson"]) < MAX_RAW_JSON_BYTES
+    assert record_from_item(item).raw == {"truncated": True, "sizeBytes": len(json.dumps(huge.raw, sort_keys=True))}

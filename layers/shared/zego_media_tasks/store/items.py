@@ -25,6 +25,8 @@ VENDOR_STATUS_KEY_ATTR = "vendorStatusKey"
 STATUS_CHANGED_ATTR = "statusChangedAt"
 GENERATION_ATTR = "generation"
 TTL_ATTR = "expiresAt"
+MAX_RAW_JSON_BYTES = 64 * 1024
+"""The raw vendor block is kept verbatim up to this size; DynamoDB items stop at 400 KB."""
 
 _KNOWN = frozenset(
     {
@@ -70,6 +72,17 @@ def key_of(task_id: str, vendor: Vendor) -> dict[str, str]:
     return {PARTITION_KEY: task_id, SORT_KEY: vendor.value}
 
 
+def _raw_json(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    text = json.dumps(raw, ensure_ascii=False, sort_keys=True)
+    size = len(text.encode("utf-8"))
+    if size > MAX_RAW_JSON_BYTES:
+        # Keep the record writable: the normalized fields already hold what matters.
+        return json.dumps({"truncated": True, "sizeBytes": size})
+    return text
+
+
 def record_to_item(record: TaskRecord) -> dict[str, Any]:
     """A DynamoDB item (resource-layer types) for ``record``; None/empty values are left out."""
     item: dict[str, Any] = dict(record.extra)
@@ -100,9 +113,7 @@ def record_to_item(record: TaskRecord) -> dict[str, Any]:
         "vendorCreatedAt": record.vendor_created_at,
         "vendorEndedAt": record.vendor_ended_at,
         # Raw vendor JSON kept verbatim as a string: DynamoDB maps cannot hold floats or empty keys.
-        "rawJson": json.dumps(record.raw, ensure_ascii=False, sort_keys=True)
-        if record.raw is not None
-        else None,
+        "rawJson": json.dumps(record.raw, ensure_ascii=False, sort_keys=True) if record.raw is not None else None,
         "lastPolledAt": record.last_polled_at,
         "completedAt": record.completed_at,
         "nextPollAt": record.next_poll_at,
