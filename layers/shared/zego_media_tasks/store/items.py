@@ -113,7 +113,7 @@ def record_to_item(record: TaskRecord) -> dict[str, Any]:
         "vendorCreatedAt": record.vendor_created_at,
         "vendorEndedAt": record.vendor_ended_at,
         # Raw vendor JSON kept verbatim as a string: DynamoDB maps cannot hold floats or empty keys.
-        "rawJson": json.dumps(record.raw, ensure_ascii=False, sort_keys=True) if record.raw is not None else None,
+        "rawJson": _raw_json(record.raw),
         "lastPolledAt": record.last_polled_at,
         "completedAt": record.completed_at,
         "nextPollAt": record.next_poll_at,
