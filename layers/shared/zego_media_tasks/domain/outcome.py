@@ -33,7 +33,7 @@ class CallError:
 
     code: str
     """ZEGO's Code as a string (``"6"``), ``HTTP_<status>``, ``TIMEOUT``, ``CONNECTION``,
-    ``BAD_RESPONSE`` or ``NO_VENDOR_BLOCK``."""
+    ``BAD_RESPONSE``, ``NO_VENDOR_BLOCK`` or ``SECRET_UNAVAILABLE`` (the server secret could not be read)."""
     message: str
 
 
