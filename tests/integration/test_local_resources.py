@@ -35,6 +35,4 @@ def test_poll_queue_redrives_to_the_dead_letter_queue(stack: ProvisionedStack) -
     template = load_template()
     assert policy["deadLetterTargetArn"] == stack.queue_arns["PollDeadLetterQueue"]
     assert policy["maxReceiveCount"] == template["Parameters"]["PollMaxReceiveCount"]["Default"]
-    assert attributes["VisibilityTimeout"] == str(
-        template["Parameters"]["PollVisibilityTimeoutSeconds"]["Default"]
-    )
+    assert attributes["VisibilityTimeout"] == str(template["Parameters"]["PollVisibilityTimeoutSeconds"]["Default"])

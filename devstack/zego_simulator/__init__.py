@@ -1,0 +1,65 @@
+"""A ZEGO DescribeMediaTask simulator on loopback (stdlib only), for tests, benchmarks, soaks and ``make run``.
+
+Independent of ``zego_media_tasks`` on purpose: it implements ZEGO's wire contract from the vendor's
+documentation, so it can catch our adapter's mistakes instead of sharing them. Scenario file format:
+``devstack/scenarios/README.md``. Standalone: ``python -m devstack.zego_simulator --help``.
+"""
+
+from __future__ import annotations
+
+from devstack.zego_simulator.faults import Fault, FaultDecision, FaultInjector, FaultSettings
+from devstack.zego_simulator.scenario import (
+    DEFAULT_MIX,
+    GENERATED_KINDS,
+    FinalState,
+    Scenario,
+    ScenarioError,
+    Step,
+    TaskAnswer,
+    TaskBook,
+    TaskSpec,
+    TaskTemplate,
+    Vendor,
+)
+from devstack.zego_simulator.server import (
+    DEFAULT_RATE_LIMIT,
+    CallLog,
+    CallRecord,
+    CallStats,
+    Reply,
+    ReturnCode,
+    SlidingWindowLimiter,
+    ZegoService,
+    ZegoSimulator,
+    busiest_window,
+    sign,
+)
+
+__all__ = [
+    "DEFAULT_MIX",
+    "DEFAULT_RATE_LIMIT",
+    "GENERATED_KINDS",
+    "CallLog",
+    "CallRecord",
+    "CallStats",
+    "Fault",
+    "FaultDecision",
+    "FaultInjector",
+    "FaultSettings",
+    "FinalState",
+    "Reply",
+    "ReturnCode",
+    "Scenario",
+    "ScenarioError",
+    "SlidingWindowLimiter",
+    "Step",
+    "TaskAnswer",
+    "TaskBook",
+    "TaskSpec",
+    "TaskTemplate",
+    "Vendor",
+    "ZegoService",
+    "ZegoSimulator",
+    "busiest_window",
+    "sign",
+]

@@ -1,0 +1,120 @@
+"""Run the ZEGO simulator standalone until SIGINT/SIGTERM.
+
+    python -m devstack.zego_simulator --port 8900 --scenario devstack/scenarios/demo.json \\
+        --app-id 12345 --secret 9193cc662a4c0ec135ec71fb57194b38
+
+Give ``--app-id``/``--secret`` pairs in the same order (several AppIds are allowed). With a single
+``--app-id`` and no ``--secret``, the secret is read from ``ZEGO_SIMULATOR_SECRET`` (keeps it out of the
+process list). The secret is never logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from devstack.zego_simulator.faults import FaultSettings
+from devstack.zego_simulator.scenario import Scenario, ScenarioError
+from devstack.zego_simulator.server import DEFAULT_MAX_SKEW_SECONDS, DEFAULT_RATE_LIMIT, LOOPBACK, ZegoSimulator
+
+logger = logging.getLogger("devstack.zego_simulator")
+
+SECRET_ENV = "ZEGO_SIMULATOR_SECRET"  # noqa: S105 - the variable's name, not a secret
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m devstack.zego_simulator``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack.zego_simulator",
+        description="A ZEGO DescribeMediaTask simulator on loopback.",
+    )
+    parser.add_argument("--host", default=LOOPBACK, help="address to bind (default %(default)s)")
+    parser.add_argument("--port", type=int, default=8900, help="port; 0 picks a free one (default %(default)s)")
+    parser.add_argument("--scenario", help="scenario JSON file (format: devstack/scenarios/README.md)")
+    parser.add_argument("--app-id", type=int, action="append", required=True, help="accepted AppId (repeatable)")
+    parser.add_argument("--secret", action="append", help=f"ServerSecret per --app-id, in order (or ${SECRET_ENV})")
+    parser.add_argument(
+        "--rate-limit", type=int, default=DEFAULT_RATE_LIMIT, help="calls/s per AppId; 0 = unlimited (default 20)"
+    )
+    parser.add_argument("--time-scale", type=float, default=1.0, help="real seconds per scenario second")
+    parser.add_argument("--seed", type=int, default=0, help="seed of fault draws and request ids")
+    parser.add_argument("--max-skew-seconds", type=float, default=DEFAULT_MAX_SKEW_SECONDS)
+    parser.add_argument("--throttle-http-status", type=int, default=200, help="HTTP status of Code-6 answers")
+    parser.add_argument("--call-log", help="also append every call as a JSON line to this file")
+    faults = parser.add_argument_group("fault injection (rates are per call, 0..1, together at most 1)")
+    for knob in ("http-5xx-rate", "hang-rate", "malformed-json-rate", "code-1000-rate", "code-6-rate"):
+        faults.add_argument(f"--{knob}", type=float, default=0.0)
+    faults.add_argument("--latency-seconds", type=float, default=0.0, help="added to every answer")
+    faults.add_argument("--hang-seconds", type=float, default=30.0, help="how long a hung request is held")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    return parser
+
+
+def apps_from_args(app_ids: Sequence[int], secrets: Sequence[str] | None, environ: dict[str, str]) -> dict[int, str]:
+    """Pair AppIds with secrets; a single AppId may take its secret from ``$ZEGO_SIMULATOR_SECRET``."""
+    if not secrets:
+        secret = environ.get(SECRET_ENV, "")
+        if len(app_ids) != 1 or not secret:
+            raise ValueError(f"give one --secret per --app-id (or one --app-id and ${SECRET_ENV})")
+        secrets = [secret]
+    if len(secrets) != len(app_ids):
+        raise ValueError(f"{len(app_ids)} --app-id but {len(secrets)} --secret; give them in pairs")
+    return dict(zip(app_ids, secrets, strict=True))
+
+
+def simulator_from_args(args: argparse.Namespace, environ: dict[str, str]) -> ZegoSimulator:
+    """A (not yet started) simulator configured from parsed arguments."""
+    scenario = Scenario.from_file(args.scenario) if args.scenario else Scenario()
+    return ZegoSimulator(
+        scenario,
+        apps=apps_from_args(args.app_id, args.secret, environ),
+        host=args.host,
+        port=args.port,
+        rate_limit=args.rate_limit or None,
+        time_scale=args.time_scale,
+        faults=FaultSettings(
+            http_5xx_rate=args.http_5xx_rate,
+            latency_seconds=args.latency_seconds,
+            hang_rate=args.hang_rate,
+            hang_seconds=args.hang_seconds,
+            malformed_json_rate=args.malformed_json_rate,
+            code_1000_rate=args.code_1000_rate,
+            code_6_rate=args.code_6_rate,
+        ),
+        seed=args.seed,
+        max_skew_seconds=args.max_skew_seconds,
+        throttle_http_status=args.throttle_http_status,
+        call_log_path=args.call_log,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, serve until SIGINT/SIGTERM, stop cleanly; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        simulator = simulator_from_args(args, dict(os.environ))
+    except (ScenarioError, ValueError) as error:
+        parser.error(str(error))
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    with simulator:
+        logger.info("%d scripted tasks, time scale %s; Ctrl-C stops", len(simulator.service.book), args.time_scale)
+        while not stop.wait(0.5):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,179 @@
+"""Fault injection: the ways a real ZEGO endpoint misbehaves, on demand and reproducibly.
+
+Each authenticated, rate-admitted call draws at most one fault from a seeded RNG (see
+``FaultInjector.decide``); ``latency_seconds`` is added to every answer. Settings can be changed at
+any time from any thread.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+from dataclasses import dataclass, fields, replace
+from enum import StrEnum
+from typing import Final
+
+
+class Fault(StrEnum):
+    """A fault injected into one call (the call log's ``fault`` field)."""
+
+    HANG = "hang"
+    """The request is held for ``hang_seconds`` (longer than the client's timeout), then the connection
+    is closed without an answer."""
+    HTTP_5XX = "http_5xx"
+    """HTTP 500, 502 or 503 with an HTML or text body, as a gateway in front of ZEGO would send."""
+    MALFORMED_JSON = "malformed_json"
+    """HTTP 200 whose JSON body is cut short."""
+    CODE_1000 = "code_1000"
+    """Code 1000, "request failed"."""
+    CODE_6 = "code_6"
+    """Code 6, "request too frequent", whatever the real limiter says."""
+
+
+HTTP_5XX_STATUSES: Final[tuple[int, ...]] = (500, 502, 503)
+_RATE_FIELDS: Final[tuple[tuple[str, Fault], ...]] = (
+    # The order in which one uniform draw is mapped onto faults; it fixes what a seed reproduces.
+    ("hang_rate", Fault.HANG),
+    ("http_5xx_rate", Fault.HTTP_5XX),
+    ("malformed_json_rate", Fault.MALFORMED_JSON),
+    ("code_1000_rate", Fault.CODE_1000),
+    ("code_6_rate", Fault.CODE_6),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSettings:
+    """The fault knobs. Rates are probabilities per call in [0, 1] and together at most 1 (a call gets
+    at most one fault); seconds are non-negative."""
+
+    http_5xx_rate: float = 0.0
+    latency_seconds: float = 0.0
+    hang_rate: float = 0.0
+    hang_seconds: float = 30.0
+    malformed_json_rate: float = 0.0
+    code_1000_rate: float = 0.0
+    code_6_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        for knob in fields(self):
+            value = getattr(self, knob.name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(f"{knob.name} must be a finite number, got {value!r}")
+            if value < 0:
+                raise ValueError(f"{knob.name} must not be negative, got {value}")
+        for name, _ in _RATE_FIELDS:
+            if getattr(self, name) > 1:
+                raise ValueError(f"{name} must be at most 1, got {getattr(self, name)}")
+        if self.total_rate > 1 + 1e-9:
+            raise ValueError(
+                f"fault rates add up to {self.total_rate:.3f}; a call gets at most one fault, so at most 1"
+            )
+
+    @property
+    def total_rate(self) -> float:
+        """The probability that a call gets some fault."""
+        return float(sum(getattr(self, name) for name, _ in _RATE_FIELDS))
+
+
+@dataclass(frozen=True, slots=True)
+class FaultDecision:
+    """What happens to one call: an optional fault, and the delay before answering."""
+
+    fault: Fault | None = None
+    delay_seconds: float = 0.0
+    http_status: int | None = None
+    """For ``Fault.HTTP_5XX``: 500, 502 or 503."""
+    hang_seconds: float = 0.0
+    """For ``Fault.HANG``: how long the request is held before the connection is closed."""
+
+
+class FaultInjector:
+    """Draws faults per call from a seeded RNG under a lock; settings are replaceable at run time."""
+
+    def __init__(self, settings: FaultSettings | None = None, *, seed: int | None = 0) -> None:
+        self._settings = settings if settings is not None else FaultSettings()
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+
+    @property
+    def settings(self) -> FaultSettings:
+        """The knobs in force now."""
+        with self._lock:
+            return self._settings
+
+    def configure(
+        self,
+        *,
+        http_5xx_rate: float | None = None,
+        latency_seconds: float | None = None,
+        hang_rate: float | None = None,
+        hang_seconds: float | None = None,
+        malformed_json_rate: float | None = None,
+        code_1000_rate: float | None = None,
+        code_6_rate: float | None = None,
+    ) -> FaultSettings:
+        """Change the given knobs (``None`` leaves a knob as it is); returns the new settings.
+        Invalid combinations raise ``ValueError`` and change nothing."""
+        changes = {
+            name: value
+            for name, value in (
+                ("http_5xx_rate", http_5xx_rate),
+                ("latency_seconds", latency_seconds),
+                ("hang_rate", hang_rate),
+                ("hang_seconds", hang_seconds),
+                ("malformed_json_rate", malformed_json_rate),
+                ("code_1000_rate", code_1000_rate),
+                ("code_6_rate", code_6_rate),
+            )
+            if value is not None
+        }
+        with self._lock:
+            self._settings = replace(self._settings, **changes)
+            return self._settings
+
+    def replace_settings(self, settings: FaultSettings) -> None:
+        """Put a whole new set of knobs in force (``FaultSettings()`` switches every fault off)."""
+        with self._lock:
+            self._settings = settings
+
+    def decide(self) -> FaultDecision:
+        """The fate of one call. Draws from the RNG only when some rate is non-zero, so a seed
+        reproduces the same sequence of faults for the same sequence of calls."""
+        with self._lock:
+            settings = self._settings
+            if settings.total_rate <= 0:
+                return FaultDecision(delay_seconds=settings.latency_seconds)
+            draw = self._rng.random()
+            threshold = 0.0
+            for name, fault in _RATE_FIELDS:
+                threshold += getattr(settings, name)
+                if draw < threshold:
+                    return FaultDecision(
+                        fault=fault,
+                        delay_seconds=settings.latency_seconds,
+                        http_status=self._rng.choice(HTTP_5XX_STATUSES) if fault is Fault.HTTP_5XX else None,
+                        hang_seconds=settings.hang_seconds if fault is Fault.HANG else 0.0,
+                    )
+            return FaultDecision(delay_seconds=settings.latency_seconds)
+
+
+_REASONS: Final[dict[int, str]] = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+
+
+def error_page(status: int) -> tuple[bytes, str]:
+    """The body and content type of an injected HTTP error: nginx-style HTML for 502/503, plain text
+    for 500 (never JSON, so a client must not try to parse it)."""
+    reason = _REASONS.get(status, "Error")
+    if status == 500:
+        return f"{status} {reason}\n".encode(), "text/plain; charset=utf-8"
+    html = (
+        f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    )
+    return html.encode(), "text/html"
+
+
+def truncate_json(body: bytes) -> bytes:
+    """A JSON document cut in half: still starts like the real answer, never parses."""
+    return body[: max(1, len(body) // 2)]
