@@ -1,0 +1,248 @@
+"""``make run``: the whole pipeline on this machine, with a live view of every task.
+
+    make run                              # the demo scenario against the embedded ZEGO simulator
+    make run ARGS=--exit-when-done        # exit 0 once every task is terminal (and as expected)
+    TASKS="Tencent:ID Huawei:ID" make run # your own task ids
+    make run ARGS="--tasks-file tasks.txt"
+
+With ZEGO_ENDPOINT, ZEGO_APP_ID and ZEGO_SERVER_SECRET all set, no simulator starts and that endpoint
+is used (real ZEGO, or anything speaking its API).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from devstack.expectations import expected_status
+from devstack.stack import DEMO_SCENARIO, LocalStack, StackOptions, ZegoTarget
+from devstack.zego_simulator import Scenario
+from zego_media_tasks.domain.messages import task_id_problem
+from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus, parse_vendor
+
+ZEGO_VARIABLES = ("ZEGO_ENDPOINT", "ZEGO_APP_ID", "ZEGO_SERVER_SECRET")
+# The demo's only long wait is a Huawei task that never appears: a 5-minute NO_TASK grace is right in
+# production, too long for a first run. Shown in the banner; override with --not-found-grace.
+DEMO_NOT_FOUND_GRACE_SECONDS = 20
+DEMO_BACKOFF_CAP_SECONDS = 8
+
+
+class UsageError(Exception):
+    """A mistake in how make run was called; printed without a traceback, exit status 2."""
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """A task to track: vendor and TaskId, plus the status the scenario says it must end in."""
+
+    vendor: str
+    task_id: str
+    expected: TaskStatus | None = None
+
+
+def parse_task_list(text: str, source: str) -> list[TaskRef]:
+    """``Vendor:TaskId`` items separated by white space or newlines (``#`` starts a comment)."""
+    tasks = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for item in line.split("#", 1)[0].split():
+            vendor_text, sep, task_id = item.partition(":")
+            vendor = parse_vendor(vendor_text)
+            if not sep or vendor is None:
+                raise UsageError(f"{source}:{number}: {item!r} is not Vendor:TaskId (Vendor is Tencent or Huawei)")
+            problem = task_id_problem(task_id)
+            if problem:
+                raise UsageError(f"{source}:{number}: {item!r}: {problem}")
+            tasks.append(TaskRef(vendor.value, task_id))
+    if not tasks:
+        raise UsageError(f"{source}: no tasks given")
+    return tasks
+
+
+def zego_target(environ: dict[str, str]) -> ZegoTarget | None:
+    """The real ZEGO endpoint when all three variables are set; None when none is; else a UsageError."""
+    present = [name for name in ZEGO_VARIABLES if environ.get(name)]
+    if not present:
+        return None
+    if len(present) != len(ZEGO_VARIABLES):
+        missing = [name for name in ZEGO_VARIABLES if name not in present]
+        raise UsageError(
+            f"{', '.join(present)} set but {', '.join(missing)} not: set all three to use a real ZEGO endpoint, "
+            "or none to use the embedded simulator"
+        )
+    return ZegoTarget(environ["ZEGO_ENDPOINT"], environ["ZEGO_APP_ID"], environ["ZEGO_SERVER_SECRET"])
+
+
+def check_port_free(port: int) -> None:
+    """Raise a UsageError naming the port when something already listens on it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise UsageError(f"port {port} is in use on 127.0.0.1: stop it or set API_PORT=<free port>") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line options of ``python -m devstack``."""
+    parser = argparse.ArgumentParser(
+        prog="make run", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--exit-when-done", action="store_true", help="exit when every task is terminal")
+    parser.add_argument("--tasks", help='tasks to track, "Tencent:ID Huawei:ID" (default: $TASKS or the demo)')
+    parser.add_argument("--tasks-file", type=Path, help="a file of Vendor:TaskId items")
+    parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", "3000")))
+    parser.add_argument("--timeout", type=float, default=300.0, help="with --exit-when-done: give up after N s")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="simulator seconds per real second")
+    parser.add_argument("--not-found-grace", type=int, default=DEMO_NOT_FOUND_GRACE_SECONDS)
+    parser.add_argument("--log-file", type=Path, default=Path(".devstack/run.log"), help="handlers' logs go here")
+    return parser
+
+
+def choose_tasks(args: argparse.Namespace, environ: dict[str, str], using_simulator: bool) -> list[TaskRef]:
+    """Tasks from --tasks, --tasks-file or $TASKS; else the demo scenario's, with expected statuses."""
+    if args.tasks_file is not None:
+        try:
+            text = args.tasks_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageError(f"cannot read task file {args.tasks_file}: {error}") from None
+        return parse_task_list(text, str(args.tasks_file))
+    listed = args.tasks or environ.get("TASKS")
+    if listed:
+        return parse_task_list(listed, "--tasks" if args.tasks else "TASKS")
+    if not using_simulator:
+        raise UsageError("with a real ZEGO endpoint, name the tasks to track: TASKS='Tencent:ID Huawei:ID'")
+    scenario = Scenario.from_file(DEMO_SCENARIO)
+    return [TaskRef(spec.vendor.value, spec.task_id, expected_status(spec)) for spec in scenario.tasks]
+
+
+def _status_style(status: str) -> str:
+    if status == TaskStatus.SUCCEEDED:
+        return "green"
+    if status in TERMINAL_STATUSES:
+        return "red" if status != TaskStatus.CANCELED else "yellow"
+    return "cyan"
+
+
+def render(tasks: list[TaskRef], states: dict[TaskRef, dict[str, Any] | None], started: float) -> Table:
+    """The live table: one row per task."""
+    done = sum(1 for t in tasks if (states.get(t) or {}).get("status") in TERMINAL_STATUSES)
+    table = Table(title=f"ZEGO media tasks: {done}/{len(tasks)} terminal, {time.monotonic() - started:.0f}s")
+    for column in ("vendor", "task id", "status", "vendor status", "polls", "next poll", "result / last error"):
+        table.add_column(column, overflow="fold")
+    for task in tasks:
+        state = states.get(task) or {}
+        status = str(state.get("status", "…"))
+        error = state.get("lastError") or {}
+        result = state.get("replayUrl") or ", ".join(state.get("thumbnailUrls") or state.get("fileNames") or [])
+        detail = result or state.get("message") or (f"{error.get('code')}: {error.get('message')}" if error else "")
+        table.add_row(
+            task.vendor,
+            task.task_id,
+            f"[{_status_style(status)}]{status}[/]",
+            str(state.get("vendorStatus") or ""),
+            str(state.get("pollCount", 0)),
+            str(state.get("nextPollAt") or "")[11:19],
+            str(detail)[:80],
+        )
+    return table
+
+
+def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
+    """Run the local stack; the exit status for --exit-when-done is 0 only if every task ended as expected."""
+    args = build_parser().parse_args(argv)
+    environ = dict(os.environ)
+    console = Console(file=out or sys.stdout, highlight=False)
+    try:
+        target = zego_target(environ)
+        tasks = choose_tasks(args, environ, using_simulator=target is None)
+        check_port_free(args.api_port)
+    except UsageError as error:
+        console.print(f"[bold red]make run:[/] {error}")
+        return 2
+    args.log_file.parent.mkdir(parents=True, exist_ok=True)
+    options = StackOptions(
+        api_port=args.api_port,
+        zego=target,
+        time_scale=args.time_scale,
+        poller_environment={
+            "NOT_FOUND_GRACE_SECONDS": str(args.not_found_grace),
+            "POLL_BACKOFF_CAP_SECONDS": str(DEMO_BACKOFF_CAP_SECONDS),
+        },
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # The handlers log JSON (Powertools) to stdout; keep the terminal for the live view.
+    with (
+        args.log_file.open("a", encoding="utf-8") as log,
+        contextlib.redirect_stdout(log),
+        LocalStack(options) as stack,
+    ):
+        console.print(
+            f"[bold]zego-media-tasks local stack[/]  API {stack.api_url}  (Swagger UI: {stack.api_url}/swagger)"
+        )
+        console.print(
+            f"  AWS emulator (moto) {stack.emulator.endpoint_url}; ZEGO {'simulator ' if target is None else ''}"
+            f"{stack.environment['ZEGO_ENDPOINT']}; handler logs: {args.log_file}"
+        )
+        console.print(
+            "  [yellow]Local only: API authorization (IAM/API key) is not enforced here.[/] "
+            f"Demo tuning: NO_TASK grace {args.not_found_grace}s, backoff cap {DEMO_BACKOFF_CAP_SECONDS}s."
+        )
+        console.print(f"  Try: curl -s {stack.api_url}/tasks?status=SUCCEEDED")
+        for task in tasks:
+            response = stack.register(task.task_id, task.vendor)
+            if response.status_code not in (200, 202):
+                console.print(
+                    f"[red]registering {task.vendor}:{task.task_id} failed: {response.status_code} {response.text}"
+                )
+                return 1
+        started = time.monotonic()
+        states: dict[TaskRef, dict[str, Any] | None] = {}
+        all_terminal = False
+        try:
+            with Live(render(tasks, states, started), console=console, refresh_per_second=2, transient=False) as live:
+                while not stop.is_set():
+                    for task in tasks:
+                        states[task] = stack.task(task.task_id, task.vendor)
+                    live.update(render(tasks, states, started))
+                    all_terminal = all((states.get(t) or {}).get("status") in TERMINAL_STATUSES for t in tasks)
+                    if args.exit_when_done and (all_terminal or time.monotonic() - started > args.timeout):
+                        break
+                    stop.wait(1.0)
+        except KeyboardInterrupt:
+            console.print("stopping…")
+        unexpected = [t for t in tasks if t.expected is not None and (states.get(t) or {}).get("status") != t.expected]
+        summary = "all tasks terminal" if all_terminal else "not every task is terminal"
+        console.print(
+            f"[bold]{summary}[/] after {time.monotonic() - started:.1f}s; "
+            f"poller invocations {stack.event_source.stats.invocations if stack.event_source else 0}; "
+            f"dead letters {len(stack.dead_letters())}"
+        )
+        for task in unexpected:
+            console.print(
+                f"[red]{task.vendor}:{task.task_id} ended {(states.get(task) or {}).get('status')}, "
+                f"expected {task.expected}"
+            )
+        if not args.exit_when_done and all_terminal and not stop.is_set():
+            console.print("Still serving the API; Ctrl-C to stop.")
+            with contextlib.suppress(KeyboardInterrupt):
+                stop.wait()
+    console.print("stopped: every thread and port is closed.")
+    return 0 if all_terminal and not unexpected else 1
+
+
+if __name__ == "__main__":
+    sys.exit(run())
