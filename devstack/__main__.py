@@ -19,7 +19,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -160,6 +160,36 @@ def render(tasks: list[TaskRef], states: dict[TaskRef, dict[str, Any] | None], s
     return table
 
 
+def _follow(
+    stack: LocalStack,
+    tasks: list[TaskRef],
+    *,
+    states: dict[TaskRef, dict[str, Any] | None],
+    args: argparse.Namespace,
+    stop: threading.Event,
+    started: float,
+    refresh: Callable[[], None] | None,
+    console: Console | None = None,
+) -> bool:
+    """Poll the API once a second until every task is terminal (with --exit-when-done) or stopped."""
+    all_terminal = False
+    while not stop.is_set():
+        for task in tasks:
+            state = stack.task(task.task_id, task.vendor)
+            before = (states.get(task) or {}).get("status")
+            states[task] = state
+            status = (state or {}).get("status")
+            if console is not None and status != before:
+                console.print(f"{time.monotonic() - started:6.1f}s  {task.vendor:<7} {task.task_id}  {status}")
+        if refresh is not None:
+            refresh()
+        all_terminal = all((states.get(t) or {}).get("status") in TERMINAL_STATUSES for t in tasks)
+        if args.exit_when_done and (all_terminal or time.monotonic() - started > args.timeout):
+            break
+        stop.wait(1.0)
+    return all_terminal
+
+
 def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
     """Run the local stack; the exit status for --exit-when-done is 0 only if every task ended as expected."""
     args = build_parser().parse_args(argv)
@@ -213,15 +243,23 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
         states: dict[TaskRef, dict[str, Any] | None] = {}
         all_terminal = False
         try:
-            with Live(render(tasks, states, started), console=console, refresh_per_second=2, transient=False) as live:
-                while not stop.is_set():
-                    for task in tasks:
-                        states[task] = stack.task(task.task_id, task.vendor)
-                    live.update(render(tasks, states, started))
-                    all_terminal = all((states.get(t) or {}).get("status") in TERMINAL_STATUSES for t in tasks)
-                    if args.exit_when_done and (all_terminal or time.monotonic() - started > args.timeout):
-                        break
-                    stop.wait(1.0)
+            if console.is_terminal:
+                with Live(render(tasks, states, started), console=console, refresh_per_second=2) as live:
+                    all_terminal = _follow(
+                        stack,
+                        tasks,
+                        states=states,
+                        args=args,
+                        stop=stop,
+                        started=started,
+                        refresh=lambda: live.update(render(tasks, states, started)),
+                    )
+            else:
+                # Piped or CI: one line per status change, then the table once.
+                all_terminal = _follow(
+                    stack, tasks, states=states, args=args, stop=stop, started=started, refresh=None, console=console
+                )
+                console.print(render(tasks, states, started), width=max(console.width, 160))
         except KeyboardInterrupt:
             console.print("stopping…")
         unexpected = [t for t in tasks if t.expected is not None and (states.get(t) or {}).get("status") != t.expected]
