@@ -119,9 +119,7 @@ def parse_poll_request(body: str | bytes) -> PollRequest:
     """Parse and validate a message body; raise :class:`MalformedMessageError` with the reason."""
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     if len(raw) > MAX_BODY_BYTES:
-        raise MalformedMessageError(
-            MalformedReason.OVERSIZE, f"body is {len(raw)} bytes, limit {MAX_BODY_BYTES}"
-        )
+        raise MalformedMessageError(MalformedReason.OVERSIZE, f"body is {len(raw)} bytes, limit {MAX_BODY_BYTES}")
     try:
         parsed = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -139,9 +137,7 @@ def parse_poll_request(body: str | bytes) -> PollRequest:
         raise MalformedMessageError(MalformedReason.MISSING_VENDOR, "Vendor is required", task_id)
     vendor = parse_vendor(parsed["Vendor"])
     if vendor is None:
-        raise MalformedMessageError(
-            MalformedReason.UNKNOWN_VENDOR, "Vendor must be 'Tencent' or 'Huawei'", task_id
-        )
+        raise MalformedMessageError(MalformedReason.UNKNOWN_VENDOR, "Vendor must be 'Tencent' or 'Huawei'", task_id)
     return PollRequest(
         task_id=task_id,
         vendor=vendor,

@@ -52,9 +52,7 @@ class CallOutcome:
         return cls(OutcomeKind.SUCCESS, snapshot=snapshot, zego_request_id=snapshot.zego_request_id)
 
     @classmethod
-    def failure(
-        cls, kind: OutcomeKind, code: str, message: str, zego_request_id: str | None = None
-    ) -> CallOutcome:
+    def failure(cls, kind: OutcomeKind, code: str, message: str, zego_request_id: str | None = None) -> CallOutcome:
         """A call that did not produce a snapshot."""
         if kind is OutcomeKind.SUCCESS:
             raise ValueError("a failure cannot have kind SUCCESS")

@@ -1,0 +1,95 @@
+"""How long to wait before the next poll: exponential backoff with full jitter, and the throttle delay.
+
+Full jitter (delay drawn uniformly from ``0 .. min(cap, base * factor**n)``) spreads the polls of tasks
+that were registered together, so a burst of registrations does not turn into synchronised bursts of
+ZEGO calls against the shared 20 calls/s limit. Delays are whole seconds because SQS ``DelaySeconds``
+is an integer, and never above SQS's 900 s ceiling.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+SQS_MAX_DELAY_SECONDS = 900
+"""SQS's ceiling for ``DelaySeconds``."""
+MIN_DELAY_SECONDS = 1
+"""Never re-enqueue with no delay: a zero delay would turn a fast-failing dependency into a hot loop."""
+
+
+class UniformSource(Protocol):
+    """A source of uniform random numbers (``random.Random`` satisfies it); injectable for tests."""
+
+    def uniform(self, a: float, b: float) -> float:
+        """A number drawn uniformly from ``[a, b]``."""
+        ...
+
+
+def _whole_seconds(value: float) -> int:
+    """Round to whole seconds and clamp to ``MIN_DELAY_SECONDS .. SQS_MAX_DELAY_SECONDS``."""
+    return max(MIN_DELAY_SECONDS, min(SQS_MAX_DELAY_SECONDS, round(value)))
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """Exponential backoff with full jitter for counted attempts.
+
+    After the ``n``-th counted attempt (``n`` starting at 0) the next poll waits a uniform draw from
+    ``0 .. min(cap, base * factor**n)`` seconds, rounded, and at least one second.
+    """
+
+    base_seconds: float = 4.0
+    factor: float = 2.0
+    cap_seconds: float = 120.0
+
+    def __post_init__(self) -> None:
+        problems = policy_problems(self.base_seconds, self.factor, self.cap_seconds)
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def ceiling(self, attempt: int) -> float:
+        """The upper bound of the jitter window after counted attempt ``attempt`` (0-based)."""
+        if attempt < 0:
+            raise ValueError("attempt must not be negative")
+        # Compare in log space: factor**attempt overflows a float long before a task's deadline would.
+        if self.factor > 1 and attempt * math.log(self.factor) >= math.log(self.cap_seconds / self.base_seconds):
+            return self.cap_seconds
+        return min(self.cap_seconds, self.base_seconds * self.factor**attempt)
+
+    def delay(self, attempt: int, random: UniformSource) -> int:
+        """The jittered delay in whole seconds after counted attempt ``attempt`` (0-based)."""
+        return _whole_seconds(random.uniform(0.0, self.ceiling(attempt)))
+
+
+def policy_problems(base_seconds: float, factor: float, cap_seconds: float) -> list[str]:
+    """Every reason why these backoff parameters are unusable (empty when they are fine)."""
+    problems: list[str] = []
+    if not math.isfinite(base_seconds) or base_seconds <= 0:
+        problems.append("backoff base must be a positive number of seconds")
+    if not math.isfinite(factor) or factor < 1:
+        problems.append("backoff factor must be at least 1")
+    if not math.isfinite(cap_seconds) or not MIN_DELAY_SECONDS <= cap_seconds <= SQS_MAX_DELAY_SECONDS:
+        problems.append(f"backoff cap must be between {MIN_DELAY_SECONDS} and {SQS_MAX_DELAY_SECONDS} seconds")
+    elif math.isfinite(base_seconds) and base_seconds > cap_seconds:
+        problems.append("backoff base must not exceed the cap")
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleDelay:
+    """The short delay after a throttled call (ZEGO Code 6 / HTTP 429, or our own limiter saturated).
+
+    Drawn uniformly from ``[retry/2, retry*1.5]``: short, because the task is not at fault, and
+    jittered, so that the throttled calls of one burst do not come back together and collide again.
+    """
+
+    retry_seconds: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.retry_seconds) or not 0 < self.retry_seconds <= SQS_MAX_DELAY_SECONDS / 1.5:
+            raise ValueError(f"throttle retry must be between 0 and {SQS_MAX_DELAY_SECONDS / 1.5:g} seconds")
+
+    def delay(self, random: UniformSource) -> int:
+        """The jittered delay in whole seconds."""
+        return _whole_seconds(random.uniform(self.retry_seconds / 2, self.retry_seconds * 1.5))

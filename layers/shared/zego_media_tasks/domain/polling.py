@@ -1,0 +1,446 @@
+"""The poll decision: given what is stored, the message and what ZEGO said, what to write and send next.
+
+Pure functions, no I/O: :mod:`zego_media_tasks.poller.service` reads, calls, sends and writes; this module
+only decides. The decision table (also in docs/architecture.md):
+
+============================  =====================  ========  ======================  =============
+event                         stored status          attempt   next message            item
+============================  =====================  ========  ======================  =============
+SUCCESS, non-terminal status  vendor's (UNKNOWN ok)  counted   backoff(attempt)        acknowledged
+SUCCESS, terminal status      vendor's               counted   none                    acknowledged
+SUCCESS, NO_TASK within grace unchanged (PENDING)    counted   backoff(attempt)        acknowledged
+SUCCESS, NO_TASK after grace  NOT_FOUND              counted   none                    acknowledged
+THROTTLED (ZEGO)              unchanged              no        throttle delay          acknowledged
+rate limiter saturated        unchanged              no        throttle delay          acknowledged
+TRANSIENT                     unchanged              counted   backoff(attempt)        acknowledged
+REJECTED                      REJECTED               counted   none                    acknowledged
+CONFIGURATION                 unchanged              no        none (fence unchanged)  failed (retry)
+deadline passed (no call)     TIMED_OUT              no        none                    acknowledged
+============================  =====================  ========  ======================  =============
+
+Every delay is clamped so that the next poll is due no later than the deadline: the last ZEGO call
+happens at (or within a second before) the deadline, and the message after it finds the deadline
+passed and records ``TIMED_OUT`` without calling ZEGO.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from zego_media_tasks.domain.backoff import MIN_DELAY_SECONDS, BackoffPolicy, ThrottleDelay, UniformSource
+from zego_media_tasks.domain.messages import PollRequest
+from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
+from zego_media_tasks.domain.record import LastError, TaskRecord
+from zego_media_tasks.domain.snapshot import TaskSnapshot
+from zego_media_tasks.domain.status import TaskStatus, Vendor, is_terminal
+from zego_media_tasks.domain.timestamps import from_iso, to_iso
+
+SECONDS_PER_DAY = 86_400
+MALFORMED = "MALFORMED"
+"""``LastError.kind`` of a record rejected because its message could not be read."""
+RATE_LIMITED = "RATE_LIMITED"
+"""Reason label (and ``LastError``-free) for a poll our own limiter deferred before calling ZEGO."""
+DEADLINE_PASSED = "DEADLINE_PASSED"
+"""Reason label for a task that reached its deadline."""
+NO_TASK_GRACE = "NO_TASK_GRACE"
+"""Reason label for Huawei ``NO_TASK`` inside the grace period."""
+
+
+@dataclass(frozen=True, slots=True)
+class PollingPolicy:
+    """The tuning knobs of the poll schedule (from the poller's settings)."""
+
+    backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+    throttle: ThrottleDelay = field(default_factory=ThrottleDelay)
+    not_found_grace_seconds: float = 300.0
+    """How long after first seen a Huawei ``NO_TASK`` is still treated as "not visible yet"."""
+    task_deadline_seconds: float = 86_400.0
+    """How long after first seen a task is given up as ``TIMED_OUT``."""
+    terminal_record_ttl_days: int = 30
+    """Terminal records expire (DynamoDB TTL) this many days after completion."""
+
+
+class Admission(StrEnum):
+    """Whether a message may poll its task (generation fencing, docs/architecture.md)."""
+
+    POLL = "POLL"
+    """The message carries the record's generation (or generation 0 and there is no record)."""
+    TERMINAL = "TERMINAL"
+    """The record is terminal: acknowledge without calling ZEGO."""
+    STALE = "STALE"
+    """The message is older than the record (a duplicate, a late copy, a re-registration of a task
+    already tracked): acknowledge without calling ZEGO; the live chain carries on."""
+    AHEAD = "AHEAD"
+    """The message is newer than the record: the write of the poll that sent it has not landed (still
+    in flight, or lost in a crash). Report the item failed so SQS offers it again after the visibility
+    timeout, by which time either that write landed (the message is then current) or the crashed
+    message was redelivered and advanced the chain (the message is then stale). Dropping it instead
+    would lose the chain whenever it overtakes its own write."""
+
+
+def admit(stored: TaskRecord | None, request: PollRequest) -> Admission:
+    """Decide whether ``request`` may poll, given the stored record (None when there is none)."""
+    if stored is None:
+        return Admission.POLL if request.generation == 0 else Admission.AHEAD
+    if stored.terminal:
+        return Admission.TERMINAL
+    if request.generation < stored.generation:
+        return Admission.STALE
+    if request.generation > stored.generation:
+        return Admission.AHEAD
+    return Admission.POLL
+
+
+class Step(StrEnum):
+    """What the service does with a decision."""
+
+    CONTINUE = "CONTINUE"
+    """Send the next message (generation + 1), then write the record (generation + 1)."""
+    FINISH = "FINISH"
+    """Write the terminal record (generation + 1); nothing more to send."""
+    HOLD = "HOLD"
+    """Write the record with its last error, generation unchanged, and report the item failed so SQS
+    retries it (and, after ``maxReceiveCount``, parks it in the DLQ for a redrive)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A status change, for the transitions metric; ``from_status`` is None for a new record."""
+
+    from_status: TaskStatus | None
+    to_status: TaskStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PollDecision:
+    """The outcome of deciding one poll."""
+
+    step: Step
+    record: TaskRecord
+    """The record to write."""
+    expected_generation: int | None
+    """The generation the stored record must still have for the write to apply; None: must not exist."""
+    reason: str
+    """``OutcomeKind`` value, or :data:`RATE_LIMITED`, :data:`DEADLINE_PASSED`, :data:`NO_TASK_GRACE`."""
+    next_request: PollRequest | None = None
+    delay_seconds: int | None = None
+    transition: Transition | None = None
+    time_to_terminal_seconds: float | None = None
+    called_zego: bool = False
+
+
+def _normalized(text: str | None) -> str | None:
+    return to_iso(from_iso(text)) if text else None
+
+
+def open_record(
+    stored: TaskRecord | None,
+    task_id: str,
+    vendor: Vendor,
+    now: datetime,
+    policy: PollingPolicy,
+    *,
+    first_seen_hint: str | None = None,
+    deadline_hint: str | None = None,
+    attempt_hint: int = 0,
+    sent_at: datetime | None = None,
+) -> TaskRecord:
+    """The record a poll starts from: the stored one, or a new ``PENDING`` one at generation 0.
+
+    First seen: the record's, else the message's ``FirstSeenAt``, else SQS's ``SentTimestamp``, else
+    ``now``. Deadline: the record's, else the message's ``DeadlineAt``, else first seen plus the
+    configured deadline. Attempt: the record's, else the message's ``Attempt``.
+    """
+    if stored is not None and stored.terminal:
+        raise ValueError("a terminal record is never polled again")
+    first_seen = (
+        (stored.first_seen_at if stored else None)
+        or _normalized(first_seen_hint)
+        or to_iso(sent_at if sent_at is not None else now)
+    )
+    deadline = (
+        (stored.deadline_at if stored else None)
+        or _normalized(deadline_hint)
+        or to_iso(from_iso(first_seen) + timedelta(seconds=policy.task_deadline_seconds))
+    )
+    if stored is not None:
+        return replace(stored, first_seen_at=first_seen, deadline_at=deadline)
+    return TaskRecord(
+        task_id=task_id,
+        vendor=vendor,
+        status=TaskStatus.PENDING,
+        generation=0,
+        first_seen_at=first_seen,
+        deadline_at=deadline,
+        status_changed_at=to_iso(now),
+        attempt=attempt_hint,
+        updated_at=to_iso(now),
+    )
+
+
+def _open(
+    stored: TaskRecord | None, request: PollRequest, now: datetime, policy: PollingPolicy, sent_at: datetime | None
+) -> TaskRecord:
+    return open_record(
+        stored,
+        request.task_id,
+        request.vendor,
+        now,
+        policy,
+        first_seen_hint=request.first_seen_at,
+        deadline_hint=request.deadline_at,
+        attempt_hint=request.attempt,
+        sent_at=sent_at,
+    )
+
+
+def is_past_deadline(
+    stored: TaskRecord | None,
+    request: PollRequest,
+    *,
+    now: datetime,
+    policy: PollingPolicy,
+    sent_at: datetime | None = None,
+) -> bool:
+    """True when the task's deadline has passed: it is then ``TIMED_OUT`` without calling ZEGO."""
+    return now >= from_iso(_open(stored, request, now, policy, sent_at).deadline_at)
+
+
+def _with_status(record: TaskRecord, status: TaskStatus, now: datetime) -> TaskRecord:
+    if status is record.status:
+        return record
+    return replace(record, status=status, status_changed_at=to_iso(now))
+
+
+def _with_snapshot(record: TaskRecord, snapshot: TaskSnapshot, outcome: CallOutcome) -> TaskRecord:
+    # The latest answer is the truth: every vendor field is replaced, including fields it omitted,
+    # so the record never mixes answers from different moments (``raw`` keeps the exact block).
+    return replace(
+        record,
+        vendor_status=snapshot.vendor_status,
+        event=snapshot.event,
+        file_id=snapshot.file_id,
+        replay_url=snapshot.replay_url,
+        thumbnail_urls=snapshot.thumbnail_urls,
+        file_names=snapshot.file_names,
+        message=snapshot.message,
+        vendor_request_id=snapshot.vendor_request_id,
+        zego_request_id=snapshot.zego_request_id or outcome.zego_request_id or record.zego_request_id,
+        vendor_created_at=snapshot.vendor_created_at,
+        vendor_ended_at=snapshot.vendor_ended_at,
+        raw=dict(snapshot.raw),
+    )
+
+
+def _error(kind: str, outcome: CallOutcome, now: datetime) -> LastError:
+    code = outcome.error.code if outcome.error else "UNKNOWN"
+    message = outcome.error.message if outcome.error else ""
+    return LastError(kind=kind, code=code, message=message, at=to_iso(now))
+
+
+def _transition(stored: TaskRecord | None, record: TaskRecord) -> Transition | None:
+    if stored is not None and stored.status is record.status:
+        return None
+    return Transition(from_status=stored.status if stored else None, to_status=record.status)
+
+
+def _expected(stored: TaskRecord | None) -> int | None:
+    return stored.generation if stored is not None else None
+
+
+def _finish(
+    stored: TaskRecord | None,
+    record: TaskRecord,
+    now: datetime,
+    policy: PollingPolicy,
+    reason: str,
+    *,
+    called_zego: bool,
+) -> PollDecision:
+    completed = replace(
+        record,
+        generation=record.generation + 1,
+        completed_at=to_iso(now),
+        next_poll_at=None,
+        expires_at=math.floor(now.timestamp()) + policy.terminal_record_ttl_days * SECONDS_PER_DAY,
+        updated_at=to_iso(now),
+    )
+    return PollDecision(
+        step=Step.FINISH,
+        record=completed,
+        expected_generation=_expected(stored),
+        reason=reason,
+        transition=_transition(stored, completed),
+        time_to_terminal_seconds=max(0.0, (now - from_iso(completed.first_seen_at)).total_seconds()),
+        called_zego=called_zego,
+    )
+
+
+def _clamp_to_deadline(delay: int, record: TaskRecord, now: datetime) -> int:
+    # The next poll is due at the deadline at the latest; floor, so it lands at or just before it.
+    remaining = (from_iso(record.deadline_at) - now).total_seconds()
+    return max(MIN_DELAY_SECONDS, min(delay, math.floor(remaining)))
+
+
+def _continue(
+    stored: TaskRecord | None,
+    record: TaskRecord,
+    delay: int,
+    now: datetime,
+    reason: str,
+    *,
+    called_zego: bool,
+) -> PollDecision:
+    delay = _clamp_to_deadline(delay, record, now)
+    advanced = replace(
+        record,
+        generation=record.generation + 1,
+        next_poll_at=to_iso(now + timedelta(seconds=delay)),
+        updated_at=to_iso(now),
+    )
+    next_request = PollRequest(
+        task_id=advanced.task_id,
+        vendor=advanced.vendor,
+        generation=advanced.generation,
+        attempt=advanced.attempt,
+        first_seen_at=advanced.first_seen_at,
+        deadline_at=advanced.deadline_at,
+    )
+    return PollDecision(
+        step=Step.CONTINUE,
+        record=advanced,
+        expected_generation=_expected(stored),
+        reason=reason,
+        next_request=next_request,
+        delay_seconds=delay,
+        transition=_transition(stored, advanced),
+        called_zego=called_zego,
+    )
+
+
+def decide_outcome(
+    stored: TaskRecord | None,
+    request: PollRequest,
+    outcome: CallOutcome,
+    *,
+    now: datetime,
+    policy: PollingPolicy,
+    random: UniformSource,
+    sent_at: datetime | None = None,
+) -> PollDecision:
+    """Decide what one DescribeMediaTask outcome means for the task (``now``: after the call)."""
+    base = _open(stored, request, now, policy, sent_at)
+    polled = replace(
+        base,
+        poll_count=base.poll_count + 1,
+        last_polled_at=to_iso(now),
+        zego_request_id=outcome.zego_request_id or base.zego_request_id,
+        updated_at=to_iso(now),
+    )
+    counted = replace(polled, attempt=base.attempt + 1)
+
+    if outcome.kind is OutcomeKind.SUCCESS:
+        if outcome.snapshot is None:
+            raise ValueError("a SUCCESS outcome carries a snapshot")
+        snapshot = outcome.snapshot
+        record = _with_snapshot(counted, snapshot, outcome)
+        status, reason = snapshot.status, OutcomeKind.SUCCESS.value
+        grace_ends = from_iso(base.first_seen_at) + timedelta(seconds=policy.not_found_grace_seconds)
+        if status is TaskStatus.NOT_FOUND and now < grace_ends:
+            # Huawei may not list a task created a moment ago: NO_TASK is final only after the grace
+            # period. Until then the status stays what it was (PENDING for a new task) and
+            # vendorStatus shows NO_TASK.
+            status, reason = base.status, NO_TASK_GRACE
+        record = _with_status(record, status, now)
+        if is_terminal(status):
+            return _finish(stored, record, now, policy, reason, called_zego=True)
+        return _continue(stored, record, policy.backoff.delay(base.attempt, random), now, reason, called_zego=True)
+
+    if outcome.kind is OutcomeKind.THROTTLED:
+        record = replace(polled, last_error=_error(outcome.kind.value, outcome, now))
+        return _continue(stored, record, policy.throttle.delay(random), now, outcome.kind.value, called_zego=True)
+
+    if outcome.kind is OutcomeKind.TRANSIENT:
+        record = replace(counted, last_error=_error(outcome.kind.value, outcome, now))
+        return _continue(
+            stored,
+            record,
+            policy.backoff.delay(base.attempt, random),
+            now,
+            outcome.kind.value,
+            called_zego=True,
+        )
+
+    if outcome.kind is OutcomeKind.REJECTED:
+        record = _with_status(
+            replace(counted, last_error=_error(outcome.kind.value, outcome, now)), TaskStatus.REJECTED, now
+        )
+        return _finish(stored, record, now, policy, outcome.kind.value, called_zego=True)
+
+    # CONFIGURATION: every task fails alike until an operator fixes it. Keep the fence where it is, so
+    # that the retried (or, after maxReceiveCount, DLQ-redriven) message is still the live one.
+    record = replace(polled, last_error=_error(outcome.kind.value, outcome, now))
+    return PollDecision(
+        step=Step.HOLD,
+        record=record,
+        expected_generation=_expected(stored),
+        reason=outcome.kind.value,
+        transition=_transition(stored, record),
+        called_zego=True,
+    )
+
+
+def decide_rate_limited(
+    stored: TaskRecord | None,
+    request: PollRequest,
+    *,
+    now: datetime,
+    policy: PollingPolicy,
+    random: UniformSource,
+    sent_at: datetime | None = None,
+) -> PollDecision:
+    """Our shared limiter had no slot within its maximum wait: come back shortly, as if throttled.
+
+    No ZEGO call was made, so neither the poll count nor the attempt changes.
+    """
+    base = _open(stored, request, now, policy, sent_at)
+    record = replace(base, updated_at=to_iso(now))
+    return _continue(stored, record, policy.throttle.delay(random), now, RATE_LIMITED, called_zego=False)
+
+
+def decide_deadline_passed(
+    stored: TaskRecord | None,
+    request: PollRequest,
+    *,
+    now: datetime,
+    policy: PollingPolicy,
+    sent_at: datetime | None = None,
+) -> PollDecision:
+    """The deadline has passed: ``TIMED_OUT``, without calling ZEGO."""
+    base = _open(stored, request, now, policy, sent_at)
+    record = _with_status(base, TaskStatus.TIMED_OUT, now)
+    return _finish(stored, record, now, policy, DEADLINE_PASSED, called_zego=False)
+
+
+def reject_malformed(
+    stored: TaskRecord | None,
+    task_id: str,
+    vendor: Vendor,
+    *,
+    code: str,
+    detail: str,
+    now: datetime,
+    policy: PollingPolicy,
+    sent_at: datetime | None = None,
+) -> PollDecision:
+    """A message for this task could not be read: the record becomes ``REJECTED`` with the reason.
+
+    Only called when no terminal record exists (a terminal record is never overwritten).
+    """
+    base = open_record(stored, task_id, vendor, now, policy, sent_at=sent_at)
+    error = LastError(kind=MALFORMED, code=code, message=detail, at=to_iso(now))
+    record = _with_status(replace(base, last_error=error), TaskStatus.REJECTED, now)
+    return _finish(stored, record, now, policy, MALFORMED, called_zego=False)

@@ -1,0 +1,7 @@
+"""The poller: follows each ZEGO media task from registration to a terminal state.
+
+- :mod:`.settings`: ``PollerSettings``, the environment checked at cold start.
+- :mod:`.service`: ``PollerService``, one SQS message at a time (read, fence, rate limit, describe,
+  decide, send, write); the decisions themselves are in :mod:`zego_media_tasks.domain.polling`.
+- :mod:`.wiring`: builds the service and its adapters from the environment (once per instance).
+"""

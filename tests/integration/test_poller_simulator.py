@@ -1,0 +1,452 @@
+"""The real poller handler, the real ZEGO client over loopback HTTP to the ZEGO simulator, and moto's
+server for DynamoDB and SQS (``AWS_ENDPOINT_URL``).
+
+Most tests drive the poll chain message by message with a fake clock for the poller (no waiting for
+SQS delays; the simulator plays its timelines at ``time_scale``); the last ones run with real time
+through the local event source mapping, and under concurrent pollers against the simulator's own
+20 calls/s limit.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+
+from devstack.event_source import EventSourceSettings, LocalEventSourceMapping
+from devstack.lambda_context import LocalLambdaContext
+from devstack.resources import ProvisionedStack
+from devstack.zego_simulator import ZegoSimulator
+from tests.support.clock import FakeClock
+from tests.support.poller import (
+    QueuedMessage,
+    body,
+    load_poller_app,
+    poller_environment,
+    queued_messages,
+    record_from_message,
+    serialize_moto_dynamodb_writes,
+    sqs_event,
+    sqs_record,
+)
+from zego_media_tasks.domain.record import TaskRecord
+from zego_media_tasks.domain.status import TaskStatus, Vendor
+from zego_media_tasks.poller.wiring import build_runtime
+from zego_media_tasks.store.task_store import TaskStore
+
+pytestmark = pytest.mark.integration
+
+APP_ID = 1234567890
+SECRET = "5ecret-for-the-poller-integration-0f3a"
+COMPOSE = "1400341231-ComposeMedia-6fdfc967d7eb12f5e9b27f52519f1afatt0"
+TRANSCODE = "1500020831-procedurev2-0bf15cabd8ae471358ed61fcdbb0f78att0"
+HUAWEI_SNAPSHOT = "289665200"
+HUAWEI_MISSING = "289665299"
+BAD_TASK = "1500020831-procedurev2-doesnotexisttt0"
+
+SCENARIO_TASKS: list[dict[str, Any]] = [
+    {
+        "task_id": COMPOSE,
+        "vendor": "Tencent",
+        "event": "compose",
+        "timeline": [{"status": "WAITING", "seconds": 1}, {"status": "PROCESSING", "seconds": 2}],
+        "final": {
+            "status": "FINISH",
+            "FileId": "5285890813218549789",
+            "ReplayUrl": "https://example-vod.zego.im/compose/6fdfc967/output.mp4",
+            "RequestId": "6aac31f4-0000-4000-8000-5cc10ce11a49",
+        },
+    },
+    {
+        "task_id": TRANSCODE,
+        "vendor": "Tencent",
+        "event": "transcode",
+        "final": {"status": "FAIL", "Message": "source file is corrupted"},
+    },
+    {
+        "task_id": HUAWEI_SNAPSHOT,
+        "vendor": "Huawei",
+        "event": "SnapshotByTimeOffset",
+        "final": {"status": "SUCCEEDED", "FileName": ["snap/289665200_0.jpg"]},
+    },
+    {"task_id": HUAWEI_MISSING, "vendor": "Huawei", "stays": "NO_TASK"},
+    {"task_id": BAD_TASK, "vendor": "Tencent", "event": "transcode", "code": 2, "message": "bad input parameter"},
+]
+
+
+@pytest.fixture
+def simulator() -> Iterator[ZegoSimulator]:
+    # time_scale 0.001: a 3 s scenario timeline passes in 3 ms of real time.
+    with ZegoSimulator(apps={APP_ID: SECRET}, time_scale=0.001) as running:
+        for task in SCENARIO_TASKS:
+            running.add_task(task)
+        yield running
+
+
+@pytest.fixture
+def environment(stack: ProvisionedStack, simulator: ZegoSimulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = poller_environment(stack, ZEGO_APP_ID=str(APP_ID), ZEGO_SERVER_SECRET=SECRET, ZEGO_ENDPOINT=simulator.url)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(environment: dict[str, str], clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The real handler with the real ZEGO client; only the poller's clock and jitter are injected."""
+    module: ModuleType = load_poller_app("poller_app_integration")
+    monkeypatch.setattr(
+        module, "build_runtime", lambda environ: build_runtime(environ, clock=clock, random_source=random.Random(5))
+    )
+    return module
+
+
+class Chain:
+    """Drives the poll chain: invokes the handler and delivers the messages it queues, in order."""
+
+    def __init__(self, app: ModuleType, stack: ProvisionedStack, clock: FakeClock) -> None:
+        self.app = app
+        self.stack = stack
+        self.clock = clock
+        self.seen: set[str] = set()
+        self.context = LocalLambdaContext(function_name="PollerFunction")
+
+    def invoke(self, event: dict[str, Any]) -> list[str]:
+        response = self.app.lambda_handler(event, self.context)
+        return [item["itemIdentifier"] for item in response["batchItemFailures"]]
+
+    def new_messages(self) -> list[QueuedMessage]:
+        fresh = [m for m in queued_messages(self.stack.queue_urls["PollQueue"]) if m.message_id not in self.seen]
+        self.seen.update(m.message_id for m in fresh)
+        return fresh
+
+    def run(self, first_body: str, max_hops: int = 30) -> list[QueuedMessage]:
+        """Deliver ``first_body``, then each queued message after its delay, until none is queued."""
+        sent: list[QueuedMessage] = []
+        assert self.invoke(sqs_event([sqs_record(first_body, sent_at=self.clock.now())])) == []
+        for _ in range(max_hops):
+            queued = self.new_messages()
+            if not queued:
+                return sent
+            [message] = queued  # one live chain: never two next messages
+            sent.append(message)
+            self.clock.advance(message.delay_seconds)
+            time.sleep(0.005)  # let the simulator's (scaled) timeline move on
+            queue_arn = self.stack.queue_arns["PollQueue"]
+            assert self.invoke(sqs_event([record_from_message(message, queue_arn, self.clock.now())])) == []
+        raise AssertionError("the chain did not end")
+
+    def record(self, task_id: str, vendor: Vendor) -> TaskRecord:
+        found = TaskStore(self.stack.table_names["TasksTable"]).get(task_id, vendor)
+        assert found is not None
+        return found
+
+
+@pytest.fixture
+def chain(app: ModuleType, stack: ProvisionedStack, clock: FakeClock) -> Chain:
+    return Chain(app, stack, clock)
+
+
+def test_a_compose_task_is_followed_to_success_with_its_output(chain: Chain, simulator: ZegoSimulator) -> None:
+    hops = chain.run(body(COMPOSE, Vendor.TENCENT))
+    record = chain.record(COMPOSE, Vendor.TENCENT)
+    assert record.status is TaskStatus.SUCCEEDED
+    assert (record.vendor_status, record.event) == ("FINISH", "compose")
+    assert record.file_id == "5285890813218549789"
+    assert record.replay_url == "https://example-vod.zego.im/compose/6fdfc967/output.mp4"
+    assert record.vendor_request_id == "6aac31f4-0000-4000-8000-5cc10ce11a49"
+    assert record.zego_request_id
+    assert record.poll_count == len(hops) + 1 == len(simulator.call_log.records())
+    assert record.generation == len(hops) + 1
+    assert all(1 <= hop.delay_seconds <= 120 for hop in hops)
+
+
+def test_a_failed_transcode_is_failed_with_the_vendor_message(chain: Chain) -> None:
+    assert chain.run(body(TRANSCODE, Vendor.TENCENT)) == []
+    record = chain.record(TRANSCODE, Vendor.TENCENT)
+    assert (record.status, record.message) == (TaskStatus.FAILED, "source file is corrupted")
+
+
+def test_a_huawei_snapshot_succeeds_with_its_file_names(chain: Chain) -> None:
+    chain.run(body(HUAWEI_SNAPSHOT, Vendor.HUAWEI))
+    record = chain.record(HUAWEI_SNAPSHOT, Vendor.HUAWEI)
+    assert record.status is TaskStatus.SUCCEEDED
+    assert record.file_names == ("snap/289665200_0.jpg",)
+    assert record.vendor_created_at is not None
+
+
+def test_huawei_no_task_becomes_not_found_once_the_grace_period_is_over(chain: Chain, clock: FakeClock) -> None:
+    first_seen = clock.now()
+    hops = chain.run(body(HUAWEI_MISSING, Vendor.HUAWEI), max_hops=40)
+    record = chain.record(HUAWEI_MISSING, Vendor.HUAWEI)
+    assert (record.status, record.vendor_status) == (TaskStatus.NOT_FOUND, "NO_TASK")
+    assert clock.now() - first_seen >= timedelta(seconds=300)
+    assert len(hops) >= 3
+
+
+def test_a_task_zego_rejects_is_terminal_rejected(chain: Chain) -> None:
+    assert chain.run(body(BAD_TASK, Vendor.TENCENT)) == []
+    record = chain.record(BAD_TASK, Vendor.TENCENT)
+    assert record.status is TaskStatus.REJECTED
+    assert record.last_error is not None
+    assert (record.last_error.kind, record.last_error.code) == ("REJECTED", "2")
+
+
+def test_zego_throttling_is_retried_shortly_without_counting_an_attempt(chain: Chain, simulator: ZegoSimulator) -> None:
+    simulator.configure_faults(code_6_rate=1.0)
+    assert chain.invoke(sqs_event([sqs_record(body(COMPOSE, Vendor.TENCENT))])) == []
+    record = chain.record(COMPOSE, Vendor.TENCENT)
+    assert (record.status, record.attempt, record.poll_count) == (TaskStatus.PENDING, 0, 1)
+    assert record.last_error is not None
+    assert (record.last_error.kind, record.last_error.code) == ("THROTTLED", "6")
+    [message] = chain.new_messages()
+    assert 1 <= message.delay_seconds <= 3
+
+
+def test_server_errors_back_off_and_keep_the_status(chain: Chain, simulator: ZegoSimulator) -> None:
+    simulator.configure_faults(http_5xx_rate=1.0)
+    assert chain.invoke(sqs_event([sqs_record(body(COMPOSE, Vendor.TENCENT))])) == []
+    record = chain.record(COMPOSE, Vendor.TENCENT)
+    assert (record.status, record.attempt) == (TaskStatus.PENDING, 1)
+    assert record.last_error is not None
+    assert record.last_error.kind == "TRANSIENT"
+    assert record.last_error.code.startswith("HTTP_5")
+    [message] = chain.new_messages()
+    assert 1 <= message.delay_seconds <= 4
+    # and once ZEGO recovers the task carries on to its end
+    simulator.clear_faults()
+    chain.clock.advance(message.delay_seconds)
+    queue_arn = chain.stack.queue_arns["PollQueue"]
+    assert chain.invoke(sqs_event([record_from_message(message, queue_arn, chain.clock.now())])) == []
+    assert chain.record(COMPOSE, Vendor.TENCENT).status in (TaskStatus.WAITING, TaskStatus.PROCESSING)
+
+
+def test_a_wrong_secret_fails_the_item_and_marks_nothing_terminal(
+    stack: ProvisionedStack, simulator: ZegoSimulator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = poller_environment(
+        stack, ZEGO_APP_ID=str(APP_ID), ZEGO_SERVER_SECRET="not-the-secret", ZEGO_ENDPOINT=simulator.url
+    )
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    module = load_poller_app("poller_app_wrong_secret")
+    monkeypatch.setattr(module, "build_runtime", lambda environ: build_runtime(environ, clock=clock))
+    record = sqs_record(body(COMPOSE, Vendor.TENCENT))
+    response = module.lambda_handler(sqs_event([record]), LocalLambdaContext(function_name="PollerFunction"))
+    assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    stored = TaskStore(stack.table_names["TasksTable"]).get(COMPOSE, Vendor.TENCENT)
+    assert stored is not None
+    assert (stored.status, stored.generation) == (TaskStatus.PENDING, 0)
+    assert stored.last_error is not None
+    assert (stored.last_error.kind, stored.last_error.code) == ("CONFIGURATION", "100000005")
+    assert queued_messages(stack.queue_urls["PollQueue"]) == []
+
+
+def test_malformed_messages_go_to_the_dead_letter_queue_over_real_sqs(chain: Chain, stack: ProvisionedStack) -> None:
+    bad = sqs_record('{"TaskId": "x", "Vendor": "Azure"}')
+    assert chain.invoke(sqs_event([bad])) == []
+    messages = boto3.client("sqs").receive_message(
+        QueueUrl=stack.queue_urls["PollDeadLetterQueue"], MessageAttributeNames=["All"], WaitTimeSeconds=1
+    )["Messages"]
+    [parked] = messages
+    assert parked["Body"] == '{"TaskId": "x", "Vendor": "Azure"}'
+    assert parked["MessageAttributes"]["ErrorReason"]["StringValue"] == "UNKNOWN_VENDOR"
+    assert parked["MessageAttributes"]["SourceMessageId"]["StringValue"] == bad["messageId"]
+
+
+# --- real time ---------------------------------------------------------------------------------------
+
+
+def _wait_for(condition: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
+
+
+def test_the_local_event_source_follows_tasks_to_their_end_in_real_time(
+    stack: ProvisionedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the real handler, real clock, one-second backoff and the local event source mapping, and
+    # a simulator playing the compose task's 3 s timeline in about 1 s
+    simulator = ZegoSimulator(apps={APP_ID: SECRET}, time_scale=0.3).start()
+    for task in SCENARIO_TASKS:
+        simulator.add_task(task)
+    values = poller_environment(
+        stack,
+        ZEGO_APP_ID=str(APP_ID),
+        ZEGO_SERVER_SECRET=SECRET,
+        ZEGO_ENDPOINT=simulator.url,
+        POLL_BACKOFF_BASE_SECONDS="1",
+        POLL_BACKOFF_CAP_SECONDS="1",
+    )
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    module = load_poller_app("poller_app_real_time")
+    sqs = boto3.client("sqs")
+    for task_id, vendor in ((COMPOSE, "Tencent"), (HUAWEI_SNAPSHOT, "Huawei"), (TRANSCODE, "Tencent")):
+        sqs.send_message(QueueUrl=stack.queue_urls["PollQueue"], MessageBody=body(task_id, Vendor(vendor)))
+    mapping = LocalEventSourceMapping(
+        module.lambda_handler,
+        stack.queue_urls["PollQueue"],
+        EventSourceSettings(batch_size=10, batching_window_seconds=0.1, maximum_concurrency=2),
+    ).start()
+    store = TaskStore(stack.table_names["TasksTable"])
+    expected = {
+        (COMPOSE, Vendor.TENCENT): TaskStatus.SUCCEEDED,
+        (HUAWEI_SNAPSHOT, Vendor.HUAWEI): TaskStatus.SUCCEEDED,
+        (TRANSCODE, Vendor.TENCENT): TaskStatus.FAILED,
+    }
+
+    def finished() -> bool:
+        records = {key: store.get(*key) for key in expected}
+        return all(
+            r is not None and r.status is status
+            for (key, status), r in zip(expected.items(), records.values(), strict=True)
+        )
+
+    try:
+        # Then every task reaches its terminal state
+        _wait_for(finished, timeout=30)
+    finally:
+        mapping.stop()
+        simulator.stop()
+    assert mapping.stats.reported_failures == 0
+
+
+def test_concurrent_pollers_stay_under_zego_limit(
+    stack: ProvisionedStack, simulator: ZegoSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given 60 tasks arriving at once and four instances polling them concurrently with the real clock
+    serialize_moto_dynamodb_writes(monkeypatch)
+    values = poller_environment(
+        stack,
+        ZEGO_APP_ID=str(APP_ID),
+        ZEGO_SERVER_SECRET=SECRET,
+        ZEGO_ENDPOINT=simulator.url,
+        # A little under the simulator's 20/s: the reserved slots are exact, but each call reaches the
+        # server some milliseconds after its slot, by a varying amount (threads, GIL, moto in this
+        # process); see docs/architecture.md, "worst case". 18/s leaves two slots of margin.
+        ZEGO_RATE_LIMIT_PER_SECOND="18",
+    )
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    task_ids = [f"bench-{n:03d}" for n in range(60)]
+    for task_id in task_ids:
+        simulator.add_task({"task_id": task_id, "vendor": "Tencent", "event": "transcode", "stays": "PROCESSING"})
+    module = load_poller_app("poller_app_concurrency")
+    batches = [task_ids[i : i + 10] for i in range(0, 60, 10)]
+    responses: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def instance(batch: list[str]) -> None:
+        event = sqs_event([sqs_record(body(task_id, Vendor.TENCENT)) for task_id in batch])
+        response = module.lambda_handler(event, LocalLambdaContext(function_name="PollerFunction"))
+        with lock:
+            responses.append(response)
+
+    # When they run
+    threads = [threading.Thread(target=instance, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then ZEGO never saw more than its limit in any second, never throttled us, and every task is
+    # either polled or deferred (rate limiter saturated) with exactly one next message each
+    assert all(response == {"batchItemFailures": []} for response in responses)
+    assert simulator.call_log.max_in_window(1.0) <= 20
+    assert simulator.call_log.max_in_window(1.0, codes=[6]) == 0
+    queued = queued_messages(stack.queue_urls["PollQueue"])
+    assert sorted(m.body["TaskId"] for m in queued) == task_ids
+    store = TaskStore(stack.table_names["TasksTable"])
+    polled = [r for r in (store.get(t, Vendor.TENCENT) for t in task_ids) if r is not None and r.poll_count]
+    assert len(polled) == len(simulator.call_log.records())
+
+
+def test_duplicates_in_a_batch_and_redeliveries_keep_one_chain_over_the_real_stack(
+    chain: Chain, simulator: ZegoSimulator
+) -> None:
+    # Given the same pipeline message twice in one batch
+    first = sqs_record(body(COMPOSE, Vendor.TENCENT))
+    twin = sqs_record(body(COMPOSE, Vendor.TENCENT))
+    assert chain.invoke(sqs_event([first, twin])) == []
+    # Then ZEGO was asked once and one next message is queued
+    assert len(simulator.call_log.records()) == 1
+    [next_message] = chain.new_messages()
+    assert next_message.body["Generation"] == 1
+    # And a redelivery of the first message (a crash after the write, before the ack) is dropped
+    assert chain.invoke(sqs_event([first])) == []
+    assert len(simulator.call_log.records()) == 1
+    assert chain.new_messages() == []
+    assert chain.record(COMPOSE, Vendor.TENCENT).generation == 1
+
+
+def test_invocations_that_crash_before_acknowledging_never_fork_or_lose_a_chain(
+    aws_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a queue whose crashed batches come back after 2 s, and an event source that "dies" after
+    # half of its invocations, having done the work but before deleting anything
+    from devstack.resources import provision
+
+    stack = provision(prefix="chaos", parameter_overrides={"PollVisibilityTimeoutSeconds": 2})
+    simulator = ZegoSimulator(apps={APP_ID: SECRET}, time_scale=0.3).start()
+    for task in SCENARIO_TASKS[:3]:
+        simulator.add_task(task)
+    values = poller_environment(
+        stack,
+        ZEGO_APP_ID=str(APP_ID),
+        ZEGO_SERVER_SECRET=SECRET,
+        ZEGO_ENDPOINT=simulator.url,
+        POLL_BACKOFF_BASE_SECONDS="1",
+        POLL_BACKOFF_CAP_SECONDS="1",
+    )
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    module = load_poller_app("poller_app_chaos")
+    sqs = boto3.client("sqs")
+    tasks = {
+        (COMPOSE, Vendor.TENCENT): TaskStatus.SUCCEEDED,
+        (TRANSCODE, Vendor.TENCENT): TaskStatus.FAILED,
+        (HUAWEI_SNAPSHOT, Vendor.HUAWEI): TaskStatus.SUCCEEDED,
+    }
+    for task_id, vendor in tasks:
+        sqs.send_message(QueueUrl=stack.queue_urls["PollQueue"], MessageBody=body(task_id, vendor))
+    mapping = LocalEventSourceMapping(
+        module.lambda_handler,
+        stack.queue_urls["PollQueue"],
+        EventSourceSettings(batch_size=5, batching_window_seconds=0.1, maximum_concurrency=2),
+        crash_rate=0.5,
+        seed=11,
+    ).start()
+    store = TaskStore(stack.table_names["TasksTable"])
+
+    def all_final_and_queue_drained() -> bool:
+        records = [store.get(*key) for key in tasks]
+        final = all(r is not None and r.status is tasks[(r.task_id, r.vendor)] for r in records)
+        return final and not queued_messages(stack.queue_urls["PollQueue"])
+
+    try:
+        # When the tasks have run to their end and every leftover message has been consumed
+        _wait_for(all_final_and_queue_drained, timeout=60)
+    finally:
+        mapping.stop()
+        simulator.stop()
+
+    # Then every ZEGO call is accounted for in exactly one record: no forked chain polled in parallel
+    records = [store.get(*key) for key in tasks]
+    assert sum(r.poll_count for r in records if r is not None) == len(simulator.call_log.records())
+    assert mapping.stats.crashes_injected > 0

@@ -1,0 +1,139 @@
+"""Poller unit fixtures: moto's in-process ``mock_aws`` (no sockets) with the template's resources,
+a fake clock, a seeded RNG and a scripted ZEGO describer."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+import aws_xray_sdk.core  # noqa: F401 - see below
+import boto3
+import pytest
+from moto import mock_aws
+
+from devstack.lambda_context import LocalLambdaContext
+from devstack.resources import ProvisionedStack, provision
+from tests.support.clock import FakeClock
+from tests.support.poller import (
+    QueuedMessage,
+    ScriptedDescriber,
+    load_poller_app,
+    poller_environment,
+    queued_messages,
+    sqs_event,
+    sqs_record,
+)
+from zego_media_tasks.domain.record import TaskRecord
+from zego_media_tasks.domain.status import Vendor
+from zego_media_tasks.poller.service import PollerService, PollResult, QueueMessage
+from zego_media_tasks.poller.wiring import PollerRuntime, build_runtime
+from zego_media_tasks.store.task_store import TaskStore
+
+# The X-Ray SDK creates a UDP socket object when it is first imported (Powertools' Tracer imports it even
+# when tracing is disabled). It sends nothing while tracing is off, but unit tests refuse every socket
+# creation, so it is imported here, at collection time, before the no-network guard is installed.
+
+
+@pytest.fixture
+def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProvisionedStack]:
+    """The template's tables and queues in moto's in-process mock (boto3 never opens a socket)."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield provision(prefix="unit")
+
+
+@dataclass
+class Poller:
+    """A poller over moto resources, driven message by message."""
+
+    stack: ProvisionedStack
+    clock: FakeClock
+    describer: ScriptedDescriber
+    runtime: PollerRuntime
+
+    @property
+    def service(self) -> PollerService:
+        return self.runtime.service
+
+    @property
+    def store(self) -> TaskStore:
+        return TaskStore(self.stack.table_names["TasksTable"])
+
+    @property
+    def queue_url(self) -> str:
+        return self.stack.queue_urls["PollQueue"]
+
+    @property
+    def queue_arn(self) -> str:
+        return self.stack.queue_arns["PollQueue"]
+
+    def record(self, task_id: str, vendor: Vendor) -> TaskRecord | None:
+        return self.store.get(task_id, vendor)
+
+    def queued(self) -> list[QueuedMessage]:
+        return queued_messages(self.queue_url)
+
+    def dead_letters(self) -> list[QueuedMessage]:
+        return queued_messages(self.stack.queue_urls["PollDeadLetterQueue"])
+
+    def drop_queued(self) -> None:
+        boto3.client("sqs").purge_queue(QueueUrl=self.queue_url)
+
+    def handle(self, body: str, *, sent_at: datetime | None = None, message_id: str = "m-1") -> PollResult:
+        sent = sent_at or self.clock.now()
+        return self.service.handle(
+            QueueMessage(message_id=message_id, body=body, sent_timestamp_ms=int(sent.timestamp() * 1000))
+        )
+
+    def event(self, *bodies: str) -> dict[str, Any]:
+        return sqs_event(sqs_record(b, queue_arn=self.queue_arn, sent_at=self.clock.now()) for b in bodies)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def describer() -> ScriptedDescriber:
+    return ScriptedDescriber()
+
+
+@pytest.fixture
+def poller_env(moto_stack: ProvisionedStack, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    environment = poller_environment(moto_stack)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return environment
+
+
+@pytest.fixture
+def poller(
+    moto_stack: ProvisionedStack, poller_env: dict[str, str], clock: FakeClock, describer: ScriptedDescriber
+) -> Poller:
+    runtime = build_runtime(poller_env, clock=clock, random_source=random.Random(7), describer=describer)
+    return Poller(stack=moto_stack, clock=clock, describer=describer, runtime=runtime)
+
+
+@pytest.fixture
+def poller_app(poller: Poller, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """``functions/poller/app.py`` loaded as Lambda loads it, with the test's runtime injected."""
+    module: ModuleType = load_poller_app()
+    monkeypatch.setattr(module, "build_runtime", lambda _environ: poller.runtime)
+    return module
+
+
+@pytest.fixture
+def lambda_context() -> LocalLambdaContext:
+    return LocalLambdaContext(function_name="PollerFunction")

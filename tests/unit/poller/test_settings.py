@@ -1,0 +1,104 @@
+"""PollerSettings: defaults, validation, one error listing every problem (and the ZEGO adapter's)."""
+
+from __future__ import annotations
+
+import pytest
+
+from zego_media_tasks.domain.backoff import BackoffPolicy, ThrottleDelay
+from zego_media_tasks.poller.settings import PollerSettings, SettingsError
+from zego_media_tasks.poller.wiring import load_settings
+
+REQUIRED = {
+    "TABLE_NAME": "tasks",
+    "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll",
+    "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll-dlq",
+    "RATE_LIMIT_TABLE_NAME": "rate",
+}
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    settings = PollerSettings.from_env(REQUIRED)
+    assert settings == PollerSettings(
+        table_name="tasks",
+        queue_url=REQUIRED["QUEUE_URL"],
+        dlq_url=REQUIRED["DLQ_URL"],
+        rate_limit_table_name="rate",
+        rate_limit_per_second=20,
+        rate_limit_max_wait_seconds=2,
+        backoff_base_seconds=4,
+        backoff_factor=2,
+        backoff_cap_seconds=120,
+        throttle_retry_seconds=2,
+        not_found_grace_seconds=300,
+        task_deadline_seconds=86_400,
+        terminal_record_ttl_days=30,
+    )
+    policy = settings.polling_policy()
+    assert policy.backoff == BackoffPolicy(4, 2, 120)
+    assert policy.throttle == ThrottleDelay(2)
+
+
+def test_every_knob_is_read_from_its_variable() -> None:
+    settings = PollerSettings.from_env(
+        {
+            **REQUIRED,
+            "ZEGO_RATE_LIMIT_PER_SECOND": "10",
+            "RATE_LIMIT_MAX_WAIT_SECONDS": "0.5",
+            "POLL_BACKOFF_BASE_SECONDS": "2",
+            "POLL_BACKOFF_FACTOR": "1.5",
+            "POLL_BACKOFF_CAP_SECONDS": "900",
+            "THROTTLE_RETRY_SECONDS": "5",
+            "NOT_FOUND_GRACE_SECONDS": "0",
+            "TASK_DEADLINE_SECONDS": "3600",
+            "TERMINAL_RECORD_TTL_DAYS": "7",
+        }
+    )
+    assert (settings.rate_limit_per_second, settings.rate_limit_max_wait_seconds) == (10, 0.5)
+    assert (settings.backoff_base_seconds, settings.backoff_factor, settings.backoff_cap_seconds) == (2, 1.5, 900)
+    assert (settings.throttle_retry_seconds, settings.not_found_grace_seconds) == (5, 0)
+    assert (settings.task_deadline_seconds, settings.terminal_record_ttl_days) == (3600, 7)
+
+
+def test_one_error_lists_every_problem() -> None:
+    with pytest.raises(SettingsError) as caught:
+        PollerSettings.from_env(
+            {
+                "TABLE_NAME": " ",
+                "POLL_BACKOFF_CAP_SECONDS": "901",
+                "POLL_BACKOFF_FACTOR": "fast",
+                "TERMINAL_RECORD_TTL_DAYS": "1.5",
+                "ZEGO_RATE_LIMIT_PER_SECOND": "0",
+            }
+        )
+    problems = caught.value.problems
+    assert "TABLE_NAME is required" in problems
+    assert "QUEUE_URL is required" in problems
+    assert "DLQ_URL is required" in problems
+    assert "RATE_LIMIT_TABLE_NAME is required" in problems
+    assert any(p.startswith("POLL_BACKOFF_CAP_SECONDS='901' is out of range") for p in problems)
+    assert any(p.startswith("POLL_BACKOFF_FACTOR='fast' is not a number") for p in problems)
+    assert any(p.startswith("TERMINAL_RECORD_TTL_DAYS='1.5' is not a number") for p in problems)
+    assert any(p.startswith("ZEGO_RATE_LIMIT_PER_SECOND='0' is out of range") for p in problems)
+    assert len(problems) == 8
+    assert str(caught.value).startswith("invalid poller configuration: ")
+
+
+def test_a_base_above_the_cap_is_refused() -> None:
+    with pytest.raises(SettingsError, match="base must not exceed the cap"):
+        PollerSettings.from_env({**REQUIRED, "POLL_BACKOFF_BASE_SECONDS": "200"})
+
+
+def test_the_poller_and_zego_problems_are_reported_together() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"TABLE_NAME": "tasks"})
+    problems = caught.value.problems
+    assert "QUEUE_URL is required" in problems
+    assert "ZEGO_APP_ID is required" in problems
+    assert any("ZEGO_SERVER_SECRET" in p for p in problems)
+
+
+def test_a_secret_never_appears_in_the_configuration_error() -> None:
+    secret = "0123456789abcdef0123456789abcdef"
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"ZEGO_APP_ID": "12345", "ZEGO_SERVER_SECRET": secret, "ZEGO_ENDPOINT": "ftp://x"})
+    assert secret not in str(caught.value)

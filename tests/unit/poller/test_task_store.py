@@ -1,0 +1,100 @@
+"""TaskStore on DynamoDB (moto in-process): consistent reads and generation-fenced writes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import boto3
+import pytest
+
+from devstack.resources import ProvisionedStack
+from zego_media_tasks.domain.record import LastError, TaskRecord
+from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus, Vendor
+from zego_media_tasks.store.task_store import StoreError, TaskStore, WriteResult
+
+RECORD = TaskRecord(
+    task_id="task-1",
+    vendor=Vendor.TENCENT,
+    status=TaskStatus.PENDING,
+    generation=0,
+    first_seen_at="2026-11-23T12:00:00.000Z",
+    deadline_at="2026-11-24T12:00:00.000Z",
+    status_changed_at="2026-11-23T12:00:00.000Z",
+)
+
+
+@pytest.fixture
+def store(moto_stack: ProvisionedStack) -> TaskStore:
+    return TaskStore(moto_stack.table_names["TasksTable"])
+
+
+def test_a_missing_record_reads_as_none(store: TaskStore) -> None:
+    assert store.get("task-1", Vendor.TENCENT) is None
+
+
+def test_a_new_record_is_created_once(store: TaskStore) -> None:
+    assert store.put(RECORD, expected_generation=None) is WriteResult.WRITTEN
+    assert store.put(replace(RECORD, status=TaskStatus.WAITING), expected_generation=None) is WriteResult.SUPERSEDED
+    assert store.get("task-1", Vendor.TENCENT) == RECORD
+
+
+def test_the_same_task_id_is_a_separate_record_per_vendor(store: TaskStore) -> None:
+    store.put(RECORD, expected_generation=None)
+    huawei = replace(RECORD, vendor=Vendor.HUAWEI, status=TaskStatus.WAITING)
+    assert store.put(huawei, expected_generation=None) is WriteResult.WRITTEN
+    assert store.get("task-1", Vendor.HUAWEI) == huawei
+    assert store.get("task-1", Vendor.TENCENT) == RECORD
+
+
+def test_a_write_applies_only_at_the_expected_generation(store: TaskStore) -> None:
+    store.put(replace(RECORD, generation=3), expected_generation=None)
+    advanced = replace(RECORD, generation=4, status=TaskStatus.PROCESSING, poll_count=1)
+    assert store.put(advanced, expected_generation=2) is WriteResult.SUPERSEDED
+    assert store.put(advanced, expected_generation=3) is WriteResult.WRITTEN
+    assert store.put(replace(advanced, generation=5), expected_generation=3) is WriteResult.SUPERSEDED
+    assert store.get("task-1", Vendor.TENCENT) == advanced
+
+
+@pytest.mark.parametrize("terminal", sorted(TERMINAL_STATUSES))
+def test_a_terminal_record_is_never_overwritten(store: TaskStore, terminal: TaskStatus) -> None:
+    final = replace(RECORD, generation=4, status=terminal, completed_at="2026-11-23T13:00:00.000Z")
+    store.put(final, expected_generation=None)
+    assert store.put(replace(RECORD, generation=5, status=TaskStatus.PROCESSING), 4) is WriteResult.SUPERSEDED
+    assert store.put(replace(RECORD, generation=5, status=TaskStatus.SUCCEEDED), 4) is WriteResult.SUPERSEDED
+    assert store.get("task-1", Vendor.TENCENT) == final
+
+
+def test_every_field_survives_the_round_trip(store: TaskStore) -> None:
+    full = replace(
+        RECORD,
+        status=TaskStatus.SUCCEEDED,
+        generation=7,
+        vendor_status="FINISH",
+        event="compose",
+        file_id="f-1",
+        replay_url="https://cdn.example/x.mp4",
+        thumbnail_urls=("https://cdn.example/1.jpg", "https://cdn.example/2.jpg"),
+        message="ok",
+        vendor_request_id="tencent-1",
+        zego_request_id="zego-1",
+        raw={"Status": "FINISH", "Size": 1.5, "Nested": {"a": [1, None]}},
+        last_polled_at="2026-11-23T12:10:00.000Z",
+        completed_at="2026-11-23T12:10:00.000Z",
+        poll_count=9,
+        attempt=8,
+        last_error=LastError("TRANSIENT", "TIMEOUT", "read timed out", "2026-11-23T12:05:00.000Z"),
+        expires_at=1_798_027_800,
+        updated_at="2026-11-23T12:10:00.000Z",
+    )
+    store.put(full, expected_generation=None)
+    assert store.get("task-1", Vendor.TENCENT) == full
+
+
+def test_dynamodb_failures_other_than_the_condition_are_store_errors(
+    store: TaskStore, moto_stack: ProvisionedStack
+) -> None:
+    boto3.client("dynamodb").delete_table(TableName=moto_stack.table_names["TasksTable"])
+    with pytest.raises(StoreError, match="ResourceNotFoundException"):
+        store.get("task-1", Vendor.TENCENT)
+    with pytest.raises(StoreError, match="ResourceNotFoundException"):
+        store.put(RECORD, expected_generation=None)
