@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from zego_media_tasks.domain.messages import PollRequest
@@ -17,12 +18,17 @@ class QueueSendError(RuntimeError):
     """Sending to SQS failed; the caller must not acknowledge the message it is processing."""
 
 
+_CLIENT_LOCK = threading.Lock()
+
+
 def _client(client: SQSClient | None) -> SQSClient:
     if client is not None:
         return client
     import boto3  # built lazily: unit tests and cold start of unrelated code never pay for it
 
-    return boto3.client("sqs")
+    # boto3's default session is not safe to build clients from concurrently; a private session is.
+    with _CLIENT_LOCK:
+        return boto3.session.Session().client("sqs")
 
 
 class PollQueue:
