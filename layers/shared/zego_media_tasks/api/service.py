@@ -1,0 +1,176 @@
+"""What the read API does, free of HTTP: look tasks up, list them by status, register new ones.
+
+Registration follows the architecture's send-before-write rule (docs/architecture.md): the generation-0
+poll message is sent first, then the PENDING record is put only if no record exists. A crash between
+the two leaves a message and no record, which the poller handles (it creates the record); the reverse
+order could leave a record that nothing ever polls. Two concurrent registrations both send, but only
+one put succeeds; the loser answers with the winner's record, and its extra generation-0 message is
+absorbed by the poller's generation fencing, so one record and one poll chain survive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from zego_media_tasks.api.errors import (
+    ErrorCode,
+    InvalidRequestError,
+    ServiceUnavailableError,
+    TaskNotFoundError,
+)
+from zego_media_tasks.api.pagination import ListingQuery, PageTokenCodec
+from zego_media_tasks.api.settings import ApiSettings
+from zego_media_tasks.domain.clock import SystemClock
+from zego_media_tasks.domain.messages import PollRequest, task_id_problem
+from zego_media_tasks.domain.ports import Clock
+from zego_media_tasks.domain.record import TaskRecord
+from zego_media_tasks.domain.status import TaskStatus, Vendor
+from zego_media_tasks.domain.timestamps import to_iso
+from zego_media_tasks.store.task_queries import RecordPage
+
+
+class TaskReads(Protocol):
+    """The table operations the API needs (implemented by ``store.task_queries.TaskQueries``)."""
+
+    def get(self, task_id: str, vendor: Vendor, *, consistent: bool = False) -> TaskRecord | None:
+        """The record for (task_id, vendor), or None."""
+        ...
+
+    def for_task(self, task_id: str) -> list[TaskRecord]:
+        """Every record of a TaskId, ordered by vendor."""
+        ...
+
+    def by_status(
+        self, status: TaskStatus, vendor: Vendor | None, limit: int, start_key: Mapping[str, str] | None = None
+    ) -> RecordPage:
+        """One page of records in a status, newest change first."""
+        ...
+
+    def put_new(self, record: TaskRecord) -> bool:
+        """Store a record unless one exists with its key; False if one does."""
+        ...
+
+
+class PollSender(Protocol):
+    """Sends poll requests (implemented by ``queue.poll_queue.PollQueue``)."""
+
+    def send(self, request: PollRequest, delay_seconds: int = 0) -> str:
+        """Enqueue ``request``; returns the message id."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """The outcome of a registration: the record, and whether this call created it."""
+
+    record: TaskRecord
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TaskListing:
+    """One page of a listing by status, with the token for the next page (None on the last)."""
+
+    records: tuple[TaskRecord, ...]
+    next_token: str | None
+
+
+def _require_valid_task_id(task_id: str) -> None:
+    problem = task_id_problem(task_id)
+    if problem is not None:
+        raise InvalidRequestError(problem, ErrorCode.INVALID_TASK_ID)
+
+
+class TaskService:
+    """Reads and registration over the tasks table and the poll queue."""
+
+    def __init__(
+        self,
+        tasks: TaskReads,
+        queue: PollSender,
+        tokens: PageTokenCodec,
+        clock: Clock,
+        task_deadline: timedelta,
+    ) -> None:
+        self._tasks = tasks
+        self._queue = queue
+        self._tokens = tokens
+        self._clock = clock
+        self._task_deadline = task_deadline
+
+    @classmethod
+    def from_settings(cls, settings: ApiSettings) -> TaskService:
+        """The service wired to AWS as configured (clients are created at first use)."""
+        from zego_media_tasks.queue.poll_queue import PollQueue
+        from zego_media_tasks.store.task_queries import TaskQueries
+
+        return cls(
+            tasks=TaskQueries(settings.table_name),
+            queue=PollQueue(settings.queue_url),
+            tokens=PageTokenCodec(settings.pagination_key()),
+            clock=SystemClock(),
+            task_deadline=timedelta(seconds=settings.task_deadline_seconds),
+        )
+
+    def get_task(self, task_id: str, vendor: Vendor | None = None) -> list[TaskRecord]:
+        """The records of ``task_id`` (only ``vendor``'s if given); :class:`TaskNotFoundError` if none."""
+        _require_valid_task_id(task_id)
+        if vendor is None:
+            records = self._tasks.for_task(task_id)
+        else:
+            record = self._tasks.get(task_id, vendor)
+            records = [record] if record is not None else []
+        if not records:
+            scope = f" for vendor {vendor.value}" if vendor is not None else ""
+            raise TaskNotFoundError(f"task {task_id} is not tracked{scope}")
+        return records
+
+    def list_tasks(
+        self, status: TaskStatus, vendor: Vendor | None, limit: int, next_token: str | None = None
+    ) -> TaskListing:
+        """A page of tasks in ``status`` (and ``vendor``), newest change first, continuing ``next_token``."""
+        query = ListingQuery(status=status, vendor=vendor)
+        start_key = self._tokens.decode(next_token, query) if next_token is not None else None
+        page = self._tasks.by_status(status, vendor, limit, start_key)
+        token = self._tokens.encode(page.last_key, query) if page.last_key else None
+        return TaskListing(records=page.records, next_token=token)
+
+    def register(self, task_id: str, vendor: Vendor) -> Registration:
+        """Start tracking ``task_id`` for ``vendor``; idempotent (see the module docstring)."""
+        _require_valid_task_id(task_id)
+        existing = self._tasks.get(task_id, vendor, consistent=True)
+        if existing is not None:
+            return Registration(record=existing, created=False)
+
+        now = self._clock.now()
+        first_seen_at = to_iso(now)
+        deadline_at = to_iso(now + self._task_deadline)
+        self._queue.send(
+            PollRequest(
+                task_id=task_id,
+                vendor=vendor,
+                generation=0,
+                first_seen_at=first_seen_at,
+                deadline_at=deadline_at,
+            )
+        )
+        record = TaskRecord(
+            task_id=task_id,
+            vendor=vendor,
+            status=TaskStatus.PENDING,
+            generation=0,
+            first_seen_at=first_seen_at,
+            deadline_at=deadline_at,
+            status_changed_at=first_seen_at,
+            next_poll_at=first_seen_at,  # the generation-0 message is visible at once
+            updated_at=first_seen_at,
+        )
+        if self._tasks.put_new(record):
+            return Registration(record=record, created=True)
+        winner = self._tasks.get(task_id, vendor, consistent=True)
+        if winner is None:  # created and deleted again in between: only TTL deletes, so practically never
+            raise ServiceUnavailableError("the task changed during registration; try again")
+        return Registration(record=winner, created=False)

@@ -1,0 +1,127 @@
+"""Read-API unit fixtures: moto's in-process ``mock_aws`` (no sockets) with the template's resources, a
+fake clock, the service and the resolver built over them."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+# The X-Ray SDK opens its UDP emitter socket when first imported; Powertools' Tracer imports it. Importing
+# it here, at collection time, keeps that out of the tests, where every socket is refused.
+import aws_xray_sdk.core  # noqa: F401
+import boto3
+import pytest
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from moto import mock_aws
+
+import devstack.resources
+from devstack.lambda_context import LocalLambdaContext
+from devstack.resources import ProvisionedStack, provision
+from devstack.template import load_template
+from tests.support.clock import FakeClock
+from zego_media_tasks.api.pagination import PageTokenCodec
+from zego_media_tasks.api.routes import build_app
+from zego_media_tasks.api.service import TaskService
+from zego_media_tasks.domain.record import TaskRecord
+from zego_media_tasks.queue.poll_queue import PollQueue
+from zego_media_tasks.store.items import record_to_item
+from zego_media_tasks.store.task_queries import TaskQueries
+
+PAGINATION_SECRET = "unit-test-pagination-secret-0123456789abcdef"
+TASK_DEADLINE = timedelta(days=1)
+
+
+@cache
+def _parsed_template() -> dict[str, Any]:
+    return load_template()
+
+
+@pytest.fixture
+def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProvisionedStack]:
+    """The template's tables and queues in moto's in-process mock (boto3 never opens a socket)."""
+    # Parsing template.yaml takes longer than creating the resources; parse it once per session.
+    monkeypatch.setattr(devstack.resources, "load_template", lambda: copy.deepcopy(_parsed_template()))
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield provision(prefix="unit")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def queries(moto_stack: ProvisionedStack) -> TaskQueries:
+    return TaskQueries(moto_stack.table_names["TasksTable"])
+
+
+@pytest.fixture
+def queue_url(moto_stack: ProvisionedStack) -> str:
+    return moto_stack.queue_urls["PollQueue"]
+
+
+@pytest.fixture
+def service(queries: TaskQueries, queue_url: str, clock: FakeClock) -> TaskService:
+    return TaskService(
+        tasks=queries,
+        queue=PollQueue(queue_url),
+        tokens=PageTokenCodec(PAGINATION_SECRET.encode),
+        clock=clock,
+        task_deadline=TASK_DEADLINE,
+    )
+
+
+@pytest.fixture
+def api(service: TaskService) -> APIGatewayRestResolver:
+    return build_app(lambda: service)
+
+
+@pytest.fixture
+def lambda_context() -> LocalLambdaContext:
+    return LocalLambdaContext(function_name="ApiFunction")
+
+
+@pytest.fixture
+def call(api: APIGatewayRestResolver, lambda_context: LocalLambdaContext) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Resolve one event through the resolver, as the Lambda handler does."""
+
+    def resolve(event: dict[str, Any]) -> dict[str, Any]:
+        return api.resolve(event, lambda_context)  # type: ignore[arg-type]
+
+    return resolve
+
+
+@pytest.fixture
+def seed(moto_stack: ProvisionedStack) -> Callable[..., TaskRecord]:
+    """Store records as the poller would have written them."""
+    table = boto3.resource("dynamodb").Table(moto_stack.table_names["TasksTable"])
+
+    def put(*records: TaskRecord) -> TaskRecord:
+        for record in records:
+            table.put_item(Item=record_to_item(record))
+        return records[-1]
+
+    return put
+
+
+def queued_bodies(queue_url: str) -> list[str]:
+    """Every message body currently on the queue (received once, then made visible again)."""
+    sqs = boto3.client("sqs")
+    bodies: list[str] = []
+    while True:
+        received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30)
+        messages = received.get("Messages", [])
+        if not messages:
+            return bodies
+        bodies.extend(message["Body"] for message in messages)
