@@ -87,7 +87,8 @@ def build_proxy_event(
 ) -> dict[str, Any]:
     """An API Gateway REST proxy (v1) event for one HTTP request."""
     split = urlsplit(raw_path)
-    path = unquote(split.path) or "/"
+    # API Gateway REST delivers ``path`` as received (percent-encoded); only path parameters are decoded.
+    path = split.path or "/"
     resource, path_parameters = _match(routes, split.path, method)
     multi_query = parse_qs(split.query, keep_blank_values=True) or None
     multi_headers: dict[str, list[str]] = {}

@@ -6,6 +6,8 @@ CloudFormation short-form tags (``!Ref``, ``!GetAtt``, ``!Sub`` ...) are turned 
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +37,18 @@ def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dic
 _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
-def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    """The template as plain data."""
+@functools.lru_cache(maxsize=4)
+def _parsed(path: Path, modified_ns: int) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         document = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
     if not isinstance(document, dict) or "Resources" not in document:
         raise ValueError(f"{path} is not a CloudFormation template")
     return document
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """The template as plain data (a private copy: parsed once per file version, then copied)."""
+    return copy.deepcopy(_parsed(path, path.stat().st_mtime_ns))
 
 
 def parameter_defaults(template: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ def test_a_path_parameter_route_carries_its_resource_and_decoded_parameter() -> 
     )
     assert event["resource"] == "/tasks/{taskId}"
     assert event["pathParameters"] == {"taskId": "abc+def"}
+    assert event["path"] == "/tasks/abc%2Bdef"  # as API Gateway sends it: not decoded
     assert event["queryStringParameters"] == {"vendor": "Tencent"}
     assert event["multiValueQueryStringParameters"] == {"vendor": ["Tencent"]}
     assert event["requestContext"]["resourcePath"] == "/tasks/{taskId}"
