@@ -14,6 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from zego_media_tasks.api.routes import build_app
@@ -39,4 +40,8 @@ def api() -> APIGatewayRestResolver:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Route one API Gateway REST proxy event."""
-    return api().resolve(event, context)
+    response = api().resolve(event, context)
+    # One count per response class (Responses2xx/3xx/4xx/5xx): error rates without parsing logs.
+    status = int(response.get("statusCode", 500))
+    metrics.add_metric(name=f"Responses{status // 100}xx", unit=MetricUnit.Count, value=1)
+    return response

@@ -18,8 +18,10 @@ APP_PATH = Path(__file__).resolve().parents[3] / "functions" / "api" / "app.py"
 
 
 @pytest.fixture
-def app_module() -> ModuleType:
+def app_module(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """A fresh copy of the entry point, loaded from its file as Lambda loads it."""
+    # The template always sets a namespace; Powertools reads it when the module is imported.
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ZegoMediaTasksTest")
     spec = importlib.util.spec_from_file_location("api_app_under_test", APP_PATH)
     assert spec is not None
     assert spec.loader is not None
