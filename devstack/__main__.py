@@ -89,6 +89,8 @@ def zego_target(environ: dict[str, str]) -> ZegoTarget | None:
 def check_port_free(port: int) -> None:
     """Raise a UsageError naming the port when something already listens on it."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # Same option as the API server: a port left in TIME_WAIT by the previous run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -184,7 +186,8 @@ def _follow(
         if refresh is not None:
             refresh()
         all_terminal = all((states.get(t) or {}).get("status") in TERMINAL_STATUSES for t in tasks)
-        if args.exit_when_done and (all_terminal or time.monotonic() - started > args.timeout):
+        # The summary comes as soon as every task is terminal; only --exit-when-done gives up on a timeout.
+        if all_terminal or (args.exit_when_done and time.monotonic() - started > args.timeout):
             break
         stop.wait(1.0)
     return all_terminal
@@ -244,7 +247,14 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
         all_terminal = False
         try:
             if console.is_terminal:
-                with Live(render(tasks, states, started), console=console, refresh_per_second=2) as live:
+                with Live(
+                    render(tasks, states, started),
+                    console=console,
+                    refresh_per_second=2,
+                    # stdout is the handlers' log file here; Live must not pull it back onto the screen.
+                    redirect_stdout=False,
+                    redirect_stderr=False,
+                ) as live:
                     all_terminal = _follow(
                         stack,
                         tasks,
@@ -262,6 +272,8 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
                 console.print(render(tasks, states, started), width=max(console.width, 160))
         except KeyboardInterrupt:
             console.print("stopping…")
+            stop.set()
+            all_terminal = all((states.get(t) or {}).get("status") in TERMINAL_STATUSES for t in tasks)
         unexpected = [t for t in tasks if t.expected is not None and (states.get(t) or {}).get("status") != t.expected]
         summary = "all tasks terminal" if all_terminal else "not every task is terminal"
         console.print(
