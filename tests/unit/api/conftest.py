@@ -3,24 +3,16 @@ fake clock, the service and the resolver built over them."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from functools import cache
 from typing import Any
 
-# The X-Ray SDK opens its UDP emitter socket when first imported; Powertools' Tracer imports it. Importing
-# it here, at collection time, keeps that out of the tests, where every socket is refused.
-import aws_xray_sdk.core  # noqa: F401
 import boto3
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from moto import mock_aws
 
-import devstack.resources
 from devstack.lambda_context import LocalLambdaContext
-from devstack.resources import ProvisionedStack, provision
-from devstack.template import load_template
+from devstack.resources import ProvisionedStack
 from tests.support.clock import FakeClock
 from zego_media_tasks.api.pagination import PageTokenCodec
 from zego_media_tasks.api.routes import build_app
@@ -32,28 +24,6 @@ from zego_media_tasks.store.task_queries import TaskQueries
 
 PAGINATION_SECRET = "unit-test-pagination-secret-0123456789abcdef"
 TASK_DEADLINE = timedelta(days=1)
-
-
-@cache
-def _parsed_template() -> dict[str, Any]:
-    return load_template()
-
-
-@pytest.fixture
-def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProvisionedStack]:
-    """The template's tables and queues in moto's in-process mock (boto3 never opens a socket)."""
-    # Parsing template.yaml takes longer than creating the resources; parse it once per session.
-    monkeypatch.setattr(devstack.resources, "load_template", lambda: copy.deepcopy(_parsed_template()))
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield provision(prefix="unit")
 
 
 @pytest.fixture

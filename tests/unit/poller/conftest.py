@@ -4,7 +4,6 @@ a fake clock, a seeded RNG and a scripted ZEGO describer."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from types import ModuleType
@@ -13,10 +12,9 @@ from typing import Any
 import aws_xray_sdk.core  # noqa: F401 - see below
 import boto3
 import pytest
-from moto import mock_aws
 
 from devstack.lambda_context import LocalLambdaContext
-from devstack.resources import ProvisionedStack, provision
+from devstack.resources import ProvisionedStack
 from tests.support.clock import FakeClock
 from tests.support.poller import (
     QueuedMessage,
@@ -32,25 +30,6 @@ from zego_media_tasks.domain.status import Vendor
 from zego_media_tasks.poller.service import PollerService, PollResult, QueueMessage
 from zego_media_tasks.poller.wiring import PollerRuntime, build_runtime
 from zego_media_tasks.store.task_store import TaskStore
-
-# The X-Ray SDK creates a UDP socket object when it is first imported (Powertools' Tracer imports it even
-# when tracing is disabled). It sends nothing while tracing is off, but unit tests refuse every socket
-# creation, so it is imported here, at collection time, before the no-network guard is installed.
-
-
-@pytest.fixture
-def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProvisionedStack]:
-    """The template's tables and queues in moto's in-process mock (boto3 never opens a socket)."""
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield provision(prefix="unit")
 
 
 @dataclass
