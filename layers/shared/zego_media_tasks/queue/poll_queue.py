@@ -31,8 +31,8 @@ def _client(client: SQSClient | None) -> SQSClient:
         return boto3.session.Session().client("sqs")
 
 
-class PollQueue:
-    """The poll queue. Constructed once per Lambda instance; the boto3 client is created lazily."""
+class _Queue:
+    """One SQS queue; the boto3 client is created at first use (never at import or cold start)."""
 
     def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
         self.queue_url = queue_url
@@ -44,6 +44,10 @@ class PollQueue:
         if self._client is None:
             self._client = _client(None)
         return self._client
+
+
+class PollQueue(_Queue):
+    """The poll queue. Constructed once per Lambda instance."""
 
     def send(self, request: PollRequest, delay_seconds: int = 0) -> str:
         """Enqueue ``request`` to become visible after ``delay_seconds`` (clamped to 0..900).
@@ -60,19 +64,8 @@ class PollQueue:
         return response["MessageId"]
 
 
-class DeadLetterQueue:
+class DeadLetterQueue(_Queue):
     """Where unreadable messages go directly, with the reason in message attributes."""
-
-    def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
-        self.queue_url = queue_url
-        self._client = client
-
-    @property
-    def client(self) -> SQSClient:
-        """The SQS client (created at first use)."""
-        if self._client is None:
-            self._client = _client(None)
-        return self._client
 
     def send(self, body: str, reason: str, detail: str, source_message_id: str) -> str:
         """Park ``body`` unchanged, with ErrorReason, ErrorDetail and SourceMessageId attributes."""
