@@ -40,7 +40,11 @@ _CfnLoader.add_multi_constructor("!", _intrinsic)
 @functools.lru_cache(maxsize=4)
 def _parsed(path: Path, modified_ns: int) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        document = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        loader = _CfnLoader(handle)  # a SafeLoader subclass: no arbitrary object construction
+        try:
+            document = loader.get_single_data()
+        finally:
+            loader.dispose()
     if not isinstance(document, dict) or "Resources" not in document:
         raise ValueError(f"{path} is not a CloudFormation template")
     return document

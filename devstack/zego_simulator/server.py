@@ -28,6 +28,7 @@ import json
 import logging
 import math
 import random
+import re
 import socket
 import threading
 import time
@@ -635,7 +636,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Route http.server's access/error lines to logging at DEBUG instead of stderr."""
-        logger.debug("%s - %s", self.address_string(), format % args)
+        # The request line carries the query string: never log a (replayable) signature.
+        line = re.sub(r"(Signature=)[^&\s\"']+", r"\1***", format % args)
+        logger.debug("%s - %s", self.address_string(), line)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def _optional_time(body: dict[str, Any], name: str, task_id: str, vendor: Vendor
         if not isinstance(value, str):
             raise TypeError(name)
         from_iso(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # e.g. year 1 with a positive offset
         raise MalformedMessageError(
             MalformedReason.INVALID_FIELD,
             f"{name} must be an ISO 8601 timestamp with offset",
@@ -122,7 +122,7 @@ def parse_poll_request(body: str | bytes) -> PollRequest:
         raise MalformedMessageError(MalformedReason.OVERSIZE, f"body is {len(raw)} bytes, limit {MAX_BODY_BYTES}")
     try:
         parsed = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting fits in 4 KiB
         raise MalformedMessageError(MalformedReason.NOT_JSON, "body is not valid JSON") from None
     if not isinstance(parsed, dict):
         raise MalformedMessageError(MalformedReason.NOT_OBJECT, "body must be a JSON object")

@@ -13,7 +13,8 @@ def to_iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: pass an aware UTC datetime")
     utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # Four-digit year always (strftime drops the padding before year 1000 on glibc).
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def from_iso(text: str) -> datetime:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType, TracebackType
 from typing import Final
@@ -56,6 +57,20 @@ from zego_media_tasks.zego.responses import (
 from zego_media_tasks.zego.signing import SignedAuth, new_nonce, signed_auth
 
 logger = logging.getLogger(__name__)
+_SIGNATURE = re.compile(r"(Signature=)[^&\s\"']+")
+
+
+class _MaskSignatures(logging.Filter):
+    """urllib3 logs each request line at DEBUG, query string included: mask the replayable signature."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "Signature=" in message:
+            record.msg, record.args = _SIGNATURE.sub(r"\1***", message), None
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_MaskSignatures())
 
 DEFAULT_ENDPOINT: Final = "https://rtc-api.zego.im"
 REGIONAL_ENDPOINTS: Final[Mapping[str, str]] = MappingProxyType(

@@ -223,9 +223,23 @@ def parse_vendor_block(
     )
 
 
+def _well_formed(text: str) -> str:
+    """``text`` with lone surrogates (legal as JSON escapes, unencodable as UTF-8) replaced by U+FFFD."""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _well_formed(value)
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    return value
+
+
 def _json_object(body: bytes) -> dict[str, Any] | None:
     try:
-        document = json.loads(body)
+        # Sanitised while parsing: a lone surrogate would otherwise make every write of the record fail.
+        document = json.loads(body, object_pairs_hook=lambda pairs: {_clean(k): _clean(v) for k, v in pairs})
     except (ValueError, RecursionError):
         # ValueError covers JSONDecodeError, UnicodeDecodeError and over-long integers.
         return None
