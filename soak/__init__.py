@@ -1,0 +1,16 @@
+"""The chaos soak (``make soak``, ``python -m soak``): the whole local pipeline under injected faults.
+
+A thousand scripted tasks of both vendors, every event type and every final outcome go through the real
+handlers, moto's server and the ZEGO simulator while the simulator answers with HTTP 5xx, hangs past the
+client timeout, Code 6, Code 1000 and truncated JSON, 5 % of the poll messages are sent twice and 2 % of
+poller invocations die after re-enqueueing and before acknowledging. Every write to the tasks table, every
+message sent and every message handled is logged, and the logs are checked afterwards
+(:mod:`soak.analysis`): each task ends as its script dictates, no record ever goes backwards, at most one
+poll chain per task survives, and the dead-letter queue holds only the messages put there on purpose.
+
+Modules: :mod:`soak.config` (the knobs), :mod:`soak.scenario` (the tasks), :mod:`soak.instruments`
+(the logs), :mod:`soak.stack` (the local stack with the soak's overrides), :mod:`soak.moto_process`
+(the AWS emulator in a child process), :mod:`soak.analysis` (the pass criteria, pure),
+:mod:`soak.report` (console, JSON and Markdown), :mod:`soak.runner` (one run). The latest figures are in
+``docs/soak.md``; ``tests/e2e/test_soak.py`` runs a 60-task variant and feeds the checks defective logs.
+"""

@@ -1,0 +1,107 @@
+"""The soak's knobs: fault rates, poller tuning, stack overrides, and the run's time bounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from devstack.zego_simulator import FaultSettings
+
+# Fault rates of issue 6 ("Chaos soak"), per ZEGO call: they add up to 23 % of the calls.
+HTTP_5XX_RATE = 0.10
+HANG_RATE = 0.05
+CODE_6_RATE = 0.05
+CODE_1000_RATE = 0.02
+MALFORMED_JSON_RATE = 0.01
+# A hang must outlast the client's read timeout, so that the client really times out.
+READ_TIMEOUT_SECONDS = 1
+HANG_SECONDS = 2.0
+DUPLICATE_RATE = 0.05
+"""Share of poll messages sent a second time (a real second SQS message with the same body)."""
+CRASH_RATE = 0.02
+"""Share of poller invocations that die after doing their work, before the batch is deleted."""
+
+VISIBILITY_TIMEOUT_SECONDS = 60
+"""The poll queue's visibility timeout for the soak (template default 180 s): the smallest value the
+template allows. A crashed batch, and a message reported failed, reappear after it. It still exceeds
+the poller's 30 s timeout, so no message becomes visible again while its invocation is running."""
+QUICK_VISIBILITY_TIMEOUT_SECONDS = 20
+"""The quick variant's: below what the template allows (and below the poller's timeout, so a slow
+invocation's records may be delivered again while it runs: more duplicates, which the soak tolerates
+by design), so that a crashed batch comes back within the test's time budget."""
+
+
+@dataclass(frozen=True)
+class SoakConfig:
+    """One soak run. The defaults are ``make soak``; :meth:`quick` is the small e2e variant."""
+
+    tasks: int = 1000
+    seed: int = 20261124
+    time_scale: float = 0.1
+    """Real seconds per scenario second: generated timelines of 5-60 scenario s play in 0.5-6 s."""
+    registration_rate: float = 5.0
+    """Tasks registered per second (API and pipeline messages together); paced so that the 20 calls/s
+    ZEGO budget, not a registration burst, sets the pace."""
+    api_share: float = 0.7
+    """Share of tasks registered with ``POST /tasks``; the rest arrive as a pipeline's SQS message."""
+    task_deadline_seconds: int = 90
+    """``TASK_DEADLINE_SECONDS`` (the poller's minimum is 60): how long a stuck task is polled before
+    it ends ``TIMED_OUT``. Every other task ends well before."""
+    not_found_grace_seconds: int = 20
+    """``NOT_FOUND_GRACE_SECONDS``: a Huawei task still ``NO_TASK`` after this ends ``NOT_FOUND``."""
+    malformed_messages: int = 10
+    """Unreadable messages sent on purpose (half of them with a readable TaskId and Vendor, which end
+    ``REJECTED``); they, and only they, must reach the dead-letter queue."""
+    max_run_seconds: float = 540.0
+    """Give up waiting for terminal states after this long (the soak must finish within 10 minutes)."""
+    drain_seconds: float = 90.0
+    """After every task is terminal: the longest wait for the queue to empty (visibility timeout +
+    the largest delay + slack)."""
+    visibility_timeout_seconds: int = VISIBILITY_TIMEOUT_SECONDS
+    stuck_tasks: bool = True
+    """Include Tencent tasks stuck in PROCESSING (they end TIMED_OUT at the deadline, 60 s at least)."""
+    duplicate_rate: float = DUPLICATE_RATE
+    crash_rate: float = CRASH_RATE
+    faults: FaultSettings = field(
+        default_factory=lambda: FaultSettings(
+            http_5xx_rate=HTTP_5XX_RATE,
+            hang_rate=HANG_RATE,
+            hang_seconds=HANG_SECONDS,
+            code_6_rate=CODE_6_RATE,
+            code_1000_rate=CODE_1000_RATE,
+            malformed_json_rate=MALFORMED_JSON_RATE,
+        )
+    )
+
+    @classmethod
+    def quick(cls, seed: int = 7) -> SoakConfig:
+        """60 tasks with the same fault rates, for the end-to-end test (about a minute)."""
+        return cls(
+            tasks=60,
+            seed=seed,
+            registration_rate=20.0,
+            task_deadline_seconds=60,
+            malformed_messages=4,
+            max_run_seconds=60.0,
+            drain_seconds=40.0,
+            visibility_timeout_seconds=QUICK_VISIBILITY_TIMEOUT_SECONDS,
+            stuck_tasks=False,
+        )
+
+    def poller_environment(self) -> dict[str, str]:
+        """The poller's (and the API's) tuning variables for the soak."""
+        return {
+            "POLL_BACKOFF_BASE_SECONDS": "1",
+            "POLL_BACKOFF_CAP_SECONDS": "4",
+            "THROTTLE_RETRY_SECONDS": "1",
+            "NOT_FOUND_GRACE_SECONDS": str(self.not_found_grace_seconds),
+            "TASK_DEADLINE_SECONDS": str(self.task_deadline_seconds),
+            "ZEGO_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT_SECONDS),
+            "ZEGO_CONNECT_TIMEOUT_SECONDS": "1",
+            # One JSON line per record and an EMF blob per invocation go to the soak's log file, not the
+            # console; INFO keeps them (they are the record of what happened).
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+
+    def parameter_overrides(self) -> dict[str, str]:
+        """Template parameters the soak provisions with (see :data:`VISIBILITY_TIMEOUT_SECONDS`)."""
+        return {"PollVisibilityTimeoutSeconds": str(self.visibility_timeout_seconds)}

@@ -1,0 +1,425 @@
+"""What the soak records while it runs, and the chaos it adds on the queue side.
+
+- **Sends**: every poll message sent through :class:`PollQueue` (the API's registrations and the
+  poller's re-enqueues) and every pipeline message, with its generation and delay. A seeded share of
+  them is sent a *second time*, as a separate SQS message with the same body: a real duplicate, which
+  SQS's at-least-once delivery is allowed to produce.
+- **Handling**: what :meth:`PollerService.handle` did with each message (its ``Action``, or the
+  exception that made the item fail), with start and end times.
+- **Invocations**: each batch the local event source handed to the poller (message ids, receive counts,
+  reported failures).
+- **Fenced writes**: each :meth:`TaskStore.put` and whether it was applied or superseded.
+- **The table's own log**: a DynamoDB stream (new and old images) on the tasks table, read at the end:
+  every write DynamoDB applied, in the order it applied them, independent of our code's view.
+
+Instrumentation is installed by patching classes in this process (the soak owns the process) and is
+undone by :meth:`Recorder.uninstall`. moto applies DynamoDB writes without a per-item lock; the soak
+serializes them (:func:`serialize_moto_writes`) so that the emulator keeps DynamoDB's guarantee that
+conditional writes to one item are atomic, which the generation fence relies on.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import boto3
+
+from devstack.handlers import Handler
+from zego_media_tasks.domain.messages import MalformedMessageError, PollRequest, parse_poll_request
+from zego_media_tasks.domain.record import TaskRecord
+from zego_media_tasks.poller.service import PollerService, PollResult, QueueMessage
+from zego_media_tasks.queue.poll_queue import PollQueue
+from zego_media_tasks.store.task_store import TaskStore, WriteResult
+
+MAX_EXTRA_DUPLICATE_DELAY = 3
+"""A duplicate becomes visible 0-3 s after its original: sometimes in the same batch, sometimes later."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One message put on the poll queue."""
+
+    at: float
+    message_id: str
+    task_id: str | None
+    vendor: str | None
+    generation: int | None
+    delay_seconds: int
+    origin: str
+    """``registration`` (API, generation 0), ``poller`` (re-enqueue), ``pipeline``, ``malformed``."""
+    duplicate_of: str | None = None
+    body: str | None = None
+    """Kept for malformed messages only (the dead-letter check matches them by body)."""
+
+
+@dataclass(frozen=True)
+class Handled:
+    """One message handled by the poller service."""
+
+    started: float
+    ended: float
+    message_id: str
+    task_id: str | None
+    vendor: str | None
+    generation: int | None
+    outcome: str
+    """The ``Action`` (POLLED, SUPERSEDED, SKIPPED_STALE, ...) or the exception's class name."""
+    called_zego: bool
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One poller invocation by the local event source."""
+
+    started: float
+    ended: float
+    message_ids: tuple[str, ...]
+    receive_counts: tuple[int, ...]
+    reported_failures: tuple[str, ...]
+    raised: bool
+
+
+@dataclass(frozen=True)
+class FencedWrite:
+    """One conditional write of the poller (applied or superseded)."""
+
+    at: float
+    task_id: str
+    vendor: str
+    expected_generation: int | None
+    generation: int
+    status: str
+    result: str
+
+
+@dataclass(frozen=True)
+class StreamWrite:
+    """One write the table applied, from its stream (in the order applied)."""
+
+    sequence: int
+    event: str
+    """INSERT, MODIFY or REMOVE."""
+    task_id: str
+    vendor: str
+    old_generation: int | None
+    old_status: str | None
+    new_generation: int | None
+    new_status: str | None
+
+
+def _identity(body: str) -> tuple[str | None, str | None, int | None]:
+    try:
+        request = parse_poll_request(body)
+    except MalformedMessageError as error:
+        return error.task_id, error.vendor.value if error.vendor else None, None
+    return request.task_id, request.vendor.value, request.generation
+
+
+class Recorder:
+    """The soak's logs (thread-safe) and the patches that fill them."""
+
+    def __init__(self, *, duplicate_rate: float, seed: int) -> None:
+        self.duplicate_rate = duplicate_rate
+        # Seeded for reproducible chaos, not for secrecy.
+        self._random = random.Random(seed)  # noqa: S311 # nosec B311
+        self._lock = threading.Lock()
+        self.sent: list[Sent] = []
+        self.handled: list[Handled] = []
+        self.invocations: list[Invocation] = []
+        self.writes: list[FencedWrite] = []
+        self.terminal: set[tuple[str, str]] = set()
+        """Tasks whose terminal record the poller wrote (the soak's progress, without reading the table)."""
+        self._undo: list[Callable[[], None]] = []
+        self.clock = time.monotonic
+
+    # -- patches -------------------------------------------------------------------------------------
+    def install(self) -> None:
+        """Patch :class:`PollQueue`, :class:`PollerService` and :class:`TaskStore` in this process."""
+        recorder = self
+        original_send = PollQueue.send
+        original_handle = PollerService.handle
+        original_put = TaskStore.put
+
+        def send(queue: PollQueue, request: PollRequest, delay_seconds: int = 0) -> str:
+            message_id = original_send(queue, request, delay_seconds)
+            origin = "registration" if request.generation == 0 else "poller"
+            recorder._log_sent(message_id, request, delay_seconds, origin)
+            extra = recorder._duplicate_delay()
+            if extra is not None:
+                delay = min(900, int(delay_seconds) + extra)
+                copy_id = original_send(queue, request, delay)
+                recorder._log_sent(copy_id, request, delay, origin, duplicate_of=message_id)
+            return message_id
+
+        def handle(service: PollerService, message: QueueMessage, correlate: Any = None) -> PollResult:
+            started = recorder.clock()
+            task_id, vendor, generation = _identity(message.body)
+            try:
+                result = original_handle(service, message, correlate)
+            except Exception as error:
+                recorder._log_handled(
+                    started=started,
+                    message_id=message.message_id,
+                    task_id=task_id,
+                    vendor=vendor,
+                    generation=generation,
+                    outcome=type(error).__name__,
+                )
+                raise
+            called = result.outcome is not None
+            recorder._log_handled(
+                started=started,
+                message_id=message.message_id,
+                task_id=task_id,
+                vendor=vendor,
+                generation=generation,
+                outcome=result.action.value,
+                called_zego=called,
+            )
+            return result
+
+        def put(store: TaskStore, record: TaskRecord, expected_generation: int | None) -> WriteResult:
+            result = original_put(store, record, expected_generation)
+            with recorder._lock:
+                if result is WriteResult.WRITTEN and record.terminal:
+                    recorder.terminal.add((record.task_id, record.vendor.value))
+                recorder.writes.append(
+                    FencedWrite(
+                        at=recorder.clock(),
+                        task_id=record.task_id,
+                        vendor=record.vendor.value,
+                        expected_generation=expected_generation,
+                        generation=record.generation,
+                        status=record.status.value,
+                        result=result.value,
+                    )
+                )
+            return result
+
+        # Plain functions become methods when set on the class; mypy sees an unbound signature.
+        PollQueue.send = send  # type: ignore[method-assign, assignment]
+        PollerService.handle = handle  # type: ignore[method-assign, assignment]
+        TaskStore.put = put  # type: ignore[method-assign, assignment]
+
+        def undo() -> None:
+            PollQueue.send = original_send  # type: ignore[method-assign]
+            PollerService.handle = original_handle  # type: ignore[method-assign]
+            TaskStore.put = original_put  # type: ignore[method-assign]
+
+        self._undo.append(undo)
+        self._undo.append(serialize_moto_writes())
+
+    def uninstall(self) -> None:
+        """Undo every patch (newest first)."""
+        while self._undo:
+            self._undo.pop()()
+
+    def wrap_poller(self, handler: Handler) -> Handler:
+        """The poller's ``lambda_handler``, logging each invocation's batch and its partial response."""
+        recorder = self
+
+        def invoke(event: dict[str, Any], context: Any) -> Any:
+            started = recorder.clock()
+            records = event.get("Records", [])
+            ids = tuple(str(r["messageId"]) for r in records)
+            counts = tuple(int(r.get("attributes", {}).get("ApproximateReceiveCount", "0")) for r in records)
+            try:
+                response = handler(event, context)
+            except Exception:
+                recorder._log_invocation(started, ids, counts, (), raised=True)
+                raise
+            failures = tuple(
+                str(f.get("itemIdentifier"))
+                for f in (response or {}).get("batchItemFailures", [])
+                if isinstance(f, dict)
+            )
+            recorder._log_invocation(started, ids, counts, failures, raised=False)
+            return response
+
+        return invoke
+
+    # -- pipeline messages -----------------------------------------------------------------------------
+    def send_pipeline(
+        self, sqs: Any, queue_url: str, body: str, *, origin: str = "pipeline", duplicate: bool = True
+    ) -> str:
+        """Send a message as a pipeline would (plain SendMessage), duplicated like any other message."""
+        message_id = str(sqs.send_message(QueueUrl=queue_url, MessageBody=body)["MessageId"])
+        task_id, vendor, generation = _identity(body)
+        kept = body if origin == "malformed" else None
+        with self._lock:
+            self.sent.append(Sent(self.clock(), message_id, task_id, vendor, generation, 0, origin, body=kept))
+        extra = self._duplicate_delay() if duplicate else None
+        if extra is not None:
+            copy_id = str(sqs.send_message(QueueUrl=queue_url, MessageBody=body, DelaySeconds=extra)["MessageId"])
+            with self._lock:
+                self.sent.append(
+                    Sent(self.clock(), copy_id, task_id, vendor, generation, extra, origin, message_id, body=kept)
+                )
+        return message_id
+
+    # -- logging ---------------------------------------------------------------------------------------
+    def _duplicate_delay(self) -> int | None:
+        with self._lock:
+            if self._random.random() >= self.duplicate_rate:
+                return None
+            return self._random.randint(0, MAX_EXTRA_DUPLICATE_DELAY)
+
+    def _log_sent(
+        self, message_id: str, request: PollRequest, delay: int, origin: str, duplicate_of: str | None = None
+    ) -> None:
+        entry = Sent(
+            self.clock(),
+            message_id,
+            request.task_id,
+            request.vendor.value,
+            request.generation,
+            int(delay),
+            origin,
+            duplicate_of,
+        )
+        with self._lock:
+            self.sent.append(entry)
+
+    def _log_handled(
+        self,
+        *,
+        started: float,
+        message_id: str,
+        task_id: str | None,
+        vendor: str | None,
+        generation: int | None,
+        outcome: str,
+        called_zego: bool = False,
+    ) -> None:
+        entry = Handled(started, self.clock(), message_id, task_id, vendor, generation, outcome, called_zego)
+        with self._lock:
+            self.handled.append(entry)
+
+    def _log_invocation(
+        self, started: float, ids: tuple[str, ...], counts: tuple[int, ...], failures: tuple[str, ...], *, raised: bool
+    ) -> None:
+        entry = Invocation(started, self.clock(), ids, counts, failures, raised)
+        with self._lock:
+            self.invocations.append(entry)
+
+    def snapshot(self) -> dict[str, list[dict[str, Any]]]:
+        """Every log as JSON-ready lists (for the debug dump)."""
+        with self._lock:
+            return {
+                "sent": [asdict(e) for e in self.sent],
+                "handled": [asdict(e) for e in self.handled],
+                "invocations": [asdict(e) for e in self.invocations],
+                "writes": [asdict(e) for e in self.writes],
+            }
+
+
+def serialize_moto_writes() -> Callable[[], None]:
+    """Make moto apply DynamoDB writes one at a time, as DynamoDB does for the writes to one item.
+
+    moto evaluates a write's condition and applies the write as separate steps without a lock, so two
+    threads can both pass the same condition (see ``tests/support/poller.py``, which does the same for
+    the integration tests). Returns the function that undoes the patch.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    originals: dict[str, Any] = {}
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoHandler, name)
+        originals[name] = original
+
+        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return __original(self, *args, **kwargs)
+
+        setattr(DynamoHandler, name, locked)
+
+    def undo() -> None:
+        for name, original in originals.items():
+            setattr(DynamoHandler, name, original)
+
+    return undo
+
+
+# -- the table's stream --------------------------------------------------------------------------------
+
+
+def enable_stream(table_name: str) -> str:
+    """Turn on a NEW_AND_OLD_IMAGES stream on the table (before any traffic); returns its ARN."""
+    client = boto3.client("dynamodb")
+    response = client.update_table(
+        TableName=table_name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    )
+    arn = response["TableDescription"].get("LatestStreamArn")
+    if not arn:
+        arn = client.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+    return str(arn)
+
+
+def _number(image: dict[str, Any] | None, name: str) -> int | None:
+    if not image or name not in image:
+        return None
+    return int(image[name]["N"])
+
+
+def _string(image: dict[str, Any] | None, name: str) -> str | None:
+    if not image or name not in image:
+        return None
+    return str(image[name]["S"])
+
+
+def read_stream(stream_arn: str, *, max_pages: int = 10_000) -> list[StreamWrite]:
+    """Every record of the stream, oldest first (bounded: at most ``max_pages`` pages of 1,000)."""
+    streams = boto3.client("dynamodbstreams")
+    shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+    writes: list[StreamWrite] = []
+    for shard in shards:
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        for _ in range(max_pages):
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            for record in page["Records"]:
+                data = record["dynamodb"]
+                old, new = data.get("OldImage"), data.get("NewImage")
+                keys = data["Keys"]
+                writes.append(
+                    StreamWrite(
+                        sequence=int(data["SequenceNumber"]),
+                        event=str(record["eventName"]),
+                        task_id=str(keys["taskId"]["S"]),
+                        vendor=str(keys["vendor"]["S"]),
+                        old_generation=_number(old, "generation"),
+                        old_status=_string(old, "status"),
+                        new_generation=_number(new, "generation"),
+                        new_status=_string(new, "status"),
+                    )
+                )
+            iterator = page.get("NextShardIterator")
+            if not page["Records"] or not iterator:
+                break
+    writes.sort(key=lambda w: w.sequence)
+    return writes
+
+
+@contextmanager
+def installed(recorder: Recorder) -> Iterator[Recorder]:
+    """``recorder`` installed for the duration of a block."""
+    recorder.install()
+    try:
+        yield recorder
+    finally:
+        recorder.uninstall()
+
+
+def dump_json(path: Any, data: Any) -> None:
+    """Write ``data`` as compact JSON (the debug dump can be large)."""
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, separators=(",", ":"))

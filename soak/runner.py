@@ -1,0 +1,443 @@
+"""One soak run: start the instrumented local stack, register every task, wait, drain, collect, judge."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import platform
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import boto3
+
+from devstack.event_source import EventSourceSettings, MappingStats
+from devstack.stack import StackOptions
+from devstack.zego_simulator import CallStats
+from soak.analysis import (
+    Criterion,
+    ExpectedTask,
+    check_chains,
+    check_chaos,
+    check_dead_letters,
+    check_outcomes,
+    check_write_log,
+    parked_bodies,
+)
+from soak.config import SoakConfig
+from soak.instruments import Recorder, StreamWrite, dump_json, enable_stream, installed, read_stream
+from soak.moto_process import MotoProcess
+from soak.scenario import MALFORMED_READABLE, Channel, SoakPlan, build_plan, malformed_body
+from soak.stack import SoakStack
+from zego_media_tasks.domain.messages import MalformedMessageError, parse_poll_request
+from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus
+
+TERMINAL = frozenset(status.value for status in TERMINAL_STATUSES)
+PROGRESS_SECONDS = 5.0
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SoakResult:
+    """Everything a report needs: the criteria, the counts, and how long it took."""
+
+    config: SoakConfig
+    criteria: list[Criterion]
+    counts: dict[str, Any]
+    started_at: str
+    duration_seconds: float
+    machine: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every criterion passed."""
+        return all(criterion.passed for criterion in self.criteria)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        config = asdict(self.config)
+        config["faults"] = asdict(self.config.faults)
+        return {
+            "passed": self.passed,
+            "started_at": self.started_at,
+            "duration_seconds": round(self.duration_seconds, 1),
+            "machine": self.machine,
+            "config": config,
+            "criteria": [asdict(criterion) for criterion in self.criteria],
+            "counts": self.counts,
+        }
+
+
+@contextlib.contextmanager
+def _stdout_to(log: IO[str]) -> Iterator[None]:
+    """Send stdout (the handlers' JSON log lines and metrics) and Python logging to ``log``."""
+    saved = sys.stdout
+    handler = logging.StreamHandler(log)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    sys.stdout = log
+    try:
+        yield
+    finally:
+        sys.stdout = saved
+        root.removeHandler(handler)
+
+
+def _queue_depth(sqs: Any, url: str) -> dict[str, int]:
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return {
+        "visible": int(attributes.get(names[0], 0)),
+        "in_flight": int(attributes.get(names[1], 0)),
+        "delayed": int(attributes.get(names[2], 0)),
+    }
+
+
+def _final_states_over_api(stack: SoakStack) -> dict[tuple[str, str], str]:
+    """Every record, read as a client would: ``GET /tasks?status=`` for every status, page by page."""
+    session = stack._http  # the stack's own session (keep-alive to the local gateway)
+    found: dict[tuple[str, str], str] = {}
+    for status in TaskStatus:
+        token: str | None = None
+        for _ in range(1_000):
+            params = {"status": status.value, "limit": "100", **({"nextToken": token} if token else {})}
+            response = session.get(f"{stack.api_url}/tasks", params=params, timeout=30)
+            response.raise_for_status()
+            body = response.json()
+            for task in body["tasks"]:
+                found[(task["taskId"], task["vendor"])] = task["status"]
+            token = body.get("nextToken")
+            if not token:
+                break
+    return found
+
+
+def _drain_queue(sqs: Any, url: str, *, attributes: bool) -> list[tuple[str, str | None]]:
+    """Receive (and hide) every visible message: (body, ErrorReason)."""
+    found: list[tuple[str, str | None]] = []
+    for _ in range(200):
+        batch = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=600,
+            WaitTimeSeconds=0,
+            MessageAttributeNames=["All"] if attributes else [],
+        ).get("Messages", [])
+        if not batch:
+            break
+        for message in batch:
+            reason = message.get("MessageAttributes", {}).get("ErrorReason", {}).get("StringValue")
+            found.append((message["Body"], reason))
+    return found
+
+
+def _expected_dead_letters(plan: SoakPlan) -> dict[str, str]:
+    bodies = [malformed_body(task) for task in plan.tasks if task.kind == MALFORMED_READABLE]
+    expected: dict[str, str] = {}
+    for body in [*bodies, *plan.unreadable_bodies]:
+        try:
+            parse_poll_request(body)
+        except MalformedMessageError as error:
+            expected[body] = error.reason.value
+        else:  # pragma: no cover - the plan's bodies are malformed by construction
+            raise ValueError(f"planned malformed body parses: {body}")
+    return expected
+
+
+class _Registrar(threading.Thread):
+    """Registers the plan's tasks at a steady rate (API, pipeline message, or broken message)."""
+
+    def __init__(self, stack: SoakStack, recorder: Recorder, plan: SoakPlan, rate: float) -> None:
+        super().__init__(name="soak-registrar", daemon=True)
+        self.stack, self.recorder, self.plan, self.rate = stack, recorder, plan, rate
+        self.registered = 0
+        self.errors: list[str] = []
+        self.stop_requested = threading.Event()
+
+    def run(self) -> None:
+        sqs = boto3.client("sqs")
+        url = self.stack.provisioned().queue_urls["PollQueue"]
+        unreadable = list(self.plan.unreadable_bodies)
+        spread = max(1, len(self.plan.tasks) // (len(unreadable) + 1))
+        started = time.monotonic()
+        for index, task in enumerate(self.plan.tasks):
+            if self.stop_requested.is_set():
+                return
+            # Pace against the clock, so slow calls do not lower the rate.
+            wait = started + index / self.rate - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                if task.channel is Channel.API:
+                    response = self.stack.register(task.task_id, task.vendor.value)
+                    if response.status_code != 202:
+                        self.errors.append(f"POST /tasks {task.task_id}: HTTP {response.status_code}")
+                elif task.channel is Channel.PIPELINE:
+                    body = f'{{"TaskId": "{task.task_id}", "Vendor": "{task.vendor.value}"}}'
+                    self.recorder.send_pipeline(sqs, url, body)
+                else:
+                    self.recorder.send_pipeline(sqs, url, malformed_body(task), origin="malformed", duplicate=False)
+            except Exception as error:  # a failed registration is a finding; keep registering the rest
+                self.errors.append(f"{task.task_id}: {type(error).__name__}: {error}")
+            self.registered += 1
+            if unreadable and index % spread == spread - 1:
+                self.recorder.send_pipeline(sqs, url, unreadable.pop(), origin="malformed", duplicate=False)
+        for body in unreadable:
+            self.recorder.send_pipeline(sqs, url, body, origin="malformed", duplicate=False)
+
+
+@dataclass
+class Collected:
+    """What the run left behind, read once everything had stopped moving."""
+
+    final: dict[tuple[str, str], str]
+    stream: list[StreamWrite]
+    leftovers: list[str]
+    dead_letters: list[tuple[str, str | None]]
+    call_stats: CallStats | None
+    esm_stats: MappingStats | None
+    left_after_drain: dict[str, int]
+    registration_errors: list[str]
+    run_seconds: float
+    drain_seconds: float
+
+
+def _progress_line(
+    stack: SoakStack, registrar: _Registrar, terminal: int, elapsed: float, depth: dict[str, int]
+) -> str:
+    calls = len(stack.simulator.call_log) if stack.simulator else 0
+    esm = stack.event_source.stats if stack.event_source else None
+    return (
+        f"  {elapsed:6.1f} s  registered {registrar.registered:4d}/{len(registrar.plan.tasks)}  "
+        f"terminal {terminal:4d}  ZEGO calls {calls:5d}  queue {depth}  "
+        f"invocations {esm.invocations if esm else 0} (crashed {esm.crashes_injected if esm else 0})"
+    )
+
+
+def _wait_until_terminal(
+    stack: SoakStack,
+    registrar: _Registrar,
+    recorder: Recorder,
+    config: SoakConfig,
+    *,
+    started: float,
+    progress: Progress,
+) -> None:
+    """Until every task is terminal (bounded by ``max_run_seconds``), with a progress line now and then."""
+    sqs = boto3.client("sqs")
+    keys = {task.key for task in registrar.plan.tasks}
+    last_progress = 0.0
+    while time.monotonic() < started + config.max_run_seconds:
+        time.sleep(1.0)
+        terminal = len(keys & recorder.terminal)
+        now = time.monotonic()
+        if now - last_progress >= PROGRESS_SECONDS:
+            last_progress = now
+            depth = _queue_depth(sqs, stack.provisioned().queue_urls["PollQueue"])
+            progress(_progress_line(stack, registrar, terminal, now - started, depth))
+        if not registrar.is_alive() and terminal == len(keys):
+            return
+
+
+def _drain(stack: SoakStack, config: SoakConfig) -> dict[str, int]:
+    """Let the poller drop what is left (stale copies, batches of crashed invocations coming back after
+    the visibility timeout) until the queue is empty, bounded by ``drain_seconds``. Crashes stop first:
+    one now would hide its batch for another visibility timeout."""
+    stack.stop_crashing()
+    sqs = boto3.client("sqs")
+    url = stack.provisioned().queue_urls["PollQueue"]
+    depth = _queue_depth(sqs, url)
+    empty_reads = 0
+    deadline = time.monotonic() + config.drain_seconds
+    while time.monotonic() < deadline:
+        depth = _queue_depth(sqs, url)
+        empty_reads = empty_reads + 1 if sum(depth.values()) == 0 else 0
+        if empty_reads >= 2:
+            break
+        time.sleep(1.0)
+    return depth
+
+
+def _run(
+    config: SoakConfig, plan: SoakPlan, recorder: Recorder, *, out_dir: Path, progress: Progress, started: float
+) -> Collected:
+    """Start the stack, register, wait, drain, and read back everything the checks need."""
+    overrides = config.parameter_overrides()
+    options = StackOptions(
+        scenario=plan.scenario,
+        time_scale=config.time_scale,
+        faults=config.faults,
+        simulator_seed=config.seed,
+        poller_environment=config.poller_environment(),
+        event_source=EventSourceSettings.from_template(parameter_overrides=overrides),
+        crash_rate=config.crash_rate,
+        seed=config.seed + 2,
+    )
+    emulator = MotoProcess(log_path=out_dir / "moto.log")
+    stack = SoakStack(options, parameter_overrides=overrides, wrap_poller=recorder.wrap_poller, emulator=emulator)
+    with (
+        open(out_dir / "poller.log", "w", encoding="utf-8") as log,
+        _stdout_to(log),
+        installed(recorder),
+        stack,
+    ):
+        resources = stack.provisioned()
+        stream_arn = enable_stream(resources.table_names["TasksTable"])
+        progress(f"soak: stack up in {time.monotonic() - started:.1f} s (API {stack.api_url})")
+        registrar = _Registrar(stack, recorder, plan, config.registration_rate)
+        registrar.start()
+        _wait_until_terminal(stack, registrar, recorder, config, started=started, progress=progress)
+        registrar.stop_requested.set()
+        run_seconds = time.monotonic() - started
+        terminal = len({task.key for task in plan.tasks} & recorder.terminal)
+        progress(f"soak: {terminal}/{len(plan.tasks)} terminal after {run_seconds:.1f} s; draining the queue")
+        depth = _drain(stack, config)
+        drain_seconds = time.monotonic() - started - run_seconds
+        esm_stats = stack.event_source.stats if stack.event_source else None
+        if stack.event_source is not None:
+            stack.event_source.stop()
+        sqs = boto3.client("sqs")
+        queue_url = resources.queue_urls["PollQueue"]
+        depth = _queue_depth(sqs, queue_url)
+        leftovers = [body for body, _ in _drain_queue(sqs, queue_url, attributes=False)]
+        leftovers += ["<in flight>"] * depth["in_flight"] + ["<delayed>"] * depth["delayed"]
+        collected = Collected(
+            final=_final_states_over_api(stack),
+            stream=read_stream(stream_arn),
+            leftovers=leftovers,
+            dead_letters=_drain_queue(sqs, resources.queue_urls["PollDeadLetterQueue"], attributes=True),
+            call_stats=stack.simulator.call_log.stats() if stack.simulator else None,
+            esm_stats=esm_stats,
+            left_after_drain=depth,
+            registration_errors=registrar.errors,
+            run_seconds=run_seconds,
+            drain_seconds=drain_seconds,
+        )
+    progress(f"soak: drained in {drain_seconds:.1f} s; collected {len(collected.stream)} table writes")
+    return collected
+
+
+def _admitted_calls(call_stats: CallStats | None) -> int:
+    """Calls that passed the simulator's own rate limit: the ones a fault is drawn for (the limiter's
+    Code 6 answers come before fault injection)."""
+    if call_stats is None:
+        return 0
+    limiter_code_6 = call_stats.codes.get(6, 0) - call_stats.faults.get("code_6", 0)
+    return call_stats.total - max(0, limiter_code_6)
+
+
+def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Collected) -> list[Criterion]:
+    call_stats, esm_stats = collected.call_stats, collected.esm_stats
+    duplicates = sum(1 for s in recorder.sent if s.duplicate_of is not None)
+    faults = config.faults
+    return [
+        check_outcomes([ExpectedTask(t.key, t.kind, t.expected.value) for t in plan.tasks], collected.final),
+        check_write_log(collected.stream, collected.final),
+        check_chains(recorder.sent, recorder.handled, recorder.writes, collected.stream, collected.leftovers),
+        check_dead_letters(
+            collected.dead_letters, _expected_dead_letters(plan), parked_bodies(recorder.sent, recorder.handled)
+        ),
+        check_chaos(
+            zego_calls=_admitted_calls(call_stats),
+            faults=call_stats.faults if call_stats else {},
+            targets={
+                "http_5xx": faults.http_5xx_rate,
+                "hang": faults.hang_rate,
+                "code_6": faults.code_6_rate,
+                "code_1000": faults.code_1000_rate,
+                "malformed_json": faults.malformed_json_rate,
+            },
+            sends=len(recorder.sent) - duplicates,
+            duplicates=duplicates,
+            duplicate_target=config.duplicate_rate,
+            invocations=esm_stats.invocations if esm_stats else 0,
+            crashes=esm_stats.crashes_injected if esm_stats else 0,
+            crash_target=config.crash_rate,
+        ),
+    ]
+
+
+def _counts(plan: SoakPlan, recorder: Recorder, collected: Collected) -> dict[str, Any]:
+    call_stats, esm = collected.call_stats, collected.esm_stats
+    duplicate_ids = {s.message_id for s in recorder.sent if s.duplicate_of is not None}
+    handled_ids = {h.message_id for h in recorder.handled}
+    calls = call_stats.total if call_stats else 0
+    return {
+        "plan": plan.counts(),
+        "registration_errors": collected.registration_errors[:10],
+        "timing": {
+            "until_all_terminal_seconds": round(collected.run_seconds, 1),
+            "drain_seconds": round(collected.drain_seconds, 1),
+        },
+        "zego": {
+            "calls": calls,
+            "calls_per_task": round(calls / max(1, len(plan.tasks)), 2),
+            "codes": call_stats.codes if call_stats else {},
+            "faults": call_stats.faults if call_stats else {},
+            "no_answer": call_stats.no_answer if call_stats else 0,
+            "busiest_window_calls": call_stats.busiest_window_calls if call_stats else 0,
+            "busiest_window_code_0": call_stats.busiest_window_code_0 if call_stats else 0,
+        },
+        "queue": {
+            "messages_sent": len(recorder.sent),
+            "by_origin": dict(sorted(Counter(s.origin for s in recorder.sent).items())),
+            "duplicates_sent": len(duplicate_ids),
+            "duplicates_delivered": len(duplicate_ids & handled_ids),
+            "messages_handled": len(recorder.handled),
+            "handled_outcomes": dict(sorted(Counter(h.outcome for h in recorder.handled).items())),
+            "max_receive_count": max((max(i.receive_counts, default=0) for i in recorder.invocations), default=0),
+            "redelivered_records": sum(sum(1 for c in i.receive_counts if c > 1) for i in recorder.invocations),
+            "left_after_drain": collected.left_after_drain,
+        },
+        "event_source": {
+            "invocations": esm.invocations if esm else 0,
+            "records": esm.records if esm else 0,
+            "deleted": esm.deleted if esm else 0,
+            "reported_failures": esm.reported_failures if esm else 0,
+            "failed_invocations": esm.failed_invocations if esm else 0,
+            "crashes_injected": esm.crashes_injected if esm else 0,
+        },
+        "fenced_writes": dict(sorted(Counter(w.result for w in recorder.writes).items())),
+    }
+
+
+def run_soak(config: SoakConfig, *, out_dir: Path, progress: Progress) -> SoakResult:
+    """Run one soak and judge it; handler output goes to ``out_dir/poller.log``, raw logs to
+    ``out_dir/logs.json``."""
+    started_wall = datetime.now(UTC)
+    started = time.monotonic()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan = build_plan(
+        config.tasks,
+        seed=config.seed,
+        api_share=config.api_share,
+        malformed_messages=config.malformed_messages,
+        without_kinds=frozenset() if config.stuck_tasks else frozenset({"tencent-stuck"}),
+    )
+    progress(
+        f"soak: {len(plan.tasks)} tasks ({plan.counts()['by_channel']}), {len(plan.unreadable_bodies)} unreadable "
+        f"messages, seed {config.seed}; handler logs in {out_dir / 'poller.log'}"
+    )
+    recorder = Recorder(duplicate_rate=config.duplicate_rate, seed=config.seed + 1)
+    collected = _run(config, plan, recorder, out_dir=out_dir, progress=progress, started=started)
+    dump_json(out_dir / "logs.json", {**recorder.snapshot(), "stream": [asdict(w) for w in collected.stream]})
+    return SoakResult(
+        config=config,
+        criteria=_judge(config, plan, recorder, collected),
+        counts=_counts(plan, recorder, collected),
+        started_at=started_wall.isoformat(timespec="seconds"),
+        duration_seconds=time.monotonic() - started,
+        machine={"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+    )
