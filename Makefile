@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .tools/checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 ARGS ?=
 
 export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
@@ -13,7 +15,7 @@ export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
 export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_DISABLE_UPDATE_CHECK := 1
 
-.PHONY: help venv tools lint typecheck template build pytest unit integration e2e test run bench soak clean
+.PHONY: help venv tools lint typecheck template build pytest unit integration e2e test run bench soak security audit clean
 
 help:
 	@echo "make run    - the whole pipeline on this machine (AWS emulator + ZEGO simulator)"
@@ -32,6 +34,12 @@ $(SAM_VENV)/.stamp: requirements/sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements/sam.txt
 	@touch $@
 
+# checkov, like SAM, in its own venv: its pins conflict with ours.
+$(CHECKOV_VENV)/.stamp: requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
+	@touch $@
+
 venv: $(VENV)/.stamp
 tools: $(SAM_VENV)/.stamp
 
@@ -40,7 +48,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy layers/shared/zego_media_tasks functions devstack tests
+	$(BIN)/mypy layers/shared/zego_media_tasks functions devstack tests soak bench
 
 # cfn-lint, then SAM's own translation (catches unknown SAM properties that the linters accept; the region
 # only fills pseudo parameters, no AWS call is made).
@@ -57,10 +65,49 @@ build: tools
 pytest: venv
 	$(BIN)/pytest
 
-test: lint typecheck template build pytest
+test: lint typecheck template build security pytest
+
+# Static security scans (cfn-lint runs in `template`; the secret-in-logs and template tests run in `pytest`).
+# bandit: any finding fails (skips and their reasons: [tool.bandit] in pyproject.toml). checkov: any failed
+# check fails; suppressions live in template.yaml with a written reason; --skip-download keeps it offline.
+# pip-audit: `make audit` when PyPI's vulnerability API answers, else a loud SKIPPED (nothing was audited).
+security: venv $(CHECKOV_VENV)/.stamp
+	$(BIN)/bandit -c pyproject.toml -q -r layers functions devstack soak $(wildcard bench)
+	$(CHECKOV) --file template.yaml --framework cloudformation --skip-download --compact --quiet
+	@if $(BIN)/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=15)' \
+			$(PIP_AUDIT_PROBE) >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory audit; \
+	else \
+		echo "********************************************************************************"; \
+		echo "* SKIPPED pip-audit: PyPI's vulnerability API does not answer from here"; \
+		echo "*   ($(PIP_AUDIT_PROBE))."; \
+		echo "* NOTHING WAS AUDITED. Run 'make audit' on a network that reaches pypi.org."; \
+		echo "********************************************************************************"; \
+	fi
+
+# pip-audit asks PyPI's JSON API about each pinned package (fully pinned freezes: --no-deps, no resolver).
+# --strict: a package that cannot be audited fails the run as a vulnerability does, so an unreachable
+# service can never pass for "no known vulnerabilities".
+PIP_AUDIT_PROBE := https://pypi.org/pypi/pip-audit/2.10.1/json
+AUDITED_REQUIREMENTS := layers/shared/requirements.txt requirements/dev.txt requirements/sam.txt requirements/checkov.txt
+audit: venv
+	@for file in $(AUDITED_REQUIREMENTS); do \
+		echo "pip-audit --strict $$file"; \
+		$(BIN)/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r $$file || exit 1; \
+	done
 
 run: venv
 	$(BIN)/python -m devstack $(ARGS)
+
+# 1,000 tasks through the local pipeline under injected faults, duplicates and crashes (about 5 minutes);
+# writes soak/report.json and docs/soak.md, exits 1 if a criterion fails. ARGS=--quick: 60 tasks.
+soak: venv
+	$(BIN)/python -m soak $(ARGS)
+
+# The four benchmarks of docs/benchmarks.md (about 12 minutes on 2 cores, loopback only): writes
+# bench/results.json and bench/*.png and refreshes the figures block of docs/benchmarks.md.
+bench: venv
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,117 @@
+"""``python -m bench`` (``make bench``): run the four benchmarks, write ``bench/results.json`` and the
+charts, refresh the figures block of ``docs/benchmarks.md``.
+
+``--quick`` shortens every run (for trying the harness, not for figures); ``--only`` runs some
+benchmarks and keeps the other sections of an existing results.json. The whole default run takes
+about 12 minutes on the 2-core machine of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import machine
+from bench.common import BENCH_DIR, ROOT, progress, template_defaults
+
+RESULTS = BENCH_DIR / "results.json"
+DOC = ROOT / "docs" / "benchmarks.md"
+BENCHMARKS = ("cold_start", "per_record", "polling_efficiency", "rate_limit")
+SWEEP = [
+    {"ceiling": 19.0},
+    {"ceiling": 18.0},
+    {"ceiling": 18.0, "concurrency": 10},
+    # What-ifs: ZEGO 250 ms away (a cross-region round trip) instead of the simulator's 50 ms.
+    {"ceiling": 19.0, "latency_seconds": 0.25},
+    {"ceiling": 19.0, "concurrency": 10, "latency_seconds": 0.25},
+]
+
+
+def _run_one(name: str, quick: bool) -> dict[str, Any]:
+    if name == "cold_start":
+        from bench import cold_start
+
+        return cold_start.run(runs=5 if quick else 20)
+    if name == "per_record":
+        from bench import per_record
+
+        return per_record.run(quick=quick)
+    if name == "polling_efficiency":
+        from bench import polling_efficiency
+
+        progress("polling efficiency: virtual-clock simulation")
+        return polling_efficiency.run(tasks=1000 if quick else 10_000)
+    from bench import rate_limit
+
+    main = rate_limit.Durations(warmup_seconds=5, measure_seconds=15) if quick else rate_limit.Durations(10, 60)
+    sweep = rate_limit.Durations(warmup_seconds=5, measure_seconds=10) if quick else rate_limit.Durations(10, 30)
+    return rate_limit.run(tasks=2000, main=main, sweep=sweep, sweep_knobs=SWEEP[:1] if quick else SWEEP)
+
+
+def _costs(results: dict[str, Any]) -> dict[str, Any] | None:
+    from bench.costs import cost_section
+
+    polling = results.get("polling_efficiency")
+    per_record = results.get("per_record")
+    if polling is None or per_record is None:
+        return None
+    rate = results.get("rate_limit", {}).get("handler_default", {})
+    # CPU per record with the real adapters (boto3, requests) where measured; else the stubbed figure.
+    cpu_ms = rate.get("bench_process_cpu_ms_per_record") or per_record["poller"]["marginal_cpu_ms_per_record"]
+    wait = rate.get("limiter_wait_seconds", {}).get("mean", 0.0)
+    return cost_section(
+        polling["schedules"],
+        memory_mb=int(template_defaults()["PollerMemorySize"]),
+        cpu_seconds_per_record=cpu_ms / 1000,
+        invocation_overhead_seconds=per_record["poller"]["cpu_ms_per_invocation_overhead"] / 1000,
+        limiter_wait_seconds=float(wait),
+        log_bytes_per_record={
+            "backlog": float(per_record["poller"]["batch_10"].get("log_bytes_per_record", 0)),
+            "quiet": float(per_record["poller"]["batch_1"].get("log_bytes_per_record", 0)),
+        },
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run, write, render."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short runs, to try the harness")
+    parser.add_argument("--only", choices=BENCHMARKS, action="append", help="run only these (repeatable)")
+    args = parser.parse_args(argv)
+    selected = args.only or list(BENCHMARKS)
+    started = time.monotonic()
+    results: dict[str, Any] = {}
+    if args.only and RESULTS.exists():
+        results = json.loads(RESULTS.read_text(encoding="utf-8"))
+    results["machine"] = machine.describe()
+    timings: dict[str, float] = dict(results.get("benchmark_seconds", {}))
+    for name in BENCHMARKS:
+        if name in selected:
+            began = time.monotonic()
+            results[name] = _run_one(name, args.quick)
+            timings[name] = round(time.monotonic() - began, 1)
+    costs = _costs(results)
+    if costs is not None:
+        results["costs"] = costs
+    results["benchmark_seconds"] = timings
+    results["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["quick"] = args.quick
+    results["duration_seconds"] = round(time.monotonic() - started, 1)
+    RESULTS.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    progress(f"wrote {RESULTS.relative_to(ROOT)}")
+
+    from bench import charts, report
+
+    for path in charts.render(results, BENCH_DIR):
+        progress(f"wrote {path.relative_to(ROOT)}")
+    if report.update_document(DOC, results):
+        progress(f"refreshed the figures in {DOC.relative_to(ROOT)}")
+    print(report.summary(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""PNG charts of results.json (matplotlib, Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+ZEGO_LIMIT = 20
+
+
+def _save(figure: Figure, path: Path) -> Path:
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def rate_limit_chart(section: Mapping[str, Any], path: Path) -> Path:
+    """ZEGO calls per second over the measured window: admitted and Code 6, per run."""
+    runs = [(key, section[key]) for key in ("handler_default", "stack_default", "stack_best") if key in section]
+    figure, axes = plt.subplots(len(runs), 1, figsize=(10, 2.8 * len(runs)), sharex=True, squeeze=False)
+    for axis, (key, run) in zip(axes[:, 0], runs, strict=True):
+        per_second = run["zego"]["per_second"]
+        throttled = run["zego"]["per_second_code_6"]
+        admitted = [total - six for total, six in zip(per_second, throttled, strict=True)]
+        seconds = list(range(len(per_second)))
+        axis.bar(seconds, admitted, width=1.0, color="#4c72b0", label="Code 0")
+        axis.bar(seconds, throttled, width=1.0, bottom=admitted, color="#dd8452", label="Code 6")
+        axis.axhline(ZEGO_LIMIT, color="black", linestyle="--", linewidth=1, label="ZEGO limit (20/s)")
+        ceiling = run["knobs"]["ceiling"]
+        if ceiling != ZEGO_LIMIT:
+            axis.axhline(ceiling, color="#55a868", linestyle=":", linewidth=1.2, label=f"our ceiling ({ceiling:g}/s)")
+        zego = run["zego"]
+        axis.set_title(
+            f"{key.replace('_', ' ')}: {run['label']}: {zego['admitted_per_second']:.2f} admitted/s, "
+            f"Code 6 {100 * zego['code_6_share']:.2f} %, busiest second {zego['busiest_second_all_calls']}",
+            fontsize=9,
+        )
+        axis.set_ylabel("calls / s")
+        axis.set_ylim(0, max(25, max(per_second, default=0) + 2))
+        axis.legend(loc="lower right", fontsize=7, ncol=4)
+    axes[-1, 0].set_xlabel("second of the measured window")
+    return _save(figure, path)
+
+
+def rate_limit_sweep_chart(section: Mapping[str, Any], path: Path) -> Path:
+    """Admitted calls/s and Code-6 share for every handler-level configuration."""
+    runs = [section["handler_default"], *section.get("handler_sweep", [])]
+    labels = [
+        f"{run['knobs']['ceiling']:g}/s, {run['knobs']['concurrency']} inst."
+        + (f", ZEGO {1000 * run['simulator_latency_seconds']:.0f} ms" if "simulator_latency_seconds" in run else "")
+        for run in runs
+    ]
+    figure, left = plt.subplots(figsize=(10, 4))
+    positions = list(range(len(runs)))
+    left.bar(positions, [run["zego"]["admitted_per_second"] for run in runs], color="#4c72b0")
+    left.axhline(ZEGO_LIMIT, color="black", linestyle="--", linewidth=1)
+    left.set_ylabel("admitted calls / s (bars)")
+    left.set_ylim(0, 22)
+    left.set_xticks(positions, labels, rotation=20, ha="right", fontsize=8)
+    right = left.twinx()
+    right.plot(positions, [100 * run["zego"]["code_6_share"] for run in runs], "o-", color="#dd8452")
+    right.axhline(0.5, color="#dd8452", linestyle=":", linewidth=1)
+    right.set_ylabel("Code 6 share, % (line; target < 0.5 %)")
+    left.set_title("Handler level: configurations tried", fontsize=10)
+    return _save(figure, path)
+
+
+def polling_chart(section: Mapping[str, Any], path: Path) -> Path:
+    """Calls per task and detection lag (p50/p95) per schedule and kind."""
+    schedules = section["schedules"]
+    names = list(schedules)
+    kinds = ["snapshot", "merge", "transcode", "all"]
+    figure, (calls_axis, lag_axis) = plt.subplots(1, 2, figsize=(12, 4.2))
+    width = 0.8 / len(names)
+    for index, name in enumerate(names):
+        offsets = [k + (index - (len(names) - 1) / 2) * width for k in range(len(kinds))]
+        calls = [schedules[name][kind]["calls_per_task"]["mean"] for kind in kinds]
+        calls_axis.bar(offsets, calls, width=width, label=name)
+        p50 = [schedules[name][kind]["detection_lag_seconds"]["p50"] for kind in kinds]
+        p95 = [schedules[name][kind]["detection_lag_seconds"]["p95"] for kind in kinds]
+        bars = lag_axis.bar(offsets, p95, width=width, alpha=0.35)
+        lag_axis.bar(offsets, p50, width=width, color=bars.patches[0].get_facecolor()[:3], label=name)
+    calls_axis.set_yscale("log")
+    calls_axis.set_xticks(range(len(kinds)), kinds)
+    calls_axis.set_ylabel("ZEGO calls per task (mean, log scale)")
+    calls_axis.legend(fontsize=8)
+    lag_axis.set_xticks(range(len(kinds)), kinds)
+    lag_axis.set_ylabel("detection lag, s (solid p50, light p95)")
+    lag_axis.legend(fontsize=8)
+    figure.suptitle(f"Polling efficiency, {section['tasks']:,} simulated tasks", fontsize=10)
+    return _save(figure, path)
+
+
+def cold_start_chart(section: Mapping[str, Any], path: Path) -> Path:
+    """Median cold start: dependencies alone, with their objects, and the handler."""
+    medians = section["medians"]
+    rows = ["deps-poller", "deps-init-poller", "poller", "deps-api", "deps-init-api", "api"]
+    labels = [
+        "poller: boto3 + Powertools imports",
+        "poller: + Logger/Tracer/Metrics + 2 boto3 clients",
+        "poller handler (import + runtime())",
+        "api: boto3 + Powertools imports",
+        "api: + Logger/Tracer/Metrics",
+        "api handler (import + api())",
+    ]
+    figure, axis = plt.subplots(figsize=(10, 3.6))
+    imports = [medians[row]["import_ms"] for row in rows]
+    inits = [medians[row]["init_ms"] for row in rows]
+    positions = list(range(len(rows)))[::-1]
+    axis.barh(positions, imports, color="#4c72b0", label="import")
+    axis.barh(positions, inits, left=imports, color="#dd8452", label="first-invocation init")
+    axis.set_yticks(positions, labels, fontsize=8)
+    axis.set_xlabel(f"median ms over {section['runs_per_kind']} fresh interpreters")
+    axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def api_latency_chart(section: Mapping[str, Any], path: Path) -> Path:
+    """API latency percentiles per offered rate."""
+    steps = section["api_latency"]["steps"]
+    rates = [step["target_rate"] for step in steps]
+    figure, axis = plt.subplots(figsize=(8, 4))
+    for key, style in (("p50", "o-"), ("p99", "s--")):
+        axis.plot(rates, [step["service_latency_ms"][key] for step in steps], style, label=f"service time {key}")
+        axis.plot(
+            rates,
+            [step["latency_from_schedule_ms"][key] for step in steps],
+            style,
+            alpha=0.5,
+            label=f"from schedule {key}",
+        )
+    axis.set_yscale("log")
+    axis.set_xlabel("offered requests / s (achieved: " + ", ".join(f"{s['achieved_rate']:g}" for s in steps) + ")")
+    axis.set_ylabel("latency, ms (log)")
+    axis.set_title("GET /tasks/{taskId}?vendor= on the local stack (loopback)", fontsize=10)
+    axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def render(results: Mapping[str, Any], directory: Path) -> list[Path]:
+    """Every chart whose section is present; returns the files written."""
+    written: list[Path] = []
+    if "rate_limit" in results:
+        written.append(rate_limit_chart(results["rate_limit"], directory / "rate_limit.png"))
+        written.append(rate_limit_sweep_chart(results["rate_limit"], directory / "rate_limit_sweep.png"))
+    if "polling_efficiency" in results:
+        written.append(polling_chart(results["polling_efficiency"], directory / "polling_efficiency.png"))
+    if "cold_start" in results:
+        written.append(cold_start_chart(results["cold_start"], directory / "cold_start.png"))
+    if "per_record" in results:
+        written.append(api_latency_chart(results["per_record"], directory / "api_latency.png"))
+    return written

@@ -1,0 +1,344 @@
+"""Benchmark 2, polling efficiency: a virtual-clock simulation of 10,000 tasks, no waiting and no AWS.
+
+The REAL decision code (``domain.polling.decide_outcome`` with ``domain.backoff``) is driven by a
+virtual clock and canned ZEGO answers parsed by the real response parser from the committed fixtures,
+so record sizes are realistic. For each task: it is registered at t = 0 (a PENDING record, as
+``POST /tasks`` creates it), polled at once, then whenever the decided delay says; ZEGO answers
+PROCESSING until the task's completion time and the final answer from then on. The detection lag is the
+time from completion to the poll that sees it (the record shows it when that poll's write lands, a few
+milliseconds later; not modelled). Each task has its own seeded RNG, so the figures are reproducible
+and do not depend on how the work is split between processes.
+
+Schedules: the default (the template's backoff: full jitter under 4 s doubling to a 120 s cap), and
+fixed 10 s and 60 s intervals as baselines (the same code with a factor-1 backoff and a "random" source
+that always returns the top of the window, i.e. no jitter).
+
+Task mix (weights, completion time drawn uniformly from the range):
+
+- snapshots, 50 %: 10-60 s (half Tencent SampleSnapshot, half Huawei snapshot);
+- merges (Tencent compose), 30 %: 1-10 min;
+- transcodes (Tencent transcode), 20 %: 5-60 min.
+
+DynamoDB request units are measured on every poll of every 10th task (item sizes from the real item
+mapping, ``store.items.record_to_item``) and averaged per poll for each schedule and kind.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from bench.common import ROOT
+from bench.costs import item_size, put_write_units, read_units
+from bench.stats import summary
+from zego_media_tasks.domain.backoff import BackoffPolicy
+from zego_media_tasks.domain.messages import PollRequest
+from zego_media_tasks.domain.outcome import CallOutcome
+from zego_media_tasks.domain.polling import PollingPolicy, Step, decide_outcome
+from zego_media_tasks.domain.record import TaskRecord
+from zego_media_tasks.domain.status import TaskStatus, Vendor
+from zego_media_tasks.domain.timestamps import to_iso
+from zego_media_tasks.store.items import record_to_item
+from zego_media_tasks.zego.responses import interpret_response
+
+START = datetime(2026, 11, 24, 0, 0, 0, tzinfo=UTC)
+SEED = 20261124
+FIXTURES = ROOT / "tests" / "fixtures" / "zego"
+GSI_COUNT = 2
+"""``ByStatus`` and ``ByVendorStatus``, both projecting every attribute."""
+SIZE_SAMPLE_EVERY = 10
+MAX_POLLS_PER_TASK = 10_000
+"""A bound on every task's loop (an hour at 1 s would be 3,600)."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of task in the mix."""
+
+    name: str
+    weight: float
+    min_seconds: float
+    max_seconds: float
+    fixtures: tuple[str, ...]
+    """Final-answer fixtures; a task of this kind uses one of them (drawn with the task's RNG)."""
+
+
+MIX: tuple[Kind, ...] = (
+    Kind("snapshot", 0.5, 10, 60, ("tencent-snapshot-finish.json", "huawei-snapshot-succeeded.json")),
+    Kind("merge", 0.3, 60, 600, ("tencent-compose-finish.json",)),
+    Kind("transcode", 0.2, 300, 3600, ("transcode-finish",)),
+)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A poll schedule: the backoff policy and whether its windows are jittered."""
+
+    name: str
+    base_seconds: float
+    factor: float
+    cap_seconds: float
+    jitter: bool
+
+    def policy(self) -> PollingPolicy:
+        """The domain policy for this schedule."""
+        return PollingPolicy(backoff=BackoffPolicy(self.base_seconds, self.factor, self.cap_seconds))
+
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule("default", 4.0, 2.0, 120.0, jitter=True),
+    Schedule("fixed 10 s", 10.0, 1.0, 10.0, jitter=False),
+    Schedule("fixed 60 s", 60.0, 1.0, 60.0, jitter=False),
+)
+
+
+class UpperBound:
+    """A ``UniformSource`` that always answers the top of the range: a jitter-free fixed interval."""
+
+    def uniform(self, a: float, b: float) -> float:
+        """``b``."""
+        return b
+
+
+# --- canned answers ---------------------------------------------------------------------------------
+
+
+def _document(name: str) -> dict[str, Any]:
+    if name == "transcode-finish":
+        # No committed fixture for a finished transcode: the PROCESSING one, finished as ZEGO does it.
+        document = _document("tencent-transcode-processing.json")
+        block = document["Data"]["Tencent"]
+        block.update(
+            Status="FINISH",
+            FileId="5285890813218549790",
+            ReplayUrl="https://example-vod.zego.im/transcode/58ed61fc/v.f100030.mp4",
+        )
+        return document
+    loaded: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def _processing(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The same task's answer while it is still running: status PROCESSING, result fields empty."""
+    running: dict[str, Any] = json.loads(json.dumps(document))
+    for vendor, block in running["Data"].items():
+        block["Status"] = "PROCESSING"
+        if vendor == "Tencent":
+            block.update(FileId="", ReplayUrl="", Message="")
+            if "ThumbnailsUrl" in block:
+                block["ThumbnailsUrl"] = []
+        else:
+            block.update(EndTime="", FileName=[])
+    return running
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What ZEGO answers for one fixture task, parsed by the real parser."""
+
+    task_id: str
+    vendor: Vendor
+    processing: CallOutcome
+    final: CallOutcome
+
+
+@cache
+def answers(fixture: str) -> Answers:
+    """The parsed PROCESSING and final answers of a fixture task (cached per process)."""
+    document = _document(fixture)
+    vendor_name, block = next(iter(document["Data"].items()))
+    vendor = Vendor(vendor_name)
+    task_id = str(block["TaskId"])
+
+    def parse(doc: Mapping[str, Any]) -> CallOutcome:
+        return interpret_response(200, json.dumps(doc).encode(), task_id=task_id, vendor=vendor)
+
+    return Answers(task_id, vendor, parse(_processing(document)), parse(document))
+
+
+# --- one task --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One simulated task."""
+
+    index: int
+    kind: str
+    fixture: str
+    completion_seconds: float
+
+
+@dataclass(frozen=True)
+class TaskTrace:
+    """What following one task cost."""
+
+    kind: str
+    polls: int
+    lag_seconds: float
+    sized: bool
+    read_units: float = 0.0
+    """Poll reads (consistent GetItem), summed over the task's polls (sampled tasks only)."""
+    write_units: float = 0.0
+    """Poll writes (PutItem + GSI propagation), summed (sampled tasks only; limiter excluded)."""
+    registration_write_units: int = 0
+    first_item_bytes: int = 0
+    last_item_bytes: int = 0
+
+
+def _registration(answers_: Answers, policy: PollingPolicy) -> TaskRecord:
+    """The PENDING record ``POST /tasks`` creates (as ``api.service.TaskService.register`` does)."""
+    first_seen = to_iso(START)
+    return TaskRecord(
+        task_id=answers_.task_id,
+        vendor=answers_.vendor,
+        status=TaskStatus.PENDING,
+        generation=0,
+        first_seen_at=first_seen,
+        deadline_at=to_iso(START + timedelta(seconds=policy.task_deadline_seconds)),
+        status_changed_at=first_seen,
+        next_poll_at=first_seen,
+        updated_at=first_seen,
+    )
+
+
+def follow(spec: TaskSpec, schedule: Schedule, *, size_items: bool) -> TaskTrace:
+    """Poll one task with the real decision code on a virtual clock until it is seen finished."""
+    canned = answers(spec.fixture)
+    policy = schedule.policy()
+    rng: Any = random.Random(SEED * 100_003 + spec.index) if schedule.jitter else UpperBound()
+    stored = _registration(canned, policy)
+    stored_size = item_size(record_to_item(stored)) if size_items else 0
+    registration_units = put_write_units(None, stored_size, index_key_changed=True, indexes=GSI_COUNT)
+    first_size = stored_size
+    request = PollRequest(canned.task_id, canned.vendor)
+    elapsed = 0
+    reads = 0.0
+    writes = 0.0
+    for polls in range(1, MAX_POLLS_PER_TASK + 1):
+        finished = elapsed >= spec.completion_seconds
+        outcome = canned.final if finished else canned.processing
+        now = START + timedelta(seconds=elapsed)
+        decision = decide_outcome(stored, request, outcome, now=now, policy=policy, random=rng, sent_at=START)
+        if size_items:
+            new_size = item_size(record_to_item(decision.record))
+            reads += read_units(stored_size, consistent=True)
+            writes += put_write_units(
+                stored_size,
+                new_size,
+                index_key_changed=decision.record.status is not stored.status,
+                indexes=GSI_COUNT,
+            )
+            stored_size = new_size
+        if decision.step is Step.FINISH:
+            return TaskTrace(
+                kind=spec.kind,
+                polls=polls,
+                lag_seconds=elapsed - spec.completion_seconds,
+                sized=size_items,
+                read_units=reads,
+                write_units=writes,
+                registration_write_units=registration_units if size_items else 0,
+                first_item_bytes=first_size,
+                last_item_bytes=stored_size,
+            )
+        if decision.next_request is None or decision.delay_seconds is None:  # pragma: no cover - CONTINUE has both
+            raise RuntimeError("a continuing decision without a next message")
+        stored, request = decision.record, decision.next_request
+        elapsed += decision.delay_seconds
+    raise RuntimeError(f"task {spec.index} not finished after {MAX_POLLS_PER_TASK} polls")
+
+
+def generate_tasks(count: int, *, seed: int = SEED, mix: Sequence[Kind] = MIX) -> list[TaskSpec]:
+    """``count`` tasks drawn from ``mix`` with a seeded RNG."""
+    rng = random.Random(seed)
+    weights = [kind.weight for kind in mix]
+    tasks = []
+    for index in range(count):
+        kind = rng.choices(mix, weights=weights)[0]
+        tasks.append(
+            TaskSpec(
+                index=index,
+                kind=kind.name,
+                fixture=rng.choice(kind.fixtures),
+                completion_seconds=rng.uniform(kind.min_seconds, kind.max_seconds),
+            )
+        )
+    return tasks
+
+
+def _follow_chunk(specs: Sequence[TaskSpec], schedule: Schedule) -> list[TaskTrace]:
+    return [follow(spec, schedule, size_items=spec.index % SIZE_SAMPLE_EVERY == 0) for spec in specs]
+
+
+# --- aggregation ---------------------------------------------------------------------------------
+
+
+def aggregate(traces: Sequence[TaskTrace], tasks: Sequence[TaskSpec]) -> dict[str, Any]:
+    """Calls per task, detection lag, request units per poll, overall and per kind."""
+    durations = {spec.kind: 0.0 for spec in tasks}
+    for spec in tasks:
+        durations[spec.kind] += spec.completion_seconds
+
+    def block(selected: Sequence[TaskTrace], completion_seconds: float) -> dict[str, Any]:
+        sized = [trace for trace in selected if trace.sized]
+        sized_polls = sum(trace.polls for trace in sized)
+        polls = sum(trace.polls for trace in selected)
+        tracked_seconds = completion_seconds + sum(trace.lag_seconds for trace in selected)
+        return {
+            "tasks": len(selected),
+            "calls_per_task": summary([float(trace.polls) for trace in selected], digits=2),
+            "detection_lag_seconds": summary([trace.lag_seconds for trace in selected], digits=1),
+            "read_units_per_poll": round(sum(t.read_units for t in sized) / sized_polls, 4) if sized_polls else None,
+            "write_units_per_poll": round(sum(t.write_units for t in sized) / sized_polls, 4) if sized_polls else None,
+            "registration_write_units": (
+                round(sum(t.registration_write_units for t in sized) / len(sized), 3) if sized else None
+            ),
+            "item_bytes_final_mean": round(sum(t.last_item_bytes for t in sized) / len(sized)) if sized else None,
+            "calls_per_second_per_1000_tracked": round(1000 * polls / tracked_seconds, 3) if tracked_seconds else None,
+        }
+
+    result = {"all": block(traces, sum(durations.values()))}
+    for kind in MIX:
+        selected = [trace for trace in traces if trace.kind == kind.name]
+        if selected:
+            result[kind.name] = block(selected, durations[kind.name])
+    return result
+
+
+def run(*, tasks: int = 10_000, workers: int = 2) -> dict[str, Any]:
+    """Every schedule over the same ``tasks`` tasks; work split over ``workers`` processes."""
+    specs = generate_tasks(tasks)
+    chunk = max(1, len(specs) // (workers * 4))
+    pieces = [specs[start : start + chunk] for start in range(0, len(specs), chunk)]
+    results: dict[str, Any] = {
+        "tasks": tasks,
+        "seed": SEED,
+        "mix": [
+            {"kind": k.name, "weight": k.weight, "completion_seconds": [k.min_seconds, k.max_seconds]} for k in MIX
+        ],
+        "kinds_drawn": {kind.name: sum(1 for s in specs if s.kind == kind.name) for kind in MIX},
+        "schedules": {},
+    }
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for schedule in SCHEDULES:
+            traces = [trace for part in pool.map(_follow_chunk, pieces, [schedule] * len(pieces)) for trace in part]
+            results["schedules"][schedule.name] = {
+                "base_seconds": schedule.base_seconds,
+                "factor": schedule.factor,
+                "cap_seconds": schedule.cap_seconds,
+                "jitter": schedule.jitter,
+                **aggregate(traces, specs),
+            }
+    return results
+
+
+def fixtures_present() -> bool:
+    """Whether the fixtures this benchmark parses are in place (a fresh clone has them)."""
+    return all((FIXTURES / name).is_file() for kind in MIX for name in kind.fixtures if name.endswith(".json"))
