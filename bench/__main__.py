@@ -3,7 +3,7 @@ charts, refresh the figures block of ``docs/benchmarks.md``.
 
 ``--quick`` shortens every run (for trying the harness, not for figures); ``--only`` runs some
 benchmarks and keeps the other sections of an existing results.json. The whole default run takes
-about 12 minutes on the 2-core machine of docs/benchmarks.md.
+about 11 minutes on the 2-core machine of docs/benchmarks.md.
 """
 
 from __future__ import annotations
