@@ -104,7 +104,7 @@ run: venv
 soak: venv
 	$(BIN)/python -m soak $(ARGS)
 
-# The four benchmarks of docs/benchmarks.md (about 12 minutes on 2 cores, loopback only): writes
+# The four benchmarks of docs/benchmarks.md (about 11 minutes on 2 cores, loopback only): writes
 # bench/results.json and bench/*.png and refreshes the figures block of docs/benchmarks.md.
 bench: venv
 	$(BIN)/python -m bench

@@ -157,6 +157,7 @@ class LocalApiGateway:
         self._routes = routes_from_template()
         self._function_name = function_name
         self._timeout = timeout
+        self._invoke_lock = threading.Lock()
         gateway = self
 
         class _RequestHandler(BaseHTTPRequestHandler):
@@ -205,7 +206,10 @@ class LocalApiGateway:
         )
         context = LocalLambdaContext(function_name=self._function_name, timeout_seconds=self._timeout)
         try:
-            response = self._handler(event, context)
+            # One request at a time, as one Lambda instance serves them (Powertools' resolver keeps
+            # per-request state and is not thread-safe; concurrent calls corrupted it under load).
+            with self._invoke_lock:
+                response = self._handler(event, context)
         except Exception:
             LOG.exception("API handler raised")
             # What API Gateway answers when the integration fails.
