@@ -26,6 +26,8 @@ FUNCTIONS = Path(__file__).resolve().parent.parent / "functions"
 
 
 def _load(function: str) -> Any:
+    # As Lambda's bootstrap does: module "app", registered in sys.modules. Not devstack.handlers: this
+    # interpreter has only the layer on its path, so that every import measured here is the handler's.
     path = FUNCTIONS / function / "app.py"
     spec = importlib.util.spec_from_file_location("app", path)
     if spec is None or spec.loader is None:

@@ -1,22 +1,19 @@
-"""Helpers shared by the benchmarks: template defaults, loading a function module, a quiet stdout."""
+"""Helpers shared by the benchmarks: template defaults, a quiet stdout, progress lines."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from devstack.template import load_template, parameter_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
-FUNCTIONS_DIR = ROOT / "functions"
 ZEGO_LIMIT_PER_SECOND = 20
 """ZEGO's documented DescribeMediaTask limit per AppId, which the simulator enforces."""
 
@@ -24,18 +21,6 @@ ZEGO_LIMIT_PER_SECOND = 20
 def template_defaults() -> dict[str, Any]:
     """Every parameter default of ``template.yaml`` (the configuration a deployment gets)."""
     return parameter_defaults(load_template())
-
-
-def load_function_module(function: str, module_name: str) -> ModuleType:
-    """``functions/<function>/app.py`` imported by path under ``module_name`` (a fresh module, so that
-    its lazily built runtime starts empty), as ``devstack.handlers`` does, but returning the module."""
-    path = FUNCTIONS_DIR / function / "app.py"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class CountingSink(io.TextIOBase):

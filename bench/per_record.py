@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench.common import ROOT, load_function_module, progress, quiet_stdout, stdout_bytes
-from bench.emulator import install_moto_patches
+from bench.common import ROOT, progress, quiet_stdout, stdout_bytes
 from bench.polling_efficiency import answers
 from bench.stats import summary
-from devstack.emulator import patched_environment
+from devstack.emulator import BENCHMARK_FIXES, AwsEmulator, patched_environment
+from devstack.handlers import load_function_module
 from devstack.lambda_context import LocalLambdaContext
 from devstack.stack import LocalStack, StackOptions
 from devstack.zego_simulator import Scenario
@@ -360,9 +360,9 @@ def api_latency(
     *, rates: tuple[float, ...] = (50.0, 100.0, 200.0, 300.0), seconds: float = 10.0, tasks: int = 300
 ) -> dict[str, Any]:
     """Loopback load on the local stack's API at each of ``rates`` for ``seconds``."""
-    install_moto_patches()
     steps = []
-    with quiet_stdout(), LocalStack(StackOptions(scenario=Scenario())) as stack, tempfile.TemporaryDirectory() as tmp:
+    stack = LocalStack(StackOptions(scenario=Scenario()), emulator=AwsEmulator(fixes=BENCHMARK_FIXES))
+    with quiet_stdout(), stack, tempfile.TemporaryDirectory() as tmp:
         if stack.resources is None:  # pragma: no cover - set by start()
             raise RuntimeError("local stack did not start")
         queries = TaskQueries(stack.resources.table_names["TasksTable"])

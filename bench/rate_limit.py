@@ -31,12 +31,19 @@ from typing import Any
 
 import boto3
 
-from bench.common import ZEGO_LIMIT_PER_SECOND, load_function_module, progress, quiet_stdout, template_defaults
-from bench.emulator import install_moto_patches
-from bench.servers import SECRET_ENV, helper
+from bench.common import ZEGO_LIMIT_PER_SECOND, progress, quiet_stdout, template_defaults
+from bench.servers import SECRET_ENV, helper, process_cpu_seconds
 from bench.stats import Call, summary, window_stats
-from devstack.emulator import LOCAL_CREDENTIALS, LOCAL_REGION, free_port, patched_environment
+from devstack.emulator import (
+    BENCHMARK_FIXES,
+    LOCAL_REGION,
+    AwsEmulator,
+    AwsEmulatorProcess,
+    free_port,
+    patched_environment,
+)
 from devstack.event_source import EventSourceSettings, sqs_event_record
+from devstack.handlers import Handler, load_function_module
 from devstack.lambda_context import LocalLambdaContext
 from devstack.resources import provision
 from devstack.stack import LocalStack, StackOptions
@@ -221,9 +228,6 @@ class Counters:
         """Handler time inside ``[start, end)``, summed over instances (invocations clipped to it)."""
         with self.lock:
             return sum(max(0.0, min(end, stop) - max(start, begin)) for begin, stop in self.intervals)
-
-
-Handler = Callable[[dict[str, Any], Any], Any]
 
 
 def timed_handler(handler: Handler, counters: Counters) -> Handler:
@@ -453,7 +457,7 @@ def run_handler_level(
     scenario_path = workdir / "scenario.json"
     scenario_path.write_text(json.dumps(SCENARIO), encoding="utf-8")
     call_log = workdir / f"calls-{time.monotonic_ns()}.jsonl"
-    moto_port, zego_port = free_port(), free_port()
+    zego_port = free_port()
     zego_args = [
         "zego",
         f"--port={zego_port}",
@@ -465,16 +469,9 @@ def run_handler_level(
     ]
     instrument = Instrument()
     with (
-        helper(["moto", f"--port={moto_port}"]) as moto,
+        AwsEmulatorProcess(fixes=BENCHMARK_FIXES) as moto,
         helper(zego_args, env={SECRET_ENV: secret}) as zego,
-        patched_environment(
-            {
-                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
-                "AWS_DEFAULT_REGION": LOCAL_REGION,
-                "AWS_REGION": LOCAL_REGION,
-                **LOCAL_CREDENTIALS,
-            }
-        ),
+        patched_environment(moto.environment()),
     ):
         boto3.DEFAULT_SESSION = None  # the handler's clients must see this run's endpoint
         stack = provision(prefix="bench")
@@ -504,7 +501,11 @@ def run_handler_level(
                     durations,
                     harness.counters,
                     instrument,
-                    {"bench process": _process_cpu, "moto": moto.cpu_seconds, "simulator": zego.cpu_seconds},
+                    {
+                        "bench process": _process_cpu,
+                        "moto": lambda: process_cpu_seconds(moto.pid),
+                        "simulator": zego.cpu_seconds,
+                    },
                 )
             finally:
                 harness.stop()
@@ -525,7 +526,6 @@ def run_handler_level(
 
 def run_stack_level(knobs: Knobs, durations: Durations, *, tasks: int) -> dict[str, Any]:
     """The whole local stack, in this process."""
-    install_moto_patches()
     boto3.DEFAULT_SESSION = None
     options = StackOptions(
         scenario=Scenario.from_dict(SCENARIO),
@@ -541,15 +541,18 @@ def run_stack_level(knobs: Knobs, durations: Durations, *, tasks: int) -> dict[s
     )
     instrument = Instrument()
     counters = Counters()
-    with quiet_stdout(), LocalStack(options) as stack:
-        mapping, simulator, resources = stack.event_source, stack.simulator, stack.resources
-        if mapping is None or simulator is None or resources is None:  # pragma: no cover - set by start()
-            raise RuntimeError("local stack did not start")
-        # The mapping calls self._handler per batch; wrap it to time the handler, and reach the handler
-        # module (under Powertools' decorators) to instrument its runtime before the first invocation.
-        handler: Handler = mapping._handler
+
+    def instrumented(handler: Handler) -> Handler:
+        # Reach the handler module (under Powertools' decorators) to instrument its runtime before the
+        # first invocation, and time each invocation.
         instrument.attach(inspect.unwrap(handler).__globals__)
-        mapping._handler = timed_handler(handler, counters)
+        return timed_handler(handler, counters)
+
+    stack = LocalStack(options, emulator=AwsEmulator(fixes=BENCHMARK_FIXES), wrap_poller=instrumented)
+    with quiet_stdout(), stack:
+        simulator, resources = stack.simulator, stack.resources
+        if simulator is None or resources is None:  # pragma: no cover - set by start()
+            raise RuntimeError("local stack did not start")
         seed_backlog(resources.queue_urls["PollQueue"], tasks)
         window = _measure(durations, counters, instrument, {"bench process": _process_cpu})
         calls = [Call(record.monotonic, record.code) for record in simulator.call_log.records()]

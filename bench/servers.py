@@ -1,17 +1,16 @@
-"""Helper processes for the handler-level benchmark: moto and the ZEGO simulator, each in its own
-interpreter, so that neither competes with the poller threads for the measuring process's GIL (in
-AWS, DynamoDB, SQS and ZEGO are other machines).
+"""The ZEGO simulator as a helper process for the handler-level benchmark, in its own interpreter so
+that it does not compete with the poller threads for the measuring process's GIL (in AWS, ZEGO is
+another machine; moto gets its own process from ``devstack.emulator.AwsEmulatorProcess``).
 
-``python -m bench.servers moto --port P`` and ``python -m bench.servers zego --port P --call-log F ...``
-print ``ready`` once listening and exit when their standard input closes, so they never outlive the
-benchmark that started them (even if it is killed). Both bind 127.0.0.1 only.
+``python -m bench.servers zego --port P --call-log F ...`` prints ``ready`` once listening and exits when
+its standard input closes, so it never outlives the benchmark that started it (even if it is killed).
+It binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import select
 import subprocess  # nosec B404
@@ -21,22 +20,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_ENV = "ZEGO_SIMULATOR_SECRET"  # noqa: S105 - the name of a variable, not a secret
-
-
-def _serve_moto(port: int) -> None:
-    from moto.server import ThreadedMotoServer
-
-    from bench.emulator import install_moto_patches
-
-    install_moto_patches()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        print("ready", flush=True)
-        sys.stdin.read()  # until the parent closes our stdin (or dies)
-    finally:
-        server.stop()
 
 
 def _serve_zego(*, port: int, scenario: Path, app_id: int, call_log: Path, latency: float, rate_limit: int) -> None:
@@ -53,7 +36,7 @@ def _serve_zego(*, port: int, scenario: Path, app_id: int, call_log: Path, laten
     ).start()
     try:
         print("ready", flush=True)
-        sys.stdin.read()
+        sys.stdin.read()  # until the parent closes our stdin (or dies)
     finally:
         simulator.stop()
 
@@ -62,8 +45,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the helper processes."""
     parser = argparse.ArgumentParser(prog="python -m bench.servers")
     sub = parser.add_subparsers(dest="server", required=True)
-    moto = sub.add_parser("moto")
-    moto.add_argument("--port", type=int, required=True)
     zego = sub.add_parser("zego")
     zego.add_argument("--port", type=int, required=True)
     zego.add_argument("--scenario", type=Path, required=True)
@@ -72,17 +53,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     zego.add_argument("--latency-seconds", type=float, default=0.0)
     zego.add_argument("--rate-limit", type=int, default=20)
     args = parser.parse_args(argv)
-    if args.server == "moto":
-        _serve_moto(args.port)
-    else:
-        _serve_zego(
-            port=args.port,
-            scenario=args.scenario,
-            app_id=args.app_id,
-            call_log=args.call_log,
-            latency=args.latency_seconds,
-            rate_limit=args.rate_limit,
-        )
+    _serve_zego(
+        port=args.port,
+        scenario=args.scenario,
+        app_id=args.app_id,
+        call_log=args.call_log,
+        latency=args.latency_seconds,
+        rate_limit=args.rate_limit,
+    )
 
 
 class HelperProcess:

@@ -151,6 +151,11 @@ class LocalEventSourceMapping:
             self._threads.append(thread)
         return self
 
+    def stop_crashing(self) -> None:
+        """No more injected crashes from now on (the soak's final drain: a crash then would hide its batch
+        for another visibility timeout)."""
+        self._crash_rate = 0.0
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop polling; in-flight invocations finish first."""
         self._stop.set()

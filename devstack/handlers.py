@@ -1,10 +1,16 @@
-"""Load the real Lambda entry points (``functions/<name>/app.py``) the way Lambda does: by file."""
+"""Load the real Lambda entry points (``functions/<name>/app.py``) the way Lambda does: by file.
+
+The one loader for ``make run``, the tests and the benchmarks. (``bench/cold_probe.py`` keeps its own
+few lines: it runs in a bare interpreter with only the layer on the path, so that every import it
+measures is the handler's.)
+"""
 
 from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
@@ -12,18 +18,23 @@ FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-def load_handler(function: str, module_name: str | None = None) -> Handler:
-    """``lambda_handler`` of ``functions/<function>/app.py``, imported under a unique module name.
+def load_function_module(function: str, module_name: str | None = None) -> ModuleType:
+    """``functions/<function>/app.py`` imported by path under a unique module name, a fresh module each
+    call (so that its lazily built runtime starts empty, as in a new Lambda instance).
 
     Both functions' files are called ``app.py``; importing them by path under distinct names lets one
     process host both, as the local stack and the tests need.
     """
     path = FUNCTIONS_DIR / function / "app.py"
-    name = module_name or f"zego_function_{function}_app"
-    spec = importlib.util.spec_from_file_location(name, path)
+    spec = importlib.util.spec_from_file_location(module_name or f"zego_function_{function}_app", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    handler: Handler = module.lambda_handler
+    return module
+
+
+def load_handler(function: str, module_name: str | None = None) -> Handler:
+    """``lambda_handler`` of a freshly loaded ``functions/<function>/app.py`` (see :func:`load_function_module`)."""
+    handler: Handler = load_function_module(function, module_name).lambda_handler
     return handler

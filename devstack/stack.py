@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,9 @@ import boto3
 import requests
 
 from devstack.api_gateway import LocalApiGateway
-from devstack.emulator import AwsEmulator
+from devstack.emulator import AwsEmulator, restore_environment
 from devstack.event_source import EventSourceSettings, LocalEventSourceMapping
-from devstack.handlers import load_handler
+from devstack.handlers import Handler, load_handler
 from devstack.resources import ProvisionedStack, provision
 from devstack.zego_simulator import FaultSettings, Scenario, ZegoSimulator
 
@@ -49,6 +50,8 @@ class StackOptions:
     simulator_seed: int = 0
     poller_environment: dict[str, str] = field(default_factory=dict)
     """Overrides of the poller's tuning knobs (e.g. a short NO_TASK grace for the demo)."""
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    """Template parameters for the provisioned resources (e.g. the soak's short visibility timeout)."""
     event_source: EventSourceSettings | None = None
     crash_rate: float = 0.0
     seed: int | None = None
@@ -57,9 +60,19 @@ class StackOptions:
 class LocalStack:
     """Start with :meth:`start` (or ``with``); everything binds to 127.0.0.1."""
 
-    def __init__(self, options: StackOptions | None = None) -> None:
+    def __init__(
+        self,
+        options: StackOptions | None = None,
+        *,
+        emulator: AwsEmulator | None = None,
+        wrap_poller: Callable[[Handler], Handler] | None = None,
+    ) -> None:
+        """``emulator``: another AWS emulator than moto in this process, uncorrected (e.g. one in its own
+        process, or with :class:`devstack.emulator.MotoFixes`); ``wrap_poller``: what the event source
+        invokes instead of the poller's handler (the soak logs each invocation through it)."""
         self.options = options or StackOptions()
-        self.emulator = AwsEmulator()
+        self.emulator = emulator or AwsEmulator()
+        self._wrap_poller = wrap_poller
         self.simulator: ZegoSimulator | None = None
         self.resources: ProvisionedStack | None = None
         self.event_source: LocalEventSourceMapping | None = None
@@ -82,7 +95,7 @@ class LocalStack:
         options = self.options
         self.emulator.start()
         self._set_environment(self.emulator.environment())
-        self.resources = provision(prefix="local")
+        self.resources = provision(prefix="local", parameter_overrides=options.parameter_overrides)
         zego = options.zego
         if zego is None:
             secret = secrets.token_hex(16)
@@ -114,6 +127,8 @@ class LocalStack:
             }
         )
         poller = load_handler("poller")
+        if self._wrap_poller is not None:
+            poller = self._wrap_poller(poller)
         api = load_handler("api")
         settings = options.event_source or EventSourceSettings.from_template()
         self.event_source = LocalEventSourceMapping(
@@ -138,11 +153,7 @@ class LocalStack:
             self.simulator = None
         self.emulator.stop()
         self._http.close()
-        for name, old in self._saved_environment.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
+        restore_environment(self._saved_environment)
         self._saved_environment.clear()
 
     def __enter__(self) -> LocalStack:
@@ -158,6 +169,17 @@ class LocalStack:
             self.environment[name] = value
 
     # -- using it ---------------------------------------------------------------------------------
+    def provisioned(self) -> ProvisionedStack:
+        """The provisioned tables and queues (the stack must be started)."""
+        if self.resources is None:
+            raise RuntimeError("stack not started")
+        return self.resources
+
+    def stop_crashing(self) -> None:
+        """Switch off the event source's injected crashes (``StackOptions.crash_rate``) from now on."""
+        if self.event_source is not None:
+            self.event_source.stop_crashing()
+
     @property
     def api_url(self) -> str:
         """Base URL of the local read API."""

@@ -9,8 +9,8 @@ message sent and every message handled is logged, and the logs are checked after
 poll chain per task survives, and the dead-letter queue holds only the messages put there on purpose.
 
 Modules: :mod:`soak.config` (the knobs), :mod:`soak.scenario` (the tasks), :mod:`soak.instruments`
-(the logs), :mod:`soak.stack` (the local stack with the soak's overrides), :mod:`soak.moto_process`
-(the AWS emulator in a child process), :mod:`soak.analysis` (the pass criteria, pure),
-:mod:`soak.report` (console, JSON and Markdown), :mod:`soak.runner` (one run). The latest figures are in
-``docs/soak.md``; ``tests/e2e/test_soak.py`` runs a 60-task variant and feeds the checks defective logs.
+(the logs), :mod:`soak.analysis` (the pass criteria, pure), :mod:`soak.report` (console, JSON and
+Markdown), :mod:`soak.runner` (one run, on :class:`devstack.stack.LocalStack` with moto in a process of
+its own). The latest figures are in ``docs/soak.md``; ``tests/e2e/test_soak.py`` runs a 60-task variant
+and feeds the checks defective logs.
 """

@@ -13,9 +13,8 @@
   every write DynamoDB applied, in the order it applied them, independent of our code's view.
 
 Instrumentation is installed by patching classes in this process (the soak owns the process) and is
-undone by :meth:`Recorder.uninstall`. moto applies DynamoDB writes without a per-item lock; the soak
-serializes them (:func:`serialize_moto_writes`) so that the emulator keeps DynamoDB's guarantee that
-conditional writes to one item are atomic, which the generation fence relies on.
+undone by :meth:`Recorder.uninstall`. (The emulator's own correction, DynamoDB writes one at a time,
+is :mod:`devstack.emulator`'s, installed in the process that hosts moto.)
 """
 
 from __future__ import annotations
@@ -214,7 +213,6 @@ class Recorder:
             TaskStore.put = original_put  # type: ignore[method-assign]
 
         self._undo.append(undo)
-        self._undo.append(serialize_moto_writes())
 
     def uninstall(self) -> None:
         """Undo every patch (newest first)."""
@@ -318,34 +316,6 @@ class Recorder:
                 "invocations": [asdict(e) for e in self.invocations],
                 "writes": [asdict(e) for e in self.writes],
             }
-
-
-def serialize_moto_writes() -> Callable[[], None]:
-    """Make moto apply DynamoDB writes one at a time, as DynamoDB does for the writes to one item.
-
-    moto evaluates a write's condition and applies the write as separate steps without a lock, so two
-    threads can both pass the same condition (see ``tests/support/poller.py``, which does the same for
-    the integration tests). Returns the function that undoes the patch.
-    """
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.RLock()
-    originals: dict[str, Any] = {}
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
-        original = getattr(DynamoHandler, name)
-        originals[name] = original
-
-        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return __original(self, *args, **kwargs)
-
-        setattr(DynamoHandler, name, locked)
-
-    def undo() -> None:
-        for name, original in originals.items():
-            setattr(DynamoHandler, name, original)
-
-    return undo
 
 
 # -- the table's stream --------------------------------------------------------------------------------

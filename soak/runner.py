@@ -18,8 +18,9 @@ from typing import IO, Any
 
 import boto3
 
+from devstack.emulator import AwsEmulatorProcess, MotoFixes
 from devstack.event_source import EventSourceSettings, MappingStats
-from devstack.stack import StackOptions
+from devstack.stack import LocalStack, StackOptions
 from devstack.zego_simulator import CallStats
 from soak.analysis import (
     Criterion,
@@ -33,9 +34,7 @@ from soak.analysis import (
 )
 from soak.config import SoakConfig
 from soak.instruments import Recorder, StreamWrite, dump_json, enable_stream, installed, read_stream
-from soak.moto_process import MotoProcess
 from soak.scenario import MALFORMED_READABLE, Channel, SoakPlan, build_plan, malformed_body
-from soak.stack import SoakStack
 from zego_media_tasks.domain.messages import MalformedMessageError, parse_poll_request
 from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus
 
@@ -105,7 +104,7 @@ def _queue_depth(sqs: Any, url: str) -> dict[str, int]:
     }
 
 
-def _final_states_over_api(stack: SoakStack) -> dict[tuple[str, str], str]:
+def _final_states_over_api(stack: LocalStack) -> dict[tuple[str, str], str]:
     """Every record, read as a client would: ``GET /tasks?status=`` for every status, page by page."""
     session = stack._http  # the stack's own session (keep-alive to the local gateway)
     found: dict[tuple[str, str], str] = {}
@@ -159,7 +158,7 @@ def _expected_dead_letters(plan: SoakPlan) -> dict[str, str]:
 class _Registrar(threading.Thread):
     """Registers the plan's tasks at a steady rate (API, pipeline message, or broken message)."""
 
-    def __init__(self, stack: SoakStack, recorder: Recorder, plan: SoakPlan, rate: float) -> None:
+    def __init__(self, stack: LocalStack, recorder: Recorder, plan: SoakPlan, rate: float) -> None:
         super().__init__(name="soak-registrar", daemon=True)
         self.stack, self.recorder, self.plan, self.rate = stack, recorder, plan, rate
         self.registered = 0
@@ -215,7 +214,7 @@ class Collected:
 
 
 def _progress_line(
-    stack: SoakStack, registrar: _Registrar, terminal: int, elapsed: float, depth: dict[str, int]
+    stack: LocalStack, registrar: _Registrar, terminal: int, elapsed: float, depth: dict[str, int]
 ) -> str:
     calls = len(stack.simulator.call_log) if stack.simulator else 0
     esm = stack.event_source.stats if stack.event_source else None
@@ -227,7 +226,7 @@ def _progress_line(
 
 
 def _wait_until_terminal(
-    stack: SoakStack,
+    stack: LocalStack,
     registrar: _Registrar,
     recorder: Recorder,
     config: SoakConfig,
@@ -251,7 +250,7 @@ def _wait_until_terminal(
             return
 
 
-def _drain(stack: SoakStack, config: SoakConfig) -> dict[str, int]:
+def _drain(stack: LocalStack, config: SoakConfig) -> dict[str, int]:
     """Let the poller drop what is left (stale copies, batches of crashed invocations coming back after
     the visibility timeout) until the queue is empty, bounded by ``drain_seconds``. Crashes stop first:
     one now would hide its batch for another visibility timeout."""
@@ -281,12 +280,16 @@ def _run(
         faults=config.faults,
         simulator_seed=config.seed,
         poller_environment=config.poller_environment(),
+        parameter_overrides=overrides,
         event_source=EventSourceSettings.from_template(parameter_overrides=overrides),
         crash_rate=config.crash_rate,
         seed=config.seed + 2,
     )
-    emulator = MotoProcess(log_path=out_dir / "moto.log")
-    stack = SoakStack(options, parameter_overrides=overrides, wrap_poller=recorder.wrap_poller, emulator=emulator)
+    # moto in a process of its own: with every handler, the simulator and the event source in this
+    # interpreter, one core (the GIL) would cap the soak at about a dozen poll messages per second. Its
+    # DynamoDB writes are serialized, as DynamoDB's to one item are: the generation fence relies on it.
+    emulator = AwsEmulatorProcess(fixes=MotoFixes(atomic_writes=True), log_path=out_dir / "moto.log")
+    stack = LocalStack(options, emulator=emulator, wrap_poller=recorder.wrap_poller)
     with (
         open(out_dir / "poller.log", "w", encoding="utf-8") as log,
         _stdout_to(log),

@@ -3,15 +3,13 @@ read, list with pagination, and the errors, as a deployed stack would see them."
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Callable
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from devstack.handlers import load_function_module
 from devstack.lambda_context import LocalLambdaContext
 from devstack.resources import ProvisionedStack
 from tests.support.api_events import (
@@ -26,7 +24,6 @@ from tests.support.api_events import (
 
 pytestmark = pytest.mark.integration
 
-APP_PATH = Path(__file__).resolve().parents[2] / "functions" / "api" / "app.py"
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -42,11 +39,7 @@ def invoke(stack: ProvisionedStack, monkeypatch: pytest.MonkeyPatch) -> Invoke:
         "POWERTOOLS_TRACE_DISABLED": "true",
     }.items():
         monkeypatch.setenv(name, value)
-    spec = importlib.util.spec_from_file_location("api_app_integration", APP_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_function_module("api", "api_app_integration")
     context = LocalLambdaContext(function_name="ApiFunction")
     return lambda event: module.lambda_handler(event, context)
 

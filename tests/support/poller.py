@@ -10,8 +10,13 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import ModuleType
 from typing import Any
 
+import pytest
+
+from devstack.emulator import serialize_dynamodb_writes
+from devstack.handlers import load_function_module
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.snapshot import TaskSnapshot
 from zego_media_tasks.domain.status import Vendor, normalize_vendor_status
@@ -73,12 +78,16 @@ def sqs_record(
     body: str,
     *,
     queue_arn: str = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:poll-queue",
+    sent_at: datetime,
     message_id: str | None = None,
-    sent_at: datetime | None = None,
     receive_count: int = 1,
 ) -> dict[str, Any]:
-    """One record of a Lambda SQS event, shaped exactly as Lambda delivers it."""
-    sent_ms = str(int(sent_at.timestamp() * 1000)) if sent_at else "1795435200000"
+    """One record of a Lambda SQS event, shaped exactly as Lambda delivers it.
+
+    ``sent_at`` (SQS's ``SentTimestamp``) is required: the poller takes a new task's first-seen time
+    from it, so it must come from the same clock the poller under test reads, never a fixed date.
+    """
+    sent_ms = str(int(sent_at.timestamp() * 1000))
     return {
         "messageId": message_id or str(uuid.uuid4()),
         "receiptHandle": f"AQEB{uuid.uuid4().hex}",
@@ -166,7 +175,7 @@ def public_message_count(sqs: Any, queue_url: str) -> int:
     return sum(int(value) for value in attributes.values())
 
 
-def record_from_message(message: QueuedMessage, queue_arn: str, sent_at: datetime | None = None) -> dict[str, Any]:
+def record_from_message(message: QueuedMessage, queue_arn: str, sent_at: datetime) -> dict[str, Any]:
     """The Lambda SQS record that delivers a queued message."""
     return sqs_record(message.raw_body, queue_arn=queue_arn, message_id=message.message_id, sent_at=sent_at)
 
@@ -195,38 +204,13 @@ def poller_environment(stack: Any, **overrides: str) -> dict[str, str]:
     }
 
 
-def serialize_moto_dynamodb_writes(monkeypatch: Any) -> None:
-    """Make moto apply DynamoDB writes one at a time, as DynamoDB does for the writes to one item.
-
-    moto handles a write without a lock: its UpdateItem reads the old item (for ``ReturnValues``),
-    evaluates the condition and applies the update as separate steps, so two threads can both pass the
-    same condition or both be handed the same old value; real DynamoDB never lets that happen to one
-    item. Concurrency tests of code that relies on conditional writes need the real guarantee, so they
-    install this lock around moto's request handlers (it covers moto in-process and moto's threaded
-    server alike, both of which run in the test process).
-    """
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.RLock()
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
-        original = getattr(DynamoHandler, name)
-
-        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return __original(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoHandler, name, locked)
+def serialize_moto_dynamodb_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB's one-write-at-a-time guarantee per item, which moto lacks, for the rest of one test
+    (:func:`devstack.emulator.serialize_dynamodb_writes`; it covers moto in-process and moto's threaded
+    server alike, both of which run in the test process)."""
+    serialize_dynamodb_writes(monkeypatch.setattr)
 
 
-def load_poller_app(module_name: str = "poller_app_under_test") -> Any:
+def load_poller_app(module_name: str = "poller_app_under_test") -> ModuleType:
     """``functions/poller/app.py`` imported by path, as Lambda imports it (a fresh module each time)."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "functions" / "poller" / "app.py"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_function_module("poller", module_name)

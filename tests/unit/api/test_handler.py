@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from devstack.handlers import load_function_module
 from devstack.lambda_context import LocalLambdaContext
 from devstack.resources import ProvisionedStack
 from tests.support.api_events import header, json_body, sample
 from tests.unit.api.conftest import PAGINATION_SECRET
-from zego_media_tasks.api.settings import ApiSettingsError
-
-APP_PATH = Path(__file__).resolve().parents[3] / "functions" / "api" / "app.py"
+from zego_media_tasks.config.environment import SettingsError
 
 
 @pytest.fixture
@@ -22,12 +19,7 @@ def app_module(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """A fresh copy of the entry point, loaded from its file as Lambda loads it."""
     # The template always sets a namespace; Powertools reads it when the module is imported.
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ZegoMediaTasksTest")
-    spec = importlib.util.spec_from_file_location("api_app_under_test", APP_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_function_module("api", "api_app_under_test")
 
 
 @pytest.fixture
@@ -66,5 +58,5 @@ def test_a_misconfigured_environment_fails_loudly_at_the_first_invocation(
 ) -> None:
     for name in ("TABLE_NAME", "QUEUE_URL", "PAGINATION_SECRET", "PAGINATION_SECRET_ARN"):
         monkeypatch.delenv(name, raising=False)
-    with pytest.raises(ApiSettingsError, match="TABLE_NAME is required"):
+    with pytest.raises(SettingsError, match="TABLE_NAME is required"):
         app_module.lambda_handler(sample("apigw-get-task.json"), LocalLambdaContext(function_name="ApiFunction"))
