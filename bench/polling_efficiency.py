@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,10 +37,10 @@ from typing import Any
 from bench.common import ROOT
 from bench.costs import item_size, put_write_units, read_units
 from bench.stats import summary
-from zego_media_tasks.domain.backoff import BackoffPolicy
+from zego_media_tasks.domain.backoff import BackoffPolicy, UniformSource
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome
-from zego_media_tasks.domain.polling import PollingPolicy, Step, decide_outcome
+from zego_media_tasks.domain.polling import PollDecision, PollingPolicy, Step, decide_outcome
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.domain.timestamps import to_iso
@@ -140,7 +140,8 @@ def _processing(document: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Answers:
-    """What ZEGO answers for one fixture task, parsed by the real parser."""
+    """What ZEGO answers about one task while it runs and once it has ended (for the fixture tasks,
+    parsed by the real parser)."""
 
     task_id: str
     vendor: Vendor
@@ -163,6 +164,47 @@ def answers(fixture: str) -> Answers:
 
 
 # --- one task --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Poll:
+    """One simulated poll: when it happened and what the real decision code made of ZEGO's answer."""
+
+    number: int
+    """1 for the first poll."""
+    elapsed_seconds: int
+    """Virtual seconds from the start (registration) to this poll."""
+    stored: TaskRecord | None
+    """The record the poll found."""
+    decision: PollDecision
+
+
+def simulate_polls(
+    stored: TaskRecord | None,
+    request: PollRequest,
+    answers_: Answers,
+    *,
+    completion_seconds: float,
+    policy: PollingPolicy,
+    rng: UniformSource,
+    start: datetime = START,
+) -> Iterator[Poll]:
+    """Every poll of one task, by the real decision code on a virtual clock, up to the one that sees it
+    finished: ZEGO answers ``answers_.processing`` until ``completion_seconds`` after ``start`` and
+    ``answers_.final`` from then on; each poll happens when the previous decision's delay says."""
+    elapsed = 0
+    for number in range(1, MAX_POLLS_PER_TASK + 1):
+        outcome = answers_.final if elapsed >= completion_seconds else answers_.processing
+        now = start + timedelta(seconds=elapsed)
+        decision = decide_outcome(stored, request, outcome, now=now, policy=policy, random=rng, sent_at=start)
+        yield Poll(number, elapsed, stored, decision)
+        if decision.step is Step.FINISH:
+            return
+        if decision.next_request is None or decision.delay_seconds is None:  # pragma: no cover - CONTINUE has both
+            raise RuntimeError("a continuing decision without a next message")
+        stored, request = decision.record, decision.next_request
+        elapsed += decision.delay_seconds
+    raise RuntimeError(f"task {request.task_id} not finished after {MAX_POLLS_PER_TASK} polls")
 
 
 @dataclass(frozen=True)
@@ -209,50 +251,49 @@ def _registration(answers_: Answers, policy: PollingPolicy) -> TaskRecord:
 
 
 def follow(spec: TaskSpec, schedule: Schedule, *, size_items: bool) -> TaskTrace:
-    """Poll one task with the real decision code on a virtual clock until it is seen finished."""
+    """Poll one task from its registration (:func:`simulate_polls`) until it is seen finished."""
     canned = answers(spec.fixture)
     policy = schedule.policy()
-    rng: Any = random.Random(SEED * 100_003 + spec.index) if schedule.jitter else UpperBound()
-    stored = _registration(canned, policy)
-    stored_size = item_size(record_to_item(stored)) if size_items else 0
+    rng: UniformSource = random.Random(SEED * 100_003 + spec.index) if schedule.jitter else UpperBound()
+    registered = _registration(canned, policy)
+    stored_size = item_size(record_to_item(registered)) if size_items else 0
     registration_units = put_write_units(None, stored_size, index_key_changed=True, indexes=GSI_COUNT)
     first_size = stored_size
-    request = PollRequest(canned.task_id, canned.vendor)
-    elapsed = 0
     reads = 0.0
     writes = 0.0
-    for polls in range(1, MAX_POLLS_PER_TASK + 1):
-        finished = elapsed >= spec.completion_seconds
-        outcome = canned.final if finished else canned.processing
-        now = START + timedelta(seconds=elapsed)
-        decision = decide_outcome(stored, request, outcome, now=now, policy=policy, random=rng, sent_at=START)
-        if size_items:
-            new_size = item_size(record_to_item(decision.record))
+    polls = list(
+        simulate_polls(
+            registered,
+            PollRequest(canned.task_id, canned.vendor),
+            canned,
+            completion_seconds=spec.completion_seconds,
+            policy=policy,
+            rng=rng,
+        )
+    )
+    if size_items:
+        for poll in polls:
+            new_size = item_size(record_to_item(poll.decision.record))
             reads += read_units(stored_size, consistent=True)
             writes += put_write_units(
                 stored_size,
                 new_size,
-                index_key_changed=decision.record.status is not stored.status,
+                index_key_changed=poll.stored is None or poll.decision.record.status is not poll.stored.status,
                 indexes=GSI_COUNT,
             )
             stored_size = new_size
-        if decision.step is Step.FINISH:
-            return TaskTrace(
-                kind=spec.kind,
-                polls=polls,
-                lag_seconds=elapsed - spec.completion_seconds,
-                sized=size_items,
-                read_units=reads,
-                write_units=writes,
-                registration_write_units=registration_units if size_items else 0,
-                first_item_bytes=first_size,
-                last_item_bytes=stored_size,
-            )
-        if decision.next_request is None or decision.delay_seconds is None:  # pragma: no cover - CONTINUE has both
-            raise RuntimeError("a continuing decision without a next message")
-        stored, request = decision.record, decision.next_request
-        elapsed += decision.delay_seconds
-    raise RuntimeError(f"task {spec.index} not finished after {MAX_POLLS_PER_TASK} polls")
+    last = polls[-1]
+    return TaskTrace(
+        kind=spec.kind,
+        polls=last.number,
+        lag_seconds=last.elapsed_seconds - spec.completion_seconds,
+        sized=size_items,
+        read_units=reads,
+        write_units=writes,
+        registration_write_units=registration_units if size_items else 0,
+        first_item_bytes=first_size,
+        last_item_bytes=stored_size,
+    )
 
 
 def generate_tasks(count: int, *, seed: int = SEED, mix: Sequence[Kind] = MIX) -> list[TaskSpec]:
@@ -337,8 +378,3 @@ def run(*, tasks: int = 10_000, workers: int = 2) -> dict[str, Any]:
                 **aggregate(traces, specs),
             }
     return results
-
-
-def fixtures_present() -> bool:
-    """Whether the fixtures this benchmark parses are in place (a fresh clone has them)."""
-    return all((FIXTURES / name).is_file() for kind in MIX for name in kind.fixtures if name.endswith(".json"))

@@ -1,19 +1,20 @@
 """What the default schedule costs: ZEGO calls per task and detection delay, as documented in
-docs/architecture.md ("Poll decisions"). The real decision code is driven by a fake ZEGO whose task
-finishes after a given time; the RNG is seeded, so the numbers are reproducible."""
+docs/architecture.md ("Poll decisions"). The real decision code is driven by the polling-efficiency
+benchmark's virtual-clock simulation (``bench.polling_efficiency.simulate_polls``) with a fake ZEGO whose
+task finishes after a given time; the RNG is seeded, so the numbers are reproducible."""
 
 from __future__ import annotations
 
 import random
 import statistics
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
+from bench.polling_efficiency import Answers, simulate_polls
 
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome
-from zego_media_tasks.domain.polling import PollingPolicy, Step, decide_outcome
-from zego_media_tasks.domain.record import TaskRecord
+from zego_media_tasks.domain.polling import PollingPolicy
 from zego_media_tasks.domain.snapshot import TaskSnapshot
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 
@@ -22,23 +23,33 @@ SEED = 20261123
 RUNS = 1000
 
 
+def _answer(status: TaskStatus, vendor_status: str) -> CallOutcome:
+    return CallOutcome.success(
+        TaskSnapshot(task_id="task", vendor=Vendor.TENCENT, status=status, vendor_status=vendor_status)
+    )
+
+
+ZEGO = Answers(
+    task_id="task",
+    vendor=Vendor.TENCENT,
+    processing=_answer(TaskStatus.PROCESSING, "PROCESSING"),
+    final=_answer(TaskStatus.SUCCEEDED, "FINISH"),
+)
+
+
 def follow(duration_seconds: float, rng: random.Random, policy: PollingPolicy) -> tuple[int, float]:
     """ZEGO calls until the task is seen finished, and seconds from finishing to being seen."""
-    stored: TaskRecord | None = None
-    request = PollRequest("task", Vendor.TENCENT)
-    now, calls = START, 0
-    while True:
-        finished = (now - START).total_seconds() >= duration_seconds
-        status, raw = (TaskStatus.SUCCEEDED, "FINISH") if finished else (TaskStatus.PROCESSING, "PROCESSING")
-        outcome = CallOutcome.success(TaskSnapshot("task", Vendor.TENCENT, status, raw))
-        decision = decide_outcome(stored, request, outcome, now=now, policy=policy, random=rng, sent_at=START)
-        calls += 1
-        if decision.step is Step.FINISH:
-            return calls, (now - START).total_seconds() - duration_seconds
-        assert decision.next_request is not None
-        assert decision.delay_seconds is not None
-        stored, request = decision.record, decision.next_request
-        now += timedelta(seconds=decision.delay_seconds)
+    polls = simulate_polls(
+        None,
+        PollRequest("task", Vendor.TENCENT),
+        ZEGO,
+        completion_seconds=duration_seconds,
+        policy=policy,
+        rng=rng,
+        start=START,
+    )
+    *_, seen = polls
+    return seen.number, seen.elapsed_seconds - duration_seconds
 
 
 @pytest.mark.parametrize(
