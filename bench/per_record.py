@@ -167,7 +167,9 @@ def _poller(tasks: int) -> tuple[Any, FakeStore, FakeQueue]:
         policy=PollingPolicy(),
         random=random.Random(1),
     )
-    settings = PollerSettings(table_name="t", queue_url="q", dlq_url="d", rate_limit_table_name="r")
+    settings = PollerSettings(
+        table_name="t", queue_url="http://127.0.0.1:9/q", dlq_url="http://127.0.0.1:9/d", rate_limit_table_name="r"
+    )
     module = load_function_module("poller", f"bench_per_record_poller_{time.monotonic_ns()}")
     # The handler builds its runtime at the first call; hand it the fake-wired one instead.
     vars(module)["_runtime"] = PollerRuntime(service=service, settings=settings, app_id=1, record_budget_seconds=1.0)

@@ -37,7 +37,13 @@ from typing import Any
 from bench.common import ROOT
 from bench.costs import item_size, put_write_units, read_units
 from bench.stats import summary
-from zego_media_tasks.domain.backoff import BackoffPolicy, UniformSource
+from zego_media_tasks.domain.backoff import (
+    DEFAULT_BACKOFF_BASE_SECONDS,
+    DEFAULT_BACKOFF_CAP_SECONDS,
+    DEFAULT_BACKOFF_FACTOR,
+    BackoffPolicy,
+    UniformSource,
+)
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome
 from zego_media_tasks.domain.polling import PollDecision, PollingPolicy, Step, decide_outcome
@@ -92,7 +98,7 @@ class Schedule:
 
 
 SCHEDULES: tuple[Schedule, ...] = (
-    Schedule("default", 4.0, 2.0, 120.0, jitter=True),
+    Schedule("default", DEFAULT_BACKOFF_BASE_SECONDS, DEFAULT_BACKOFF_FACTOR, DEFAULT_BACKOFF_CAP_SECONDS, jitter=True),
     Schedule("fixed 10 s", 10.0, 1.0, 10.0, jitter=False),
     Schedule("fixed 60 s", 60.0, 1.0, 60.0, jitter=False),
 )

@@ -18,6 +18,16 @@ from typing import Any
 import pytest
 
 from devstack.template import TEMPLATE_PATH, load_template, parameter_defaults
+from zego_media_tasks.api.settings import ApiSettings
+from zego_media_tasks.config.environment import SettingsModel, knobs
+from zego_media_tasks.domain.backoff import BackoffPolicy, ThrottleDelay
+from zego_media_tasks.domain.polling import PollingPolicy
+from zego_media_tasks.poller.settings import (
+    DEFAULT_RATE_LIMIT_MAX_WAIT_SECONDS,
+    DEFAULT_RATE_LIMIT_PER_SECOND,
+    PollerSettings,
+)
+from zego_media_tasks.zego.settings import ZegoSettings
 
 ROOT = TEMPLATE_PATH.parent
 SAM_PYTHON = ROOT / ".tools" / "sam" / "bin" / "python"
@@ -532,19 +542,57 @@ def test_every_parameter_is_described_constrained_and_used(template: Template) -
 
 
 def test_poll_schedule_and_rate_limit_defaults(template: Template) -> None:
+    # The template's defaults are the code's one default of each knob, not a second copy of the numbers.
     defaults = parameter_defaults(template)
-    assert defaults["ZegoRateLimitPerSecond"] == 20  # ZEGO's per-AppId limit
-    assert template["Parameters"]["ZegoRateLimitPerSecond"]["MaxValue"] == 20
-    assert (defaults["PollBackoffBaseSeconds"], defaults["PollBackoffFactor"], defaults["PollBackoffCapSeconds"]) == (
-        4,
-        2,
-        120,
+    assert defaults["ZegoRateLimitPerSecond"] == DEFAULT_RATE_LIMIT_PER_SECOND
+    assert template["Parameters"]["ZegoRateLimitPerSecond"]["MaxValue"] == 20  # ZEGO's per-AppId limit
+    assert defaults["RateLimitMaxWaitSeconds"] == DEFAULT_RATE_LIMIT_MAX_WAIT_SECONDS
+    backoff = BackoffPolicy(
+        defaults["PollBackoffBaseSeconds"], defaults["PollBackoffFactor"], defaults["PollBackoffCapSeconds"]
     )
-    assert defaults["ThrottleRetrySeconds"] == 2
-    assert defaults["NotFoundGraceSeconds"] == 300
-    assert defaults["TaskDeadlineSeconds"] == 86400
-    assert defaults["TerminalRecordTtlDays"] == 30
+    assert backoff == BackoffPolicy()
+    assert ThrottleDelay(defaults["ThrottleRetrySeconds"]) == ThrottleDelay()
+    policy = PollingPolicy()
+    assert defaults["NotFoundGraceSeconds"] == policy.not_found_grace_seconds
+    assert defaults["TaskDeadlineSeconds"] == policy.task_deadline_seconds
+    assert defaults["TerminalRecordTtlDays"] == policy.terminal_record_ttl_days
     assert template["Parameters"]["PollBackoffCapSeconds"]["MaxValue"] == 900  # SQS's longest delay
+
+
+_FUNCTION_SETTINGS: dict[str, tuple[type[SettingsModel], ...]] = {
+    "PollerFunction": (PollerSettings, ZegoSettings),
+    "ApiFunction": (ApiSettings,),
+}
+# Values for the variables without a template default (stack resources, the operator's parameters).
+_WITHOUT_DEFAULT = {
+    "TABLE_NAME": "tasks",
+    "RATE_LIMIT_TABLE_NAME": "rate",
+    "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll",
+    "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll-dlq",
+    "ZEGO_APP_ID": "1234567890",
+    "ZEGO_SERVER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:zego-AbCdEf",
+    "PAGINATION_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:pagination-AbCdEf",
+}
+
+
+@pytest.mark.parametrize("function_id", sorted(_FUNCTION_SETTINGS))
+def test_every_variable_a_function_receives_is_one_its_settings_read(template: Template, function_id: str) -> None:
+    variables = set(_properties(template, function_id)["Environment"]["Variables"])
+    read = {knob.variable for model in _FUNCTION_SETTINGS[function_id] for knob in knobs(model).values()}
+    assert {name for name in variables if not name.startswith("POWERTOOLS_")} <= read
+
+
+@pytest.mark.parametrize("function_id", sorted(_FUNCTION_SETTINGS))
+def test_the_template_defaults_are_the_code_defaults(template: Template, function_id: str) -> None:
+    # Given the environment a deployment with every default gets, as the function's settings read it
+    variables: dict[str, Any] = _properties(template, function_id)["Environment"]["Variables"]
+    defaults = parameter_defaults(template)
+    references = {name: value["Ref"] for name, value in variables.items() if isinstance(value, dict) and "Ref" in value}
+    from_template = {name: str(defaults[ref]) for name, ref in references.items() if defaults.get(ref) is not None}
+    assert from_template, "the template passes no parameter defaults"
+    for model in _FUNCTION_SETTINGS[function_id]:
+        # Then each knob has the value the code takes when the variable is unset
+        assert model.from_env({**_WITHOUT_DEFAULT, **from_template}) == model.from_env(_WITHOUT_DEFAULT), model
 
 
 def test_the_zego_secret_is_an_operator_provided_secret_arn_and_never_a_value(template: Template) -> None:

@@ -5,6 +5,7 @@ Layout:
 - ``zego``: the ZEGO server-API adapter (signing, HTTP, response parsing, outcome taxonomy).
 - ``store``: the DynamoDB adapter for task records.
 - ``queue``: the SQS adapter for poll messages.
+- ``config``: the settings mechanism (environment variables declared once, checked at cold start).
 """
 
 __version__ = "0.1.0"

@@ -9,7 +9,8 @@ import pytest
 
 from devstack.resources import ProvisionedStack
 from zego_media_tasks.api.errors import ServiceUnavailableError
-from zego_media_tasks.api.settings import ApiSettings, ApiSettingsError, pagination_key_from
+from zego_media_tasks.api.settings import ApiSettings, pagination_key_from
+from zego_media_tasks.config.environment import SettingsError
 
 SECRET = "s" * 40
 BASE = {"TABLE_NAME": "tasks", "QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/poll"}
@@ -24,7 +25,7 @@ def test_defaults() -> None:
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    with pytest.raises(ApiSettingsError) as caught:
+    with pytest.raises(SettingsError) as caught:
         ApiSettings.from_env({"QUEUE_URL": "sqs-name", "TASK_DEADLINE_SECONDS": "soon"})
     assert caught.value.problems == (
         "TABLE_NAME is required",
@@ -45,7 +46,7 @@ def test_every_problem_is_reported_at_once() -> None:
     ],
 )
 def test_invalid_settings(extra: dict[str, str], problem: str) -> None:
-    with pytest.raises(ApiSettingsError) as caught:
+    with pytest.raises(SettingsError) as caught:
         ApiSettings.from_env({**BASE, **extra})
     assert any(p.startswith(problem) for p in caught.value.problems)
 

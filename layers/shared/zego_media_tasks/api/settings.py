@@ -9,101 +9,61 @@
 - ``PAGINATION_SECRET``: the key itself, for local runs only.
 - ``CORS_ALLOW_ORIGIN`` (unset: CORS off): one origin allowed to call the API from a browser.
 
-Exactly one of ``PAGINATION_SECRET_ARN`` and ``PAGINATION_SECRET`` must be set; an empty variable counts
-as unset. Every problem is reported in one error, so a misconfigured deployment is fixed in one round.
+Exactly one of ``PAGINATION_SECRET_ARN`` and ``PAGINATION_SECRET`` must be set. Declared with
+:mod:`zego_media_tasks.config.environment`, so the rules are those of every variable: white space
+around a value is dropped, an empty variable counts as unset, every problem is reported in one
+:class:`~zego_media_tasks.config.environment.SettingsError`. The key, from either source, has its
+surrounding white space dropped (:func:`zego_media_tasks.config.secrets.secret_text_from`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Final
 
 from zego_media_tasks.api.errors import ServiceUnavailableError
+from zego_media_tasks.config.environment import Knob, SettingsModel, Text, exactly_one, setting, settings_model
+from zego_media_tasks.config.knobs import (
+    DEFAULT_SECRET_CACHE_SECONDS,
+    QUEUE_URL,
+    SECRET_CACHE_SECONDS,
+    TABLE_NAME,
+    TASK_DEADLINE_SECONDS,
+)
+from zego_media_tasks.config.secrets import SecretShapeError, secret_text_from
+from zego_media_tasks.domain.polling import DEFAULT_TASK_DEADLINE_SECONDS
 
-DEFAULT_TASK_DEADLINE_SECONDS: Final = 86_400
-MIN_TASK_DEADLINE_SECONDS: Final = 60
-MAX_TASK_DEADLINE_SECONDS: Final = 30 * 86_400
-DEFAULT_SECRET_CACHE_SECONDS: Final = 300
 MIN_SECRET_LENGTH: Final = 32
 """Characters; an HMAC-SHA256 key shorter than the digest weakens it."""
 SECRET_JSON_KEY: Final = "PaginationSecret"  # noqa: S105  # a JSON key name, not a secret
 
+PAGINATION_SECRET_ARN: Final = Knob(
+    "PAGINATION_SECRET_ARN", Text(), "the Secrets Manager secret holding the nextToken HMAC key"
+)
+PAGINATION_SECRET: Final = Knob(
+    "PAGINATION_SECRET",
+    Text(f"at least {MIN_SECRET_LENGTH} characters", lambda text: len(text) >= MIN_SECRET_LENGTH),
+    "the nextToken HMAC key itself, for local runs only",
+)
+CORS_ALLOW_ORIGIN: Final = Knob(
+    "CORS_ALLOW_ORIGIN", Text(), "one origin allowed to call the API from a browser (unset: CORS off)"
+)
 
-class ApiSettingsError(ValueError):
-    """The environment does not describe a usable API; the message lists every problem."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid API configuration: " + "; ".join(problems))
-        self.problems = tuple(problems)
+@settings_model
+class ApiSettings(SettingsModel):
+    """Everything the API needs from its environment (each field's variable is its knob's)."""
 
+    SUBJECT = "API settings"
+    RELATIONS = (exactly_one(PAGINATION_SECRET_ARN.variable, PAGINATION_SECRET.variable),)
 
-@dataclass(frozen=True, slots=True)
-class ApiSettings:
-    """Everything the API needs from its environment (names in :meth:`from_env`)."""
-
-    table_name: str
-    queue_url: str
-    task_deadline_seconds: int = DEFAULT_TASK_DEADLINE_SECONDS
-    pagination_secret_arn: str | None = None
-    # Kept out of repr, so that logging the settings can never print it.
-    pagination_secret: str | None = field(default=None, repr=False)
-    secret_cache_seconds: int = DEFAULT_SECRET_CACHE_SECONDS
-    cors_allow_origin: str | None = None
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> ApiSettings:
-        """Read and validate ``environ`` (pass ``os.environ``); :class:`ApiSettingsError` lists every
-        problem."""
-        problems: list[str] = []
-
-        def value(name: str) -> str | None:
-            text = environ.get(name, "").strip()
-            return text or None
-
-        def whole_number(name: str, default: int, low: int, high: int) -> int:
-            text = value(name)
-            if text is None:
-                return default
-            if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
-                problems.append(f"{name} must be a whole number from {low} to {high}")
-                return default
-            return int(text)
-
-        table_name = value("TABLE_NAME")
-        if table_name is None:
-            problems.append("TABLE_NAME is required")
-        queue_url = value("QUEUE_URL")
-        if queue_url is None:
-            problems.append("QUEUE_URL is required")
-        elif not queue_url.startswith(("https://", "http://")):
-            problems.append("QUEUE_URL must be an SQS queue URL")
-        deadline = whole_number(
-            "TASK_DEADLINE_SECONDS",
-            DEFAULT_TASK_DEADLINE_SECONDS,
-            MIN_TASK_DEADLINE_SECONDS,
-            MAX_TASK_DEADLINE_SECONDS,
-        )
-        cache_seconds = whole_number("SECRET_CACHE_SECONDS", DEFAULT_SECRET_CACHE_SECONDS, 0, 86_400)
-        secret_arn = value("PAGINATION_SECRET_ARN")
-        # The secret's own spaces are part of it; only "unset" is decided on the stripped text.
-        secret = environ.get("PAGINATION_SECRET") if value("PAGINATION_SECRET") else None
-        if (secret_arn is None) == (secret is None):
-            problems.append("exactly one of PAGINATION_SECRET_ARN and PAGINATION_SECRET must be set")
-        elif secret is not None and len(secret) < MIN_SECRET_LENGTH:
-            problems.append(f"PAGINATION_SECRET must be at least {MIN_SECRET_LENGTH} characters")
-        if problems or table_name is None or queue_url is None:
-            raise ApiSettingsError(problems)
-        return cls(
-            table_name=table_name,
-            queue_url=queue_url,
-            task_deadline_seconds=deadline,
-            pagination_secret_arn=secret_arn,
-            pagination_secret=secret,
-            secret_cache_seconds=cache_seconds,
-            cors_allow_origin=value("CORS_ALLOW_ORIGIN"),
-        )
+    table_name: str = setting(TABLE_NAME)
+    queue_url: str = setting(QUEUE_URL)
+    task_deadline_seconds: int = setting(TASK_DEADLINE_SECONDS, default=DEFAULT_TASK_DEADLINE_SECONDS)
+    pagination_secret_arn: str | None = setting(PAGINATION_SECRET_ARN, default=None)
+    pagination_secret: str | None = setting(PAGINATION_SECRET, default=None, secret=True)
+    secret_cache_seconds: int = setting(SECRET_CACHE_SECONDS, default=DEFAULT_SECRET_CACHE_SECONDS)
+    cors_allow_origin: str | None = setting(CORS_ALLOW_ORIGIN, default=None)
 
     def pagination_key(self) -> Callable[[], bytes]:
         """A provider of the ``nextToken`` HMAC key: the local secret, or Secrets Manager (cached by
@@ -127,20 +87,14 @@ class ApiSettings:
         return from_secrets_manager
 
 
-def pagination_key_from(secret_value: str | bytes) -> bytes:
+def pagination_key_from(secret_value: object) -> bytes:
     """The HMAC key in a secret's value: the plain string, or the ``PaginationSecret`` member of a JSON
-    object. A key that is too short is refused (:class:`ServiceUnavailableError`; the message never
-    holds the secret)."""
-    text = secret_value.decode("utf-8", "replace") if isinstance(secret_value, bytes) else secret_value
-    if text.lstrip().startswith("{"):
-        try:
-            document = json.loads(text)
-        except ValueError:
-            document = None
-        member = document.get(SECRET_JSON_KEY) if isinstance(document, dict) else None
-        if not isinstance(member, str):
-            raise ServiceUnavailableError("the pagination secret has an unexpected shape")
-        text = member
-    if len(text) < MIN_SECRET_LENGTH:
+    object (:func:`~zego_media_tasks.config.secrets.secret_text_from`). An unusable or too short key is
+    refused (:class:`ServiceUnavailableError`; the message never holds the secret)."""
+    try:
+        key = secret_text_from(secret_value, SECRET_JSON_KEY)
+    except SecretShapeError:
+        raise ServiceUnavailableError("the pagination secret has an unexpected shape") from None
+    if len(key) < MIN_SECRET_LENGTH:
         raise ServiceUnavailableError("the pagination secret is too short")
-    return text.encode()
+    return key.encode()

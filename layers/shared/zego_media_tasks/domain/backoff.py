@@ -17,6 +17,13 @@ SQS_MAX_DELAY_SECONDS = 900
 MIN_DELAY_SECONDS = 1
 """Never re-enqueue with no delay: a zero delay would turn a fast-failing dependency into a hot loop."""
 
+# The deployed schedule's defaults, the one copy: the poller's settings, the template test and the
+# benchmarks take them from here.
+DEFAULT_BACKOFF_BASE_SECONDS = 4.0
+DEFAULT_BACKOFF_FACTOR = 2.0
+DEFAULT_BACKOFF_CAP_SECONDS = 120.0
+DEFAULT_THROTTLE_RETRY_SECONDS = 2.0
+
 
 class UniformSource(Protocol):
     """A source of uniform random numbers (``random.Random`` satisfies it); injectable for tests."""
@@ -39,9 +46,9 @@ class BackoffPolicy:
     ``0 .. min(cap, base * factor**n)`` seconds, rounded, and at least one second.
     """
 
-    base_seconds: float = 4.0
-    factor: float = 2.0
-    cap_seconds: float = 120.0
+    base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
+    factor: float = DEFAULT_BACKOFF_FACTOR
+    cap_seconds: float = DEFAULT_BACKOFF_CAP_SECONDS
 
     def __post_init__(self) -> None:
         problems = policy_problems(self.base_seconds, self.factor, self.cap_seconds)
@@ -84,7 +91,7 @@ class ThrottleDelay:
     jittered, so that the throttled calls of one burst do not come back together and collide again.
     """
 
-    retry_seconds: float = 2.0
+    retry_seconds: float = DEFAULT_THROTTLE_RETRY_SECONDS
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.retry_seconds) or not 0 < self.retry_seconds <= SQS_MAX_DELAY_SECONDS / 1.5:

@@ -39,6 +39,10 @@ from zego_media_tasks.domain.status import TaskStatus, Vendor, is_terminal
 from zego_media_tasks.domain.timestamps import from_iso, to_iso
 
 SECONDS_PER_DAY = 86_400
+# The deployed policy's defaults, the one copy (the settings of both functions take them from here).
+DEFAULT_NOT_FOUND_GRACE_SECONDS = 300.0
+DEFAULT_TASK_DEADLINE_SECONDS = 86_400
+DEFAULT_TERMINAL_RECORD_TTL_DAYS = 30
 MALFORMED = "MALFORMED"
 """``LastError.kind`` of a record rejected because its message could not be read."""
 RATE_LIMITED = "RATE_LIMITED"
@@ -55,11 +59,11 @@ class PollingPolicy:
 
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
     throttle: ThrottleDelay = field(default_factory=ThrottleDelay)
-    not_found_grace_seconds: float = 300.0
+    not_found_grace_seconds: float = DEFAULT_NOT_FOUND_GRACE_SECONDS
     """How long after first seen a Huawei ``NO_TASK`` is still treated as "not visible yet"."""
-    task_deadline_seconds: float = 86_400.0
+    task_deadline_seconds: float = DEFAULT_TASK_DEADLINE_SECONDS
     """How long after first seen a task is given up as ``TIMED_OUT``."""
-    terminal_record_ttl_days: int = 30
+    terminal_record_ttl_days: int = DEFAULT_TERMINAL_RECORD_TTL_DAYS
     """Terminal records expire (DynamoDB TTL) this many days after completion."""
 
 

@@ -1,123 +1,122 @@
 """The poller's configuration, read from the environment once per Lambda instance (cold start).
 
-Every variable is checked and every problem is reported in one error, so a misconfigured deployment
-is fixed in one round trip. ``ZEGO_*`` variables belong to ``zego_media_tasks.zego.settings``.
+Declared with :mod:`zego_media_tasks.config.environment`: every variable once, with its kind, bounds and
+default; every problem reported in one :class:`SettingsError`. The schedule's defaults are the domain's
+(:mod:`zego_media_tasks.domain.backoff`, :mod:`zego_media_tasks.domain.polling`). ``ZEGO_*`` variables
+belong to :mod:`zego_media_tasks.zego.settings`; :func:`zego_media_tasks.poller.wiring.load_settings`
+reads both and reports their problems together.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import Final
 
-from zego_media_tasks.domain.backoff import SQS_MAX_DELAY_SECONDS, BackoffPolicy, ThrottleDelay, policy_problems
-from zego_media_tasks.domain.polling import PollingPolicy
+from zego_media_tasks.config.environment import (
+    Knob,
+    Number,
+    Relation,
+    SettingsError,
+    SettingsModel,
+    Text,
+    WholeNumber,
+    setting,
+    settings_model,
+)
+from zego_media_tasks.config.knobs import QUEUE_URL, SQS_QUEUE_URL, TABLE_NAME, TASK_DEADLINE_SECONDS
+from zego_media_tasks.domain.backoff import (
+    DEFAULT_BACKOFF_BASE_SECONDS,
+    DEFAULT_BACKOFF_CAP_SECONDS,
+    DEFAULT_BACKOFF_FACTOR,
+    DEFAULT_THROTTLE_RETRY_SECONDS,
+    SQS_MAX_DELAY_SECONDS,
+    BackoffPolicy,
+    ThrottleDelay,
+    policy_problems,
+)
+from zego_media_tasks.domain.polling import (
+    DEFAULT_NOT_FOUND_GRACE_SECONDS,
+    DEFAULT_TASK_DEADLINE_SECONDS,
+    DEFAULT_TERMINAL_RECORD_TTL_DAYS,
+    PollingPolicy,
+)
 
-T = TypeVar("T")
+__all__ = ["PollerSettings", "SettingsError"]
+
+DEFAULT_RATE_LIMIT_PER_SECOND: Final = 20.0
+"""ZEGO allows 20 DescribeMediaTask calls per second per AppId."""
+DEFAULT_RATE_LIMIT_MAX_WAIT_SECONDS: Final = 2.0
+
+DLQ_URL: Final = Knob("DLQ_URL", SQS_QUEUE_URL, "the poll queue's dead-letter queue")
+RATE_LIMIT_TABLE_NAME: Final = Knob("RATE_LIMIT_TABLE_NAME", Text(), "the rate limiter's table")
+ZEGO_RATE_LIMIT_PER_SECOND: Final = Knob(
+    "ZEGO_RATE_LIMIT_PER_SECOND",
+    Number(0, 1000, low_inclusive=False),
+    "ceiling of ZEGO calls per second, shared by every poller instance",
+)
+RATE_LIMIT_MAX_WAIT_SECONDS: Final = Knob(
+    "RATE_LIMIT_MAX_WAIT_SECONDS",
+    Number(0, 60, unit="seconds"),
+    "longest wait for a rate-limiter slot; beyond it the call is treated as throttled",
+)
+POLL_BACKOFF_BASE_SECONDS: Final = Knob(
+    "POLL_BACKOFF_BASE_SECONDS",
+    Number(0, SQS_MAX_DELAY_SECONDS, low_inclusive=False, unit="seconds"),
+    "first backoff ceiling between polls of a task",
+)
+POLL_BACKOFF_FACTOR: Final = Knob(
+    "POLL_BACKOFF_FACTOR", Number(1, 100), "growth of the backoff ceiling per counted attempt"
+)
+POLL_BACKOFF_CAP_SECONDS: Final = Knob(
+    "POLL_BACKOFF_CAP_SECONDS",
+    Number(1, SQS_MAX_DELAY_SECONDS, unit="seconds"),
+    "largest backoff ceiling between polls",
+)
+THROTTLE_RETRY_SECONDS: Final = Knob(
+    "THROTTLE_RETRY_SECONDS",
+    Number(0, SQS_MAX_DELAY_SECONDS / 1.5, low_inclusive=False, unit="seconds"),
+    "delay before retrying a throttled call (jittered to 0.5-1.5 times this)",
+)
+NOT_FOUND_GRACE_SECONDS: Final = Knob(
+    "NOT_FOUND_GRACE_SECONDS",
+    Number(0, 7 * 86_400, unit="seconds"),
+    "how long after first seen a Huawei NO_TASK answer still means 'not visible yet'",
+)
+TERMINAL_RECORD_TTL_DAYS: Final = Knob(
+    "TERMINAL_RECORD_TTL_DAYS", WholeNumber(1, 3650), "days a finished task's record is kept (DynamoDB TTL)"
+)
 
 
-class SettingsError(ValueError):
-    """The environment does not describe a usable poller; the message lists every problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid poller configuration: " + "; ".join(problems))
-        self.problems = tuple(problems)
+def _backoff_problems(base: float, factor: float, cap: float) -> list[str]:
+    return [f"POLL_BACKOFF_*: {problem}" for problem in policy_problems(base, factor, cap)]
 
 
-@dataclass(frozen=True, slots=True)
-class PollerSettings:
-    """Everything the poller needs from its environment (names in :meth:`from_env`)."""
+@settings_model
+class PollerSettings(SettingsModel):
+    """Everything the poller needs from its environment (each field's variable is its knob's)."""
 
-    table_name: str
-    queue_url: str
-    dlq_url: str
-    rate_limit_table_name: str
-    rate_limit_per_second: float = 20.0
-    rate_limit_max_wait_seconds: float = 2.0
-    backoff_base_seconds: float = 4.0
-    backoff_factor: float = 2.0
-    backoff_cap_seconds: float = 120.0
-    throttle_retry_seconds: float = 2.0
-    not_found_grace_seconds: float = 300.0
-    task_deadline_seconds: float = 86_400.0
-    terminal_record_ttl_days: int = 30
+    SUBJECT = "poller settings"
+    RELATIONS = (
+        Relation(
+            (POLL_BACKOFF_BASE_SECONDS.variable, POLL_BACKOFF_FACTOR.variable, POLL_BACKOFF_CAP_SECONDS.variable),
+            _backoff_problems,
+        ),
+    )
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> PollerSettings:
-        """Read and validate the environment; raise :class:`SettingsError` listing every problem.
-
-        Required: ``TABLE_NAME``, ``QUEUE_URL``, ``DLQ_URL``, ``RATE_LIMIT_TABLE_NAME``. Optional, with
-        defaults: ``ZEGO_RATE_LIMIT_PER_SECOND`` (20), ``RATE_LIMIT_MAX_WAIT_SECONDS`` (2),
-        ``POLL_BACKOFF_BASE_SECONDS`` (4), ``POLL_BACKOFF_FACTOR`` (2), ``POLL_BACKOFF_CAP_SECONDS`` (120),
-        ``THROTTLE_RETRY_SECONDS`` (2), ``NOT_FOUND_GRACE_SECONDS`` (300), ``TASK_DEADLINE_SECONDS``
-        (86400), ``TERMINAL_RECORD_TTL_DAYS`` (30).
-        """
-        problems: list[str] = []
-
-        def required(name: str) -> str:
-            value = environ.get(name, "").strip()
-            if not value:
-                problems.append(f"{name} is required")
-            return value
-
-        def number(name: str, default: T, parse: Callable[[str], T], check: Callable[[T], bool], rule: str) -> T:
-            text = environ.get(name, "").strip()
-            if not text:
-                return default
-            try:
-                value = parse(text)
-            except ValueError:
-                problems.append(f"{name}={text!r} is not a number ({rule})")
-                return default
-            if not check(value):
-                problems.append(f"{name}={text!r} is out of range ({rule})")
-                return default
-            return value
-
-        def seconds(name: str, default: float, low: float, high: float, *, low_inclusive: bool) -> float:
-            rule = f"{'at least' if low_inclusive else 'more than'} {low:g} and at most {high:g}"
-            return number(
-                name,
-                default,
-                float,
-                lambda v: math.isfinite(v) and (v >= low if low_inclusive else v > low) and v <= high,
-                rule,
-            )
-
-        table_name = required("TABLE_NAME")
-        queue_url = required("QUEUE_URL")
-        dlq_url = required("DLQ_URL")
-        rate_limit_table_name = required("RATE_LIMIT_TABLE_NAME")
-        per_second = seconds("ZEGO_RATE_LIMIT_PER_SECOND", 20.0, 0, 1000, low_inclusive=False)
-        max_wait = seconds("RATE_LIMIT_MAX_WAIT_SECONDS", 2.0, 0, 60, low_inclusive=True)
-        base = seconds("POLL_BACKOFF_BASE_SECONDS", 4.0, 0, SQS_MAX_DELAY_SECONDS, low_inclusive=False)
-        factor = seconds("POLL_BACKOFF_FACTOR", 2.0, 1, 100, low_inclusive=True)
-        cap = seconds("POLL_BACKOFF_CAP_SECONDS", 120.0, 1, SQS_MAX_DELAY_SECONDS, low_inclusive=True)
-        throttle = seconds("THROTTLE_RETRY_SECONDS", 2.0, 0, SQS_MAX_DELAY_SECONDS / 1.5, low_inclusive=False)
-        grace = seconds("NOT_FOUND_GRACE_SECONDS", 300.0, 0, 7 * 86_400, low_inclusive=True)
-        deadline = seconds("TASK_DEADLINE_SECONDS", 86_400.0, 60, 30 * 86_400, low_inclusive=True)
-        ttl_days = number(
-            "TERMINAL_RECORD_TTL_DAYS", 30, int, lambda v: 1 <= v <= 3650, "a whole number of days, 1-3650"
-        )
-        problems.extend(f"POLL_BACKOFF_*: {problem}" for problem in policy_problems(base, factor, cap))
-        if problems:
-            raise SettingsError(problems)
-        return cls(
-            table_name=table_name,
-            queue_url=queue_url,
-            dlq_url=dlq_url,
-            rate_limit_table_name=rate_limit_table_name,
-            rate_limit_per_second=per_second,
-            rate_limit_max_wait_seconds=max_wait,
-            backoff_base_seconds=base,
-            backoff_factor=factor,
-            backoff_cap_seconds=cap,
-            throttle_retry_seconds=throttle,
-            not_found_grace_seconds=grace,
-            task_deadline_seconds=deadline,
-            terminal_record_ttl_days=ttl_days,
-        )
+    table_name: str = setting(TABLE_NAME)
+    queue_url: str = setting(QUEUE_URL)
+    dlq_url: str = setting(DLQ_URL)
+    rate_limit_table_name: str = setting(RATE_LIMIT_TABLE_NAME)
+    rate_limit_per_second: float = setting(ZEGO_RATE_LIMIT_PER_SECOND, default=DEFAULT_RATE_LIMIT_PER_SECOND)
+    rate_limit_max_wait_seconds: float = setting(
+        RATE_LIMIT_MAX_WAIT_SECONDS, default=DEFAULT_RATE_LIMIT_MAX_WAIT_SECONDS
+    )
+    backoff_base_seconds: float = setting(POLL_BACKOFF_BASE_SECONDS, default=DEFAULT_BACKOFF_BASE_SECONDS)
+    backoff_factor: float = setting(POLL_BACKOFF_FACTOR, default=DEFAULT_BACKOFF_FACTOR)
+    backoff_cap_seconds: float = setting(POLL_BACKOFF_CAP_SECONDS, default=DEFAULT_BACKOFF_CAP_SECONDS)
+    throttle_retry_seconds: float = setting(THROTTLE_RETRY_SECONDS, default=DEFAULT_THROTTLE_RETRY_SECONDS)
+    not_found_grace_seconds: float = setting(NOT_FOUND_GRACE_SECONDS, default=DEFAULT_NOT_FOUND_GRACE_SECONDS)
+    task_deadline_seconds: int = setting(TASK_DEADLINE_SECONDS, default=DEFAULT_TASK_DEADLINE_SECONDS)
+    terminal_record_ttl_days: int = setting(TERMINAL_RECORD_TTL_DAYS, default=DEFAULT_TERMINAL_RECORD_TTL_DAYS)
 
     def polling_policy(self) -> PollingPolicy:
         """The schedule knobs as the domain's :class:`PollingPolicy`."""

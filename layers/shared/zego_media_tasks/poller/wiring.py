@@ -2,7 +2,7 @@
 
 Called once per Lambda instance, at the first invocation (never at import time, so tests import the
 handler without any environment). Every configuration problem, the poller's and the ZEGO adapter's,
-is reported in one :class:`~zego_media_tasks.poller.settings.SettingsError`.
+is reported in one :class:`~zego_media_tasks.config.environment.SettingsError`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from zego_media_tasks.config.environment import SettingsError
 from zego_media_tasks.domain.backoff import UniformSource
 from zego_media_tasks.domain.clock import SystemClock
 from zego_media_tasks.domain.ports import Clock, TaskDescriber
 from zego_media_tasks.poller.service import PollerService
-from zego_media_tasks.poller.settings import PollerSettings, SettingsError
+from zego_media_tasks.poller.settings import PollerSettings
 from zego_media_tasks.queue.poll_queue import DeadLetterQueue, PollQueue
 from zego_media_tasks.store.rate_limiter import RateLimiter, bucket_for_app
 from zego_media_tasks.store.task_store import TaskStore
@@ -45,10 +46,10 @@ def load_settings(environ: Mapping[str, str]) -> tuple[PollerSettings, ZegoSetti
         problems.extend(error.problems)
     try:
         zego = ZegoSettings.from_env(environ)
-    except ValueError as error:
-        problems.extend(line.lstrip("- ") for line in str(error).splitlines()[1:] or [str(error)])
+    except SettingsError as error:
+        problems.extend(error.problems)
     if poller is None or zego is None:
-        raise SettingsError(problems)
+        raise SettingsError(problems, PollerSettings.SUBJECT)
     return poller, zego
 
 

@@ -1,0 +1,12 @@
+"""Configuration from the environment, one mechanism for both functions.
+
+- :mod:`.environment`: the mechanism. A settings model declares each variable once (name, kind with
+  its bounds, default, description) and ``from_env`` reports every problem in one
+  :class:`~zego_media_tasks.config.environment.SettingsError`.
+- :mod:`.knobs`: the variables both functions read (``TABLE_NAME``, ``QUEUE_URL``,
+  ``TASK_DEADLINE_SECONDS``, ``SECRET_CACHE_SECONDS``), declared once.
+- :mod:`.secrets`: the one reading of a Secrets Manager value, "plain string or JSON object".
+
+The models themselves live with what they configure: ``poller.settings``, ``api.settings`` and
+``zego.settings``. Defaults that are domain policy (the poll schedule) are the domain's own constants.
+"""

@@ -1,0 +1,31 @@
+"""The variables both functions read, declared once; each function's own are declared with its model."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from zego_media_tasks.config.environment import Knob, Text, WholeNumber
+
+MIN_TASK_DEADLINE_SECONDS: Final = 60
+MAX_TASK_DEADLINE_SECONDS: Final = 30 * 86_400
+DEFAULT_SECRET_CACHE_SECONDS: Final = 300
+MAX_SECRET_CACHE_SECONDS: Final = 86_400
+
+SQS_QUEUE_URL: Final = Text("an SQS queue URL", lambda text: text.startswith(("https://", "http://")))
+
+TABLE_NAME: Final = Knob("TABLE_NAME", Text(), "the tasks table")
+QUEUE_URL: Final = Knob(
+    "QUEUE_URL",
+    SQS_QUEUE_URL,
+    "the poll queue (the API sends registrations to it; the poller re-enqueues onto it)",
+)
+TASK_DEADLINE_SECONDS: Final = Knob(
+    "TASK_DEADLINE_SECONDS",
+    WholeNumber(MIN_TASK_DEADLINE_SECONDS, MAX_TASK_DEADLINE_SECONDS),
+    "how long after first seen a task is polled before it ends TIMED_OUT, seconds",
+)
+SECRET_CACHE_SECONDS: Final = Knob(
+    "SECRET_CACHE_SECONDS",
+    WholeNumber(0, MAX_SECRET_CACHE_SECONDS),
+    "how long a function instance caches a secret read from Secrets Manager, seconds (0: at every use)",
+)
