@@ -36,6 +36,7 @@ from tests.support.poller import (
     sqs_event,
     sqs_record,
 )
+from zego_media_tasks.domain.clock import SystemClock
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.poller.wiring import build_runtime
@@ -206,7 +207,7 @@ def test_a_task_zego_rejects_is_terminal_rejected(chain: Chain) -> None:
 
 def test_zego_throttling_is_retried_shortly_without_counting_an_attempt(chain: Chain, simulator: ZegoSimulator) -> None:
     simulator.configure_faults(code_6_rate=1.0)
-    assert chain.invoke(sqs_event([sqs_record(body(COMPOSE, Vendor.TENCENT))])) == []
+    assert chain.invoke(sqs_event([sqs_record(body(COMPOSE, Vendor.TENCENT), sent_at=chain.clock.now())])) == []
     record = chain.record(COMPOSE, Vendor.TENCENT)
     assert (record.status, record.attempt, record.poll_count) == (TaskStatus.PENDING, 0, 1)
     assert record.last_error is not None
@@ -217,7 +218,7 @@ def test_zego_throttling_is_retried_shortly_without_counting_an_attempt(chain: C
 
 def test_server_errors_back_off_and_keep_the_status(chain: Chain, simulator: ZegoSimulator) -> None:
     simulator.configure_faults(http_5xx_rate=1.0)
-    assert chain.invoke(sqs_event([sqs_record(body(COMPOSE, Vendor.TENCENT))])) == []
+    assert chain.invoke(sqs_event([sqs_record(body(COMPOSE, Vendor.TENCENT), sent_at=chain.clock.now())])) == []
     record = chain.record(COMPOSE, Vendor.TENCENT)
     assert (record.status, record.attempt) == (TaskStatus.PENDING, 1)
     assert record.last_error is not None
@@ -243,7 +244,7 @@ def test_a_wrong_secret_fails_the_item_and_marks_nothing_terminal(
         monkeypatch.setenv(name, value)
     module = load_poller_app("poller_app_wrong_secret")
     monkeypatch.setattr(module, "build_runtime", lambda environ: build_runtime(environ, clock=clock))
-    record = sqs_record(body(COMPOSE, Vendor.TENCENT))
+    record = sqs_record(body(COMPOSE, Vendor.TENCENT), sent_at=clock.now())
     response = module.lambda_handler(sqs_event([record]), LocalLambdaContext(function_name="PollerFunction"))
     assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
     stored = TaskStore(stack.table_names["TasksTable"]).get(COMPOSE, Vendor.TENCENT)
@@ -255,7 +256,7 @@ def test_a_wrong_secret_fails_the_item_and_marks_nothing_terminal(
 
 
 def test_malformed_messages_go_to_the_dead_letter_queue_over_real_sqs(chain: Chain, stack: ProvisionedStack) -> None:
-    bad = sqs_record('{"TaskId": "x", "Vendor": "Azure"}')
+    bad = sqs_record('{"TaskId": "x", "Vendor": "Azure"}', sent_at=chain.clock.now())
     assert chain.invoke(sqs_event([bad])) == []
     messages = boto3.client("sqs").receive_message(
         QueueUrl=stack.queue_urls["PollDeadLetterQueue"], MessageAttributeNames=["All"], WaitTimeSeconds=1
@@ -353,7 +354,10 @@ def test_concurrent_pollers_stay_under_zego_limit(
     lock = threading.Lock()
 
     def instance(batch: list[str]) -> None:
-        event = sqs_event([sqs_record(body(task_id, Vendor.TENCENT)) for task_id in batch])
+        # These instances run on the real clock (the limiter must pace real calls), so the messages
+        # are stamped by it too.
+        now = SystemClock().now()
+        event = sqs_event([sqs_record(body(task_id, Vendor.TENCENT), sent_at=now) for task_id in batch])
         response = module.lambda_handler(event, LocalLambdaContext(function_name="PollerFunction"))
         with lock:
             responses.append(response)
@@ -381,8 +385,8 @@ def test_duplicates_in_a_batch_and_redeliveries_keep_one_chain_over_the_real_sta
     chain: Chain, simulator: ZegoSimulator
 ) -> None:
     # Given the same pipeline message twice in one batch
-    first = sqs_record(body(COMPOSE, Vendor.TENCENT))
-    twin = sqs_record(body(COMPOSE, Vendor.TENCENT))
+    first = sqs_record(body(COMPOSE, Vendor.TENCENT), sent_at=chain.clock.now())
+    twin = sqs_record(body(COMPOSE, Vendor.TENCENT), sent_at=chain.clock.now())
     assert chain.invoke(sqs_event([first, twin])) == []
     # Then ZEGO was asked once and one next message is queued
     assert len(simulator.call_log.records()) == 1

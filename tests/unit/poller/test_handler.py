@@ -416,7 +416,9 @@ def test_an_older_generation_arriving_late_is_dropped(poller: Poller, invoke: In
 
 def test_a_message_ahead_of_its_record_is_retried_not_dropped(poller: Poller, invoke: Invoke, queue: Queue) -> None:
     # Given a generation-1 message whose sender's write has not landed (no record yet)
-    record = sqs_record(body(TASK, TENCENT, Generation=1, Attempt=1), queue_arn=poller.queue_arn)
+    record = sqs_record(
+        body(TASK, TENCENT, Generation=1, Attempt=1), queue_arn=poller.queue_arn, sent_at=poller.clock.now()
+    )
     response = invoke(sqs_event([record]))
     # Then it is reported failed, so that SQS offers it again after the visibility timeout
     assert failures(response) == [record["messageId"]]
@@ -490,8 +492,8 @@ def test_malformed_input_is_dead_lettered_with_its_reason_without_failing_neighb
 ) -> None:
     # Given a batch holding one malformed message next to a good one
     poller.describer.script(TASK, TENCENT, success(TASK, TENCENT, "PROCESSING"))
-    bad = sqs_record(raw, queue_arn=poller.queue_arn)
-    good = sqs_record(body(TASK, TENCENT), queue_arn=poller.queue_arn)
+    bad = sqs_record(raw, queue_arn=poller.queue_arn, sent_at=poller.clock.now())
+    good = sqs_record(body(TASK, TENCENT), queue_arn=poller.queue_arn, sent_at=poller.clock.now())
 
     response = invoke(sqs_event([bad, good]))
 
@@ -510,7 +512,7 @@ def test_malformed_input_is_dead_lettered_with_its_reason_without_failing_neighb
 
 def test_a_malformed_message_for_an_identifiable_task_marks_it_rejected(poller: Poller, invoke: Invoke) -> None:
     raw = '{"TaskId": "t-1", "Vendor": "Huawei", "Attempt": -1}'
-    assert failures(invoke(sqs_event([sqs_record(raw, queue_arn=poller.queue_arn)]))) == []
+    assert failures(invoke(sqs_event([sqs_record(raw, queue_arn=poller.queue_arn, sent_at=poller.clock.now())]))) == []
     record = stored(poller, "t-1", HUAWEI)
     assert record.status is TaskStatus.REJECTED
     assert record.last_error is not None
@@ -524,7 +526,7 @@ def test_a_malformed_message_never_overwrites_a_terminal_record(poller: Poller, 
     invoke(poller.event(body(TASK, TENCENT)))
     final = stored(poller)
     raw = json.dumps({"TaskId": TASK, "Vendor": "Tencent", "Generation": -3})
-    assert failures(invoke(sqs_event([sqs_record(raw, queue_arn=poller.queue_arn)]))) == []
+    assert failures(invoke(sqs_event([sqs_record(raw, queue_arn=poller.queue_arn, sent_at=poller.clock.now())]))) == []
     assert stored(poller) == final
     assert len(poller.dead_letters()) == 1
 
@@ -537,11 +539,11 @@ def test_a_mixed_batch_reports_exactly_the_records_that_must_be_retried(poller: 
     poller.describer.script("t-done", HUAWEI, success("t-done", HUAWEI, "SUCCEEDED", file_names=("a.jpg",)))
     poller.describer.script("t-config", TENCENT, failure(OutcomeKind.CONFIGURATION, "7", "authentication failed"))
     records = [
-        sqs_record(body("t-ok", TENCENT), queue_arn=poller.queue_arn),
-        sqs_record("{oops", queue_arn=poller.queue_arn),
-        sqs_record(body("t-config", TENCENT), queue_arn=poller.queue_arn),
-        sqs_record(body("t-done", HUAWEI), queue_arn=poller.queue_arn),
-        sqs_record(body("t-ahead", TENCENT, Generation=4), queue_arn=poller.queue_arn),
+        sqs_record(body("t-ok", TENCENT), queue_arn=poller.queue_arn, sent_at=poller.clock.now()),
+        sqs_record("{oops", queue_arn=poller.queue_arn, sent_at=poller.clock.now()),
+        sqs_record(body("t-config", TENCENT), queue_arn=poller.queue_arn, sent_at=poller.clock.now()),
+        sqs_record(body("t-done", HUAWEI), queue_arn=poller.queue_arn, sent_at=poller.clock.now()),
+        sqs_record(body("t-ahead", TENCENT, Generation=4), queue_arn=poller.queue_arn, sent_at=poller.clock.now()),
     ]
     response = invoke(sqs_event(records))
     assert failures(response) == [records[2]["messageId"], records[4]["messageId"]]
@@ -565,8 +567,8 @@ def test_a_store_outage_fails_only_the_affected_record(
 
     monkeypatch.setattr(store, "get", flaky_get)
     records = [
-        sqs_record(body("t-down", TENCENT), queue_arn=poller.queue_arn),
-        sqs_record(body("t-ok", TENCENT), queue_arn=poller.queue_arn),
+        sqs_record(body("t-down", TENCENT), queue_arn=poller.queue_arn, sent_at=poller.clock.now()),
+        sqs_record(body("t-ok", TENCENT), queue_arn=poller.queue_arn, sent_at=poller.clock.now()),
     ]
     assert failures(invoke(sqs_event(records))) == [records[0]["messageId"]]
     assert stored(poller, "t-ok").status is TaskStatus.PROCESSING
@@ -576,6 +578,7 @@ def test_a_store_outage_fails_only_the_affected_record(
 def test_the_handler_imports_without_environment_and_reports_every_problem_at_cold_start(
     monkeypatch: pytest.MonkeyPatch, lambda_context: LocalLambdaContext
 ) -> None:
+    from tests.support.clock import FakeClock
     from tests.support.poller import load_poller_app
     from zego_media_tasks.poller.settings import SettingsError
 
@@ -585,7 +588,7 @@ def test_the_handler_imports_without_environment_and_reports_every_problem_at_co
     module = load_poller_app("poller_app_cold")  # no environment needed to import
 
     with pytest.raises(SettingsError) as caught:
-        module.lambda_handler(sqs_event([sqs_record(body(TASK, TENCENT))]), lambda_context)
+        module.lambda_handler(sqs_event([sqs_record(body(TASK, TENCENT), sent_at=FakeClock().now())]), lambda_context)
     for variable in ("TABLE_NAME", "QUEUE_URL", "DLQ_URL", "RATE_LIMIT_TABLE_NAME", "ZEGO_APP_ID"):
         assert variable in str(caught.value)
 
@@ -663,7 +666,7 @@ def test_records_are_not_started_when_the_invocation_is_about_to_time_out(
     # Given an invocation with less time left than one record may need (limiter wait + ZEGO timeouts)
     poller.describer.script(TASK, TENCENT, success(TASK, TENCENT, "PROCESSING"))
     context = LocalLambdaContext(function_name="PollerFunction", timeout_seconds=5)
-    records = [sqs_record(body(TASK, TENCENT), queue_arn=poller.queue_arn)]
+    records = [sqs_record(body(TASK, TENCENT), queue_arn=poller.queue_arn, sent_at=poller.clock.now())]
     # When it is invoked
     response = poller_app.lambda_handler(sqs_event(records), context)
     # Then the record is left for a later delivery, untouched
