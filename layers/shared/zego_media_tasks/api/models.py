@@ -1,19 +1,26 @@
 """The API's JSON shapes: camelCase field names, ISO 8601 UTC timestamps, one model per shape.
 
 These models are the contract: routes declare them as response models, so Powertools validates every
-response against them and the OpenAPI document is generated from them.
+response against them and the OpenAPI document is generated from them. ``Task`` and ``TaskLastError`` are
+generated from the record's declaration (:mod:`zego_media_tasks.domain.record`): one member per public
+field, in declaration order, named in camelCase, described by the field's documentation.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from pydantic.alias_generators import to_camel
 
-from zego_media_tasks.domain.messages import MAX_TASK_ID_LENGTH, task_id_problem
-from zego_media_tasks.domain.record import TaskRecord
-from zego_media_tasks.domain.status import TaskStatus, Vendor
+from zego_media_tasks.domain.fields import DeclaredField, declared_fields
+from zego_media_tasks.domain.messages import MAX_TASK_ID_LENGTH, TASK_ID_PATTERN, TASK_ID_RULE, task_id_problem
+from zego_media_tasks.domain.record import LastError, TaskRecord
+from zego_media_tasks.domain.status import Vendor
 
 Timestamp = Annotated[
     str,
@@ -31,76 +38,80 @@ class _CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
 
 
-class TaskLastError(_CamelModel):
-    """The most recent failed DescribeMediaTask call (or rejection) for a task."""
+def _api_type(item: DeclaredField) -> Any:
+    """The representation type of a declared field: lists for tuples, plain objects for the raw block,
+    the generated model for a nested described dataclass, :data:`Timestamp` for timestamps."""
+    hint = item.hint
+    optional = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
+    if optional:
+        [hint] = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    origin = typing.get_origin(hint) or hint
+    base: Any
+    if item.info.timestamp:
+        base = Timestamp
+    elif origin is tuple:
+        base = list[str]
+    elif origin is Mapping:
+        base = dict[str, Any]
+    elif origin is int:
+        base = Annotated[int, Field(ge=0)]  # counts
+    elif isinstance(origin, type) and dataclasses.is_dataclass(origin):
+        base = _MODELS[origin]
+    else:
+        base = hint
+    return base | None if optional else base
 
-    kind: str = Field(description="THROTTLED, TRANSIENT, REJECTED, CONFIGURATION or MALFORMED.")
-    code: str = Field(description="ZEGO's Code, HTTP_<status>, TIMEOUT, CONNECTION, BAD_RESPONSE, ...")
-    message: str
-    at: Timestamp
+
+def _model_of(cls: type[Any], name: str, doc: str) -> type[_CamelModel]:
+    """A response model with one required (possibly null) member per public field of ``cls``."""
+    definitions: dict[str, Any] = {
+        item.name: (_api_type(item), Field(description=item.info.doc or None))
+        for item in declared_fields(cls)
+        if not item.info.internal
+    }
+    model: type[_CamelModel] = create_model(name, __base__=_CamelModel, __doc__=doc, **definitions)
+    _MODELS[cls] = model
+    return model
 
 
-class Task(_CamelModel):
-    """One tracked task for one vendor: what ZEGO last said about it and how we are polling it."""
+def representation(value: Any) -> dict[str, Any]:
+    """The public fields of a described dataclass (a record, a last error), ready for its model."""
+    found: dict[str, Any] = {}
+    for item in declared_fields(type(value)):
+        if item.info.internal:
+            continue
+        member = getattr(value, item.name)
+        if dataclasses.is_dataclass(member) and not isinstance(member, type):
+            member = representation(member)
+        elif isinstance(member, tuple):
+            member = list(member)
+        elif isinstance(member, Mapping):
+            member = dict(member)
+        found[item.name] = member
+    return found
 
-    task_id: str = Field(description="ZEGO's TaskId.")
-    vendor: Vendor
-    status: TaskStatus = Field(
-        description="The normalized status. SUCCEEDED, FAILED, CANCELED, NOT_FOUND, TIMED_OUT and REJECTED "
-        "are terminal: a record in one of them never changes again."
+
+_MODELS: dict[type[Any], type[_CamelModel]] = {}
+
+if TYPE_CHECKING:
+    # The members are generated from the record's declaration below; to the type checker these are
+    # plain models.
+    TaskLastError = _CamelModel
+    Task = _CamelModel
+else:
+    TaskLastError = _model_of(
+        LastError, "TaskLastError", "The most recent failed DescribeMediaTask call (or rejection) for a task."
     )
-    vendor_status: str | None = Field(description="The vendor's own status, verbatim.")
-    event: str | None
-    file_id: str | None
-    replay_url: str | None
-    thumbnail_urls: list[str]
-    file_names: list[str]
-    message: str | None
-    vendor_request_id: str | None
-    zego_request_id: str | None
-    vendor_created_at: Timestamp | None
-    vendor_ended_at: Timestamp | None
-    first_seen_at: Timestamp = Field(description="When we started tracking the task.")
-    last_polled_at: Timestamp | None
-    status_changed_at: Timestamp
-    completed_at: Timestamp | None = Field(description="When the task reached a terminal status.")
-    deadline_at: Timestamp = Field(description="After this moment polling stops and the task is TIMED_OUT.")
-    poll_count: int = Field(ge=0, description="DescribeMediaTask calls made for this task.")
-    next_poll_at: Timestamp | None
-    last_error: TaskLastError | None
-    raw: dict[str, Any] | None = Field(description="The vendor block exactly as ZEGO returned it.")
+    Task = _model_of(
+        TaskRecord,
+        "Task",
+        "One tracked task for one vendor: what ZEGO last said about it and how we are polling it.",
+    )
 
-    @classmethod
-    def from_record(cls, record: TaskRecord) -> Task:
-        """The representation of a stored record (internal fields such as the generation are left out)."""
-        error = record.last_error
-        return cls(
-            task_id=record.task_id,
-            vendor=record.vendor,
-            status=record.status,
-            vendor_status=record.vendor_status,
-            event=record.event,
-            file_id=record.file_id,
-            replay_url=record.replay_url,
-            thumbnail_urls=list(record.thumbnail_urls),
-            file_names=list(record.file_names),
-            message=record.message,
-            vendor_request_id=record.vendor_request_id,
-            zego_request_id=record.zego_request_id,
-            vendor_created_at=record.vendor_created_at,
-            vendor_ended_at=record.vendor_ended_at,
-            first_seen_at=record.first_seen_at,
-            last_polled_at=record.last_polled_at,
-            status_changed_at=record.status_changed_at,
-            completed_at=record.completed_at,
-            deadline_at=record.deadline_at,
-            poll_count=record.poll_count,
-            next_poll_at=record.next_poll_at,
-            last_error=(
-                TaskLastError(kind=error.kind, code=error.code, message=error.message, at=error.at) if error else None
-            ),
-            raw=dict(record.raw) if record.raw is not None else None,
-        )
+
+def task_of(record: TaskRecord) -> Task:
+    """The representation of a stored record (internal fields such as the generation are left out)."""
+    return Task.model_validate(representation(record))
 
 
 class TaskList(_CamelModel):
@@ -131,8 +142,8 @@ class RegisterTaskRequest(BaseModel):
         alias="TaskId",
         min_length=1,
         max_length=MAX_TASK_ID_LENGTH,
-        pattern=r"^[!-.0-~]+$",
-        description="1-256 printable ASCII characters, no white space, no '/'.",
+        pattern=TASK_ID_PATTERN,
+        description=TASK_ID_RULE + ".",
         examples=["2b0c4d1e9f"],
     )
     vendor: Vendor = Field(alias="Vendor")

@@ -56,10 +56,12 @@ from zego_media_tasks.api.models import (
     Task,
     TaskList,
     TaskPage,
+    task_of,
 )
 from zego_media_tasks.api.pagination import MAX_TOKEN_LENGTH
 from zego_media_tasks.api.request_body import MAX_BODY_BYTES, read_registration
 from zego_media_tasks.api.service import TaskService
+from zego_media_tasks.domain.messages import MAX_TASK_ID_LENGTH, TASK_ID_PATTERN, TASK_ID_RULE
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.queue.poll_queue import QueueSendError
 from zego_media_tasks.store.task_queries import TaskStoreError
@@ -293,7 +295,10 @@ def build_app(service: ServiceProvider, *, cors_allow_origin: str | None = None)
             str,
             Path(
                 alias="taskId",
-                description="ZEGO's TaskId, percent-encoded: 1-256 printable ASCII characters, no white space, no '/'.",
+                description=f"ZEGO's TaskId, percent-encoded: {TASK_ID_RULE}.",
+                # Documented for the decoded TaskId; enforced after decoding (``task_id_problem``), since
+                # the routed segment is still percent-encoded and may be longer than the TaskId.
+                json_schema_extra={"pattern": TASK_ID_PATTERN, "minLength": 1, "maxLength": MAX_TASK_ID_LENGTH},
             ),
         ],
         vendor: Annotated[Vendor | None, Query(description="Only this vendor's record.")] = None,
@@ -306,7 +311,7 @@ def build_app(service: ServiceProvider, *, cors_allow_origin: str | None = None)
         return Response(
             status_code=HTTPStatus.OK.value,
             content_type=JSON,
-            body=TaskList(tasks=[Task.from_record(record) for record in records]),
+            body=TaskList(tasks=[task_of(record) for record in records]),
             headers={"Cache-Control": cache_control_for(records, single_vendor=vendor is not None)},
         )
 
@@ -350,9 +355,7 @@ def build_app(service: ServiceProvider, *, cors_allow_origin: str | None = None)
         return Response(
             status_code=HTTPStatus.OK.value,
             content_type=JSON,
-            body=TaskPage(
-                tasks=[Task.from_record(record) for record in listing.records], next_token=listing.next_token
-            ),
+            body=TaskPage(tasks=[task_of(record) for record in listing.records], next_token=listing.next_token),
             headers={"Cache-Control": NO_CACHE},
         )
 
@@ -400,7 +403,7 @@ def build_app(service: ServiceProvider, *, cors_allow_origin: str | None = None)
         return Response(
             status_code=(HTTPStatus.ACCEPTED if registration.created else HTTPStatus.OK).value,
             content_type=JSON,
-            body=Task.from_record(registration.record),
+            body=task_of(registration.record),
             headers=headers,
         )
 

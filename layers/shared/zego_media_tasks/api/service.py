@@ -26,7 +26,7 @@ from zego_media_tasks.api.settings import ApiSettings
 from zego_media_tasks.domain.clock import SystemClock
 from zego_media_tasks.domain.messages import PollRequest, task_id_problem
 from zego_media_tasks.domain.ports import Clock
-from zego_media_tasks.domain.record import TaskRecord
+from zego_media_tasks.domain.record import TaskRecord, pending_record
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.domain.timestamps import to_iso
 from zego_media_tasks.store.task_queries import RecordPage
@@ -157,17 +157,7 @@ class TaskService:
                 deadline_at=deadline_at,
             )
         )
-        record = TaskRecord(
-            task_id=task_id,
-            vendor=vendor,
-            status=TaskStatus.PENDING,
-            generation=0,
-            first_seen_at=first_seen_at,
-            deadline_at=deadline_at,
-            status_changed_at=first_seen_at,
-            next_poll_at=first_seen_at,  # the generation-0 message is visible at once
-            updated_at=first_seen_at,
-        )
+        record = pending_record(task_id, vendor, now=now, first_seen_at=first_seen_at, deadline_at=deadline_at)
         if self._tasks.put_new(record):
             return Registration(record=record, created=True)
         winner = self._tasks.get(task_id, vendor, consistent=True)

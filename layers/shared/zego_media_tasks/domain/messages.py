@@ -8,7 +8,6 @@ has to know them. Unknown extra fields are ignored (pipelines may add their own 
 from __future__ import annotations
 
 import json
-import string
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -19,7 +18,12 @@ from zego_media_tasks.domain.timestamps import from_iso
 MAX_BODY_BYTES = 4096
 """A valid body is well under 1 KiB; anything larger is refused before parsing."""
 MAX_TASK_ID_LENGTH = 256
-_TASK_ID_CHARS = frozenset(string.printable) - frozenset(string.whitespace) - {"/"}
+TASK_ID_RULE = f"1-{MAX_TASK_ID_LENGTH} printable ASCII characters, no white space, no '/'"
+"""The TaskId rule in words: the one rule for queue messages, registrations and API paths."""
+TASK_ID_PATTERN = r"^[!-.0-~]+$"
+"""The TaskId characters as a regular expression (``!`` to ``~`` without ``/``), for API documents;
+the length is :data:`MAX_TASK_ID_LENGTH`."""
+_TASK_ID_CHARS = frozenset(chr(code) for code in range(ord("!"), ord("~") + 1)) - {"/"}
 
 
 class MalformedReason(StrEnum):
@@ -51,7 +55,7 @@ class MalformedMessageError(ValueError):
 def task_id_problem(value: object) -> str | None:
     """None when ``value`` is a valid TaskId, else a human-readable reason.
 
-    Valid: a string of 1-256 printable ASCII characters, no white space, no ``/``.
+    Valid: :data:`TASK_ID_RULE`.
     """
     if not isinstance(value, str):
         return "TaskId must be a string"

@@ -26,15 +26,15 @@ passed and records ``TIMED_OUT`` without calling ZEGO.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from zego_media_tasks.domain.backoff import MIN_DELAY_SECONDS, BackoffPolicy, ThrottleDelay, UniformSource
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
-from zego_media_tasks.domain.record import LastError, TaskRecord
-from zego_media_tasks.domain.snapshot import TaskSnapshot
+from zego_media_tasks.domain.record import LastError, TaskRecord, pending_record
+from zego_media_tasks.domain.snapshot import IDENTITY_FIELDS, TaskSnapshot
 from zego_media_tasks.domain.status import TaskStatus, Vendor, is_terminal
 from zego_media_tasks.domain.timestamps import from_iso, to_iso
 
@@ -172,16 +172,8 @@ def open_record(
     )
     if stored is not None:
         return replace(stored, first_seen_at=first_seen, deadline_at=deadline)
-    return TaskRecord(
-        task_id=task_id,
-        vendor=vendor,
-        status=TaskStatus.PENDING,
-        generation=0,
-        first_seen_at=first_seen,
-        deadline_at=deadline,
-        status_changed_at=to_iso(now),
-        attempt=attempt_hint,
-        updated_at=to_iso(now),
+    return pending_record(
+        task_id, vendor, now=now, first_seen_at=first_seen, deadline_at=deadline, attempt=attempt_hint
     )
 
 
@@ -219,24 +211,15 @@ def _with_status(record: TaskRecord, status: TaskStatus, now: datetime) -> TaskR
     return replace(record, status=status, status_changed_at=to_iso(now))
 
 
+_VENDOR_FIELDS = tuple(item.name for item in fields(TaskSnapshot) if item.name not in IDENTITY_FIELDS)
+
+
 def _with_snapshot(record: TaskRecord, snapshot: TaskSnapshot, outcome: CallOutcome) -> TaskRecord:
     # The latest answer is the truth: every vendor field is replaced, including fields it omitted,
     # so the record never mixes answers from different moments (``raw`` keeps the exact block).
-    return replace(
-        record,
-        vendor_status=snapshot.vendor_status,
-        event=snapshot.event,
-        file_id=snapshot.file_id,
-        replay_url=snapshot.replay_url,
-        thumbnail_urls=snapshot.thumbnail_urls,
-        file_names=snapshot.file_names,
-        message=snapshot.message,
-        vendor_request_id=snapshot.vendor_request_id,
-        zego_request_id=snapshot.zego_request_id or outcome.zego_request_id or record.zego_request_id,
-        vendor_created_at=snapshot.vendor_created_at,
-        vendor_ended_at=snapshot.vendor_ended_at,
-        raw=dict(snapshot.raw),
-    )
+    vendor_fields = {name: getattr(snapshot, name) for name in _VENDOR_FIELDS}
+    vendor_fields["zego_request_id"] = snapshot.zego_request_id or outcome.zego_request_id or record.zego_request_id
+    return replace(record, **vendor_fields)
 
 
 def _error(kind: str, outcome: CallOutcome, now: datetime) -> LastError:

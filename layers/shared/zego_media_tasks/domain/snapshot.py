@@ -6,31 +6,45 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from zego_media_tasks.domain.fields import about
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 
+STATUS_DOC = (
+    "The normalized status. SUCCEEDED, FAILED, CANCELED, NOT_FOUND, TIMED_OUT and REJECTED are terminal: "
+    "a record in one of them never changes again."
+)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TaskSnapshot:
     """One DescribeMediaTask answer for one task, in our own vocabulary.
 
     Every optional field is None when the vendor omitted it, sent ``null`` or sent an empty string;
-    ``raw`` keeps the vendor block exactly as received, so nothing the vendor said is lost.
+    ``raw`` keeps the vendor block exactly as received, so nothing the vendor said is lost. The fields
+    after ``status`` are the *vendor fields*: the task record holds the latest answer's values of all of
+    them (``TaskRecord`` extends this class), replaced together by each answer.
     """
 
-    task_id: str
-    vendor: Vendor
-    status: TaskStatus
-    vendor_status: str | None
-    event: str | None = None
-    file_id: str | None = None
-    replay_url: str | None = None
-    thumbnail_urls: tuple[str, ...] = ()
-    file_names: tuple[str, ...] = ()
-    message: str | None = None
-    vendor_request_id: str | None = None
-    zego_request_id: str | None = None
-    vendor_created_at: str | None = None
+    task_id: str = field(metadata=about("ZEGO's TaskId."))
+    vendor: Vendor = field(metadata=about())
+    status: TaskStatus = field(metadata=about(STATUS_DOC))
+    vendor_status: str | None = field(default=None, metadata=about("The vendor's own status, verbatim."))
+    event: str | None = field(default=None, metadata=about())
+    file_id: str | None = field(default=None, metadata=about())
+    replay_url: str | None = field(default=None, metadata=about())
+    thumbnail_urls: tuple[str, ...] = field(default=(), metadata=about())
+    file_names: tuple[str, ...] = field(default=(), metadata=about())
+    message: str | None = field(default=None, metadata=about())
+    vendor_request_id: str | None = field(default=None, metadata=about())
+    zego_request_id: str | None = field(default=None, metadata=about())
+    vendor_created_at: str | None = field(default=None, metadata=about(timestamp=True))
     """Huawei ``CreateTime`` as ISO 8601 UTC."""
-    vendor_ended_at: str | None = None
+    vendor_ended_at: str | None = field(default=None, metadata=about(timestamp=True))
     """Huawei ``EndTime`` as ISO 8601 UTC."""
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] | None = field(
+        default=None, metadata=about("The vendor block exactly as ZEGO returned it.", stored_as="rawJson")
+    )
+
+
+IDENTITY_FIELDS = frozenset({"task_id", "vendor", "status"})
+"""Snapshot fields that are not vendor fields: which task, and its status (decided with the record)."""

@@ -1,4 +1,9 @@
-"""The mapping between :class:`TaskRecord` and DynamoDB items: the one place attribute names live.
+"""The mapping between :class:`TaskRecord` and DynamoDB items, generated from the record's declaration.
+
+Each declared field of the record (:mod:`zego_media_tasks.domain.fields`) is stored under its public
+(camelCase) name with a codec chosen from its type, so a new field needs no edit here. Required fields
+are always written; optional ones are left out when None, empty or an empty list; a reader tolerates
+missing and mistyped attributes, and carries unknown ones through in ``extra``.
 
 Key design (see docs/architecture.md): partition key ``taskId``, sort key ``vendor``, so the same TaskId
 can be tracked for both vendors and ``GET /tasks/{taskId}`` is one Query. Two GSIs list tasks by status,
@@ -9,10 +14,14 @@ newest change first: ``ByStatus`` (``status``, ``statusChangedAt``) and ``ByVend
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from zego_media_tasks.domain.fields import DeclaredField, declared_fields
 from zego_media_tasks.domain.record import LastError, TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 
@@ -28,39 +37,6 @@ TTL_ATTR = "expiresAt"
 MAX_RAW_JSON_BYTES = 64 * 1024
 """The raw vendor block is kept verbatim up to this size; DynamoDB items stop at 400 KB."""
 
-_KNOWN = frozenset(
-    {
-        PARTITION_KEY,
-        SORT_KEY,
-        STATUS_ATTR,
-        VENDOR_STATUS_KEY_ATTR,
-        STATUS_CHANGED_ATTR,
-        GENERATION_ATTR,
-        TTL_ATTR,
-        "firstSeenAt",
-        "deadlineAt",
-        "vendorStatus",
-        "event",
-        "fileId",
-        "replayUrl",
-        "thumbnailUrls",
-        "fileNames",
-        "message",
-        "vendorRequestId",
-        "zegoRequestId",
-        "vendorCreatedAt",
-        "vendorEndedAt",
-        "rawJson",
-        "lastPolledAt",
-        "completedAt",
-        "pollCount",
-        "attempt",
-        "nextPollAt",
-        "lastError",
-        "updatedAt",
-    }
-)
-
 
 def vendor_status_key(vendor: Vendor, status: TaskStatus) -> str:
     """The ``ByVendorStatus`` partition key value."""
@@ -72,7 +48,42 @@ def key_of(task_id: str, vendor: Vendor) -> dict[str, str]:
     return {PARTITION_KEY: task_id, SORT_KEY: vendor.value}
 
 
-def _raw_json(raw: Any) -> str | None:
+# --- codecs: one per field type ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Codec:
+    """How one field type is written to and read from an item (resource-layer values)."""
+
+    encode: Callable[[Any], Any]
+    """Field value → attribute value; None, "" and [] are then left out for optional fields."""
+    decode: Callable[[Any], Any]
+    """Attribute value (None when absent) → field value, or None when absent or unusable."""
+
+
+def _decode_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value != "" else None
+
+
+def _decode_int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    return int(value)
+
+
+def _decode_strings(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _decode_status(value: Any) -> TaskStatus:
+    try:
+        return TaskStatus(value)
+    except ValueError:
+        return TaskStatus.UNKNOWN
+
+
+def _encode_raw(raw: Any) -> str | None:
+    # Raw vendor JSON kept verbatim as a string: DynamoDB maps cannot hold floats or empty keys.
     if raw is None:
         return None
     text = json.dumps(raw, ensure_ascii=False, sort_keys=True)
@@ -83,120 +94,101 @@ def _raw_json(raw: Any) -> str | None:
     return text
 
 
-def record_to_item(record: TaskRecord) -> dict[str, Any]:
-    """A DynamoDB item (resource-layer types) for ``record``; None/empty values are left out."""
-    item: dict[str, Any] = dict(record.extra)
-    item.update(
-        {
-            PARTITION_KEY: record.task_id,
-            SORT_KEY: record.vendor.value,
-            STATUS_ATTR: record.status.value,
-            VENDOR_STATUS_KEY_ATTR: vendor_status_key(record.vendor, record.status),
-            STATUS_CHANGED_ATTR: record.status_changed_at,
-            GENERATION_ATTR: record.generation,
-            "firstSeenAt": record.first_seen_at,
-            "deadlineAt": record.deadline_at,
-            "pollCount": record.poll_count,
-            "attempt": record.attempt,
-        }
-    )
-    optional: dict[str, Any] = {
-        "vendorStatus": record.vendor_status,
-        "event": record.event,
-        "fileId": record.file_id,
-        "replayUrl": record.replay_url,
-        "thumbnailUrls": list(record.thumbnail_urls) or None,
-        "fileNames": list(record.file_names) or None,
-        "message": record.message,
-        "vendorRequestId": record.vendor_request_id,
-        "zegoRequestId": record.zego_request_id,
-        "vendorCreatedAt": record.vendor_created_at,
-        "vendorEndedAt": record.vendor_ended_at,
-        # Raw vendor JSON kept verbatim as a string: DynamoDB maps cannot hold floats or empty keys.
-        "rawJson": _raw_json(record.raw),
-        "lastPolledAt": record.last_polled_at,
-        "completedAt": record.completed_at,
-        "nextPollAt": record.next_poll_at,
-        TTL_ATTR: record.expires_at,
-        "updatedAt": record.updated_at,
-        "lastError": (
-            {
-                "kind": record.last_error.kind,
-                "code": record.last_error.code,
-                "message": record.last_error.message,
-                "at": record.last_error.at,
-            }
-            if record.last_error
-            else None
-        ),
-    }
-    item.update({name: value for name, value in optional.items() if value not in (None, "")})
-    return item
+def _decode_raw(value: Any) -> Any:
+    text = _decode_str(value)
+    return json.loads(text) if text else None
 
 
-def _str(item: Mapping[str, Any], name: str) -> str | None:
-    value = item.get(name)
-    return value if isinstance(value, str) and value != "" else None
-
-
-def _int(item: Mapping[str, Any], name: str) -> int | None:
-    value = item.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+def _encode_error(error: LastError | None) -> dict[str, str] | None:
+    if error is None:
         return None
-    return int(value)
+    return {item.public_name: getattr(error, item.name) for item in declared_fields(LastError)}
 
 
-def _strings(item: Mapping[str, Any], name: str) -> tuple[str, ...]:
-    value = item.get(name)
-    if not isinstance(value, list):
-        return ()
-    return tuple(v for v in value if isinstance(v, str))
+def _decode_error(value: Any) -> LastError | None:
+    if not isinstance(value, Mapping):
+        return None
+    return LastError(**{item.name: str(value.get(item.public_name, "")) for item in declared_fields(LastError)})
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_CODECS: Mapping[Any, Codec] = {
+    str: Codec(_same, _decode_str),
+    int: Codec(_same, _decode_int),
+    tuple: Codec(list, _decode_strings),
+    TaskStatus: Codec(lambda status: status.value, _decode_status),
+    Vendor: Codec(lambda vendor: vendor.value, lambda value: Vendor(str(value))),
+    LastError: Codec(_encode_error, _decode_error),
+    Mapping: Codec(_encode_raw, _decode_raw),
+}
+_REQUIRED_FALLBACK: Mapping[Any, Any] = {str: "", int: 0}
+"""What a reader uses for a required field whose attribute is missing or unusable (an optional one
+takes its declared default)."""
+
+
+def _base_type(hint: Any) -> tuple[Any, bool]:
+    """``(type, optional)`` for ``X`` or ``X | None``; generic types by their origin."""
+    optional = False
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        members = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        optional = len(members) != len(typing.get_args(hint))
+        if len(members) != 1:
+            raise TypeError(f"no item codec for {hint!r}")
+        hint = members[0]
+    return typing.get_origin(hint) or hint, optional
+
+
+@dataclass(frozen=True, slots=True)
+class _Attribute:
+    field: DeclaredField
+    codec: Codec
+    optional: bool
+    fallback: Any
+
+
+def _attributes() -> tuple[_Attribute, ...]:
+    found = []
+    for item in declared_fields(TaskRecord):
+        base, optional = _base_type(item.hint)
+        codec = _CODECS.get(base)
+        if codec is None:  # a new field of a new type: say so at import, not at the first write
+            raise TypeError(f"TaskRecord.{item.name}: no item codec for {item.hint!r}")
+        fallback = _REQUIRED_FALLBACK.get(base) if item.required else None
+        found.append(_Attribute(item, codec, optional or not item.required, fallback))
+    return tuple(found)
+
+
+_ATTRIBUTES = _attributes()
+_KNOWN = frozenset({VENDOR_STATUS_KEY_ATTR, *(attribute.field.stored_name for attribute in _ATTRIBUTES)})
+STORED_ATTRIBUTES = _KNOWN
+"""Every attribute name this version writes (anything else on an item is carried in ``extra``)."""
+
+
+def record_to_item(record: TaskRecord) -> dict[str, Any]:
+    """A DynamoDB item (resource-layer types) for ``record``; optional None/empty values are left out."""
+    item: dict[str, Any] = dict(record.extra)
+    for attribute in _ATTRIBUTES:
+        value = attribute.codec.encode(getattr(record, attribute.field.name))
+        if attribute.optional and value in (None, "", []):
+            item.pop(attribute.field.stored_name, None)
+            continue
+        item[attribute.field.stored_name] = value
+    item[VENDOR_STATUS_KEY_ATTR] = vendor_status_key(record.vendor, record.status)
+    return item
 
 
 def record_from_item(item: Mapping[str, Any]) -> TaskRecord:
     """The :class:`TaskRecord` for a DynamoDB item (resource-layer types; numbers may be Decimal)."""
-    status_text = _str(item, STATUS_ATTR) or TaskStatus.UNKNOWN.value
-    try:
-        status = TaskStatus(status_text)
-    except ValueError:
-        status = TaskStatus.UNKNOWN
-    raw_json = _str(item, "rawJson")
-    error_map = item.get("lastError")
-    last_error = None
-    if isinstance(error_map, Mapping):
-        last_error = LastError(
-            kind=str(error_map.get("kind", "")),
-            code=str(error_map.get("code", "")),
-            message=str(error_map.get("message", "")),
-            at=str(error_map.get("at", "")),
-        )
-    return TaskRecord(
-        task_id=str(item[PARTITION_KEY]),
-        vendor=Vendor(str(item[SORT_KEY])),
-        status=status,
-        generation=_int(item, GENERATION_ATTR) or 0,
-        first_seen_at=_str(item, "firstSeenAt") or "",
-        deadline_at=_str(item, "deadlineAt") or "",
-        status_changed_at=_str(item, STATUS_CHANGED_ATTR) or "",
-        vendor_status=_str(item, "vendorStatus"),
-        event=_str(item, "event"),
-        file_id=_str(item, "fileId"),
-        replay_url=_str(item, "replayUrl"),
-        thumbnail_urls=_strings(item, "thumbnailUrls"),
-        file_names=_strings(item, "fileNames"),
-        message=_str(item, "message"),
-        vendor_request_id=_str(item, "vendorRequestId"),
-        zego_request_id=_str(item, "zegoRequestId"),
-        vendor_created_at=_str(item, "vendorCreatedAt"),
-        vendor_ended_at=_str(item, "vendorEndedAt"),
-        raw=json.loads(raw_json) if raw_json else None,
-        last_polled_at=_str(item, "lastPolledAt"),
-        completed_at=_str(item, "completedAt"),
-        poll_count=_int(item, "pollCount") or 0,
-        attempt=_int(item, "attempt") or 0,
-        next_poll_at=_str(item, "nextPollAt"),
-        last_error=last_error,
-        expires_at=_int(item, TTL_ATTR),
-        updated_at=_str(item, "updatedAt"),
-        extra={k: v for k, v in item.items() if k not in _KNOWN},
-    )
+    values: dict[str, Any] = {}
+    for attribute in _ATTRIBUTES:
+        name = attribute.field.name
+        value = attribute.codec.decode(item.get(attribute.field.stored_name))
+        if value is None and attribute.fallback is not None:
+            value = attribute.fallback
+        if value is None and attribute.optional:
+            continue  # the field's own default
+        values[name] = value
+    return TaskRecord(**values, extra={k: v for k, v in item.items() if k not in _KNOWN})
