@@ -8,10 +8,8 @@ runs every response check it has, except two:
 - ``ignored_auth``: the document declares SigV4/API-key security, which API Gateway enforces in front of
   the function; the local gateway does not, on purpose.
 - ``positive_data_acceptance`` ("schema-valid requests must not be refused"): it is not about answers
-  breaking the document, and two refusals are right and cannot be described by a schema, or are not yet:
-  an opaque ``nextToken`` is only valid if we signed it, and the TaskId rule (printable ASCII, no white
-  space or '/', 1-256 characters) is stated in the description but not as a ``pattern`` (a document gap,
-  pinned by an xfail test below).
+  breaking the document, and one refusal is right and cannot be described by a schema: an opaque
+  ``nextToken`` is only valid if we signed it.
 
 Bounded: ``EXAMPLES`` per operation and phase (three operations), so the whole module runs in well under a
 minute.
@@ -29,7 +27,6 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from devstack.api_gateway import OPENAPI_PATH, LocalApiGateway
@@ -116,13 +113,6 @@ def test_tracked_tasks_are_answered_as_the_document_says(api_url: str, task_id: 
     assert _etag(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FailureGroup,
-    reason="BUG (document): docs/openapi.json gives the 304 of GET /tasks/{taskId} an application/json TaskList "
-    "body (Powertools adds the route's return model to it); the handler rightly sends no body and no "
-    "Content-Type, so every 304 contradicts the document",
-)
 def test_a_not_modified_answer_is_as_the_document_says(api_url: str) -> None:
     operation = schema["/tasks/{taskId}"]["GET"]
     first = operation.Case(path_parameters={"taskId": "289665200"}, query={"vendor": "Huawei"})
@@ -135,11 +125,6 @@ def test_a_not_modified_answer_is_as_the_document_says(api_url: str) -> None:
     again.validate_response(response, excluded_checks=[ignored_auth])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP (document): the taskId path parameter is a bare string; the rule the API enforces with 400 "
-    "INVALID_TASK_ID (1-256 printable ASCII, no white space or '/') is only in its description",
-)
 def test_the_task_id_rule_is_in_the_parameter_schema() -> None:
     document = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
     parameter = next(p for p in document["paths"]["/tasks/{taskId}"]["get"]["parameters"] if p["name"] == "taskId")

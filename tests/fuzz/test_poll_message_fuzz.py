@@ -6,10 +6,9 @@ record again and again until SQS dead-letters it without a reason, and marks not
 tests in ``tests/unit/domain/test_messages.py`` pin each documented shape; here the inputs are arbitrary
 bytes, text with lone surrogates, JSON with wrong types, huge numbers and any Unicode.
 
-Two inputs are known to escape today (product bugs, reported with issue 6's security/fuzzing work); they are
-pinned by strict ``xfail`` tests at the end, and the generators above them stay inside the range the parser
-handles, so that any *other* escape still fails loudly. When a fix lands, the xfail tests start passing,
-fail as XPASS(strict), and the generators can be widened.
+The inputs that once escaped (deep nesting, offsets past the edge of time, years before 1000) are fixed and
+pinned by the tests at the end; the generators above stay inside years 1000-9998, and those tests cover
+what lies outside.
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ json_values = st.recursive(
     max_leaves=12,
 )
 # Aware datetimes in years 1000-9998 with any offset: far from datetime's limits, and with four-digit years
-# (see the xfail tests at the end for what happens outside).
+# (the tests at the end cover what happens outside).
 aware_moments = st.datetimes(
     min_value=datetime(1000, 1, 2),  # noqa: DTZ001 - bounds of a naive range, made aware by ``timezones``
     max_value=datetime(9998, 12, 31),  # noqa: DTZ001

@@ -6,8 +6,8 @@ and one step further: a SUCCESS outcome must also become a record the poller can
 parses but cannot be written fails its message again and again until SQS dead-letters it, and the task
 never finishes.
 
-Known escapes (product bugs) are pinned by strict ``xfail`` tests at the end; the generators above stay
-clear of them so that any other failure still shows.
+The one known escape (a record over DynamoDB's 400 KB item limit) is pinned by a strict ``xfail`` test at
+the end; the generators above stay clear of it so that any other failure still shows.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def test_every_successful_answer_becomes_a_record_dynamodb_accepts(
     assert _storable(outcome) < DYNAMODB_ITEM_LIMIT
 
 
-# -- known escapes (product bugs): strict xfail until fixed ----------------------------------------------
+# -- former and known escapes: a lone surrogate (fixed), thousands of thumbnails (strict xfail) --------------
 
 
 def test_a_lone_surrogate_in_an_answer_still_gives_a_storable_record() -> None:

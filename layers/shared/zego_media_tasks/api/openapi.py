@@ -3,10 +3,11 @@
 ``python -m zego_media_tasks.api.openapi`` rewrites the committed file; ``--check`` exits 1 when it is
 stale. :func:`openapi_json` is what the local Swagger UI serves.
 
-Two adjustments are made to Powertools' output so the document says what the API does: Powertools
+Three adjustments are made to Powertools' output so the document says what the API does: Powertools
 documents a 422 for every route with validated parameters and its own body for response-validation
 failures, while our handlers answer validation errors with 400 and every error with
-``{"error": {...}}``. Both are rewritten here, in code, so the document stays generated.
+``{"error": {...}}``; and it gives every response without content the route's return model, while a 304
+has no body. All three are rewritten here, in code, so the document stays generated.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def _align_with_error_handlers(document: dict[str, Any]) -> dict[str, Any]:
             responses = operation.get("responses", {})
             responses.pop("422", None)
             responses["500"] = _INTERNAL_ERROR_RESPONSE
+            if "304" in responses:
+                responses["304"].pop("content", None)  # Not Modified never has a body
     schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
     # Drop the schemas only Powertools' own (replaced) error bodies used, until nothing else goes.
     while True:
