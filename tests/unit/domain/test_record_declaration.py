@@ -43,6 +43,8 @@ def _value_for(item: DeclaredField, index: int) -> Any:
         return f"{item.name}-value"
     if origin is int:
         return 1000 + index
+    if origin is float:
+        return 0.25 + index
     if origin is tuple:
         return (f"{item.name}-1", f"{item.name}-2")
     if origin is TaskStatus:

@@ -54,9 +54,9 @@ def _api_type(item: DeclaredField) -> Any:
     elif origin is Mapping:
         base = dict[str, Any]
     elif origin is int:
-        base = Annotated[int, Field(ge=0)]  # counts
+        base = Annotated[int, Field(ge=0)]  # counts and sizes
     elif isinstance(origin, type) and dataclasses.is_dataclass(origin):
-        base = _MODELS[origin]
+        base = _MODELS.get(origin) or _model_of(origin, f"Task{origin.__name__}", origin.__doc__ or "")
     else:
         base = hint
     return base | None if optional else base

@@ -16,6 +16,36 @@ STATUS_DOC = (
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class VideoDetails:
+    """The video stream of a transcoded file, as the transcode callback reports it."""
+
+    codec: str | None = field(default=None, metadata=about())
+    bitrate: int | None = field(default=None, metadata=about("Bits per second."))
+    width: int | None = field(default=None, metadata=about("Pixels."))
+    height: int | None = field(default=None, metadata=about("Pixels."))
+    fps: float | None = field(default=None, metadata=about("Frames per second."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AudioDetails:
+    """The audio stream of a transcoded file, as the transcode callback reports it."""
+
+    codec: str | None = field(default=None, metadata=about())
+    bitrate: int | None = field(default=None, metadata=about("Bits per second."))
+    sampling_rate: int | None = field(default=None, metadata=about("Hz."))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MediaDetails:
+    """The output file of a finished transcode (Tencent VOD), from its completion callback."""
+
+    size_bytes: int | None = field(default=None, metadata=about("File size in bytes."))
+    duration_seconds: float | None = field(default=None, metadata=about("Duration in seconds."))
+    video: VideoDetails | None = field(default=None, metadata=about())
+    audio: AudioDetails | None = field(default=None, metadata=about())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TaskSnapshot:
     """One DescribeMediaTask answer for one task, in our own vocabulary.
 
@@ -41,8 +71,21 @@ class TaskSnapshot:
     """Huawei ``CreateTime`` as ISO 8601 UTC."""
     vendor_ended_at: str | None = field(default=None, metadata=about(timestamp=True))
     """Huawei ``EndTime`` as ISO 8601 UTC."""
+    result_code: str | None = field(
+        default=None,
+        metadata=about(
+            "The vendor's result code from a completion callback: 0 on success; for a merge 40000 (bad input), "
+            "60000 (bad source file) or 70000 (internal error, retry advised)."
+        ),
+    )
+    media: MediaDetails | None = field(
+        default=None, metadata=about("The transcoded file's size, duration and streams (transcode callback).")
+    )
     raw: Mapping[str, Any] | None = field(
-        default=None, metadata=about("The vendor block exactly as ZEGO returned it.", stored_as="rawJson")
+        default=None,
+        metadata=about(
+            "The vendor block exactly as ZEGO returned it (or the completion callback's body).", stored_as="rawJson"
+        ),
     )
 
 

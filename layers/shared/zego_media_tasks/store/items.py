@@ -13,6 +13,7 @@ newest change first: ``ByStatus`` (``status``, ``statusChangedAt``) and ``ByVend
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 import typing
@@ -22,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from zego_media_tasks.domain.fields import DeclaredField, declared_fields
-from zego_media_tasks.domain.record import LastError, TaskRecord
+from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 
 PARTITION_KEY = "taskId"
@@ -99,16 +100,15 @@ def _decode_raw(value: Any) -> Any:
     return json.loads(text) if text else None
 
 
-def _encode_error(error: LastError | None) -> dict[str, str] | None:
-    if error is None:
+def _decode_float(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         return None
-    return {item.public_name: getattr(error, item.name) for item in declared_fields(LastError)}
+    return float(value)
 
 
-def _decode_error(value: Any) -> LastError | None:
-    if not isinstance(value, Mapping):
-        return None
-    return LastError(**{item.name: str(value.get(item.public_name, "")) for item in declared_fields(LastError)})
+def _encode_float(value: float | None) -> Decimal | None:
+    # DynamoDB numbers are decimals: boto3 refuses floats, and repr() round-trips exactly.
+    return None if value is None else Decimal(repr(value))
 
 
 def _same(value: Any) -> Any:
@@ -118,10 +118,10 @@ def _same(value: Any) -> Any:
 _CODECS: Mapping[Any, Codec] = {
     str: Codec(_same, _decode_str),
     int: Codec(_same, _decode_int),
+    float: Codec(_encode_float, _decode_float),
     tuple: Codec(list, _decode_strings),
     TaskStatus: Codec(lambda status: status.value, _decode_status),
     Vendor: Codec(lambda vendor: vendor.value, lambda value: Vendor(str(value))),
-    LastError: Codec(_encode_error, _decode_error),
     Mapping: Codec(_encode_raw, _decode_raw),
 }
 _REQUIRED_FALLBACK: Mapping[Any, Any] = {str: "", int: 0}
@@ -149,19 +149,55 @@ class _Attribute:
     fallback: Any
 
 
-def _attributes() -> tuple[_Attribute, ...]:
+def _attributes(cls: type) -> tuple[_Attribute, ...]:
+    """One attribute per declared field of ``cls``; a nested described dataclass is a map of its own."""
     found = []
-    for item in declared_fields(TaskRecord):
+    for item in declared_fields(cls):
         base, optional = _base_type(item.hint)
-        codec = _CODECS.get(base)
+        codec = _nested_codec(base) if dataclasses.is_dataclass(base) else _CODECS.get(base)
         if codec is None:  # a new field of a new type: say so at import, not at the first write
-            raise TypeError(f"TaskRecord.{item.name}: no item codec for {item.hint!r}")
+            raise TypeError(f"{cls.__name__}.{item.name}: no item codec for {item.hint!r}")
         fallback = _REQUIRED_FALLBACK.get(base) if item.required else None
         found.append(_Attribute(item, codec, optional or not item.required, fallback))
     return tuple(found)
 
 
-_ATTRIBUTES = _attributes()
+def _encode_fields(attributes: tuple[_Attribute, ...], value: Any, into: dict[str, Any]) -> dict[str, Any]:
+    for attribute in attributes:
+        encoded = attribute.codec.encode(getattr(value, attribute.field.name))
+        if attribute.optional and encoded in (None, "", [], {}):
+            into.pop(attribute.field.stored_name, None)
+            continue
+        into[attribute.field.stored_name] = encoded
+    return into
+
+
+def _decode_fields(attributes: tuple[_Attribute, ...], item: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for attribute in attributes:
+        value = attribute.codec.decode(item.get(attribute.field.stored_name))
+        if value is None and attribute.fallback is not None:
+            value = attribute.fallback
+        if value is None and attribute.optional:
+            continue  # the field's own default
+        values[attribute.field.name] = value
+    return values
+
+
+def _nested_codec(cls: type) -> Codec:
+    """A described dataclass inside the record (the last error, media details) as a DynamoDB map."""
+    attributes = _attributes(cls)
+
+    def encode(value: Any) -> dict[str, Any] | None:
+        return None if value is None else _encode_fields(attributes, value, {})
+
+    def decode(value: Any) -> Any:
+        return cls(**_decode_fields(attributes, value)) if isinstance(value, Mapping) else None
+
+    return Codec(encode, decode)
+
+
+_ATTRIBUTES = _attributes(TaskRecord)
 _KNOWN = frozenset({VENDOR_STATUS_KEY_ATTR, *(attribute.field.stored_name for attribute in _ATTRIBUTES)})
 STORED_ATTRIBUTES = _KNOWN
 """Every attribute name this version writes (anything else on an item is carried in ``extra``)."""
@@ -169,26 +205,12 @@ STORED_ATTRIBUTES = _KNOWN
 
 def record_to_item(record: TaskRecord) -> dict[str, Any]:
     """A DynamoDB item (resource-layer types) for ``record``; optional None/empty values are left out."""
-    item: dict[str, Any] = dict(record.extra)
-    for attribute in _ATTRIBUTES:
-        value = attribute.codec.encode(getattr(record, attribute.field.name))
-        if attribute.optional and value in (None, "", []):
-            item.pop(attribute.field.stored_name, None)
-            continue
-        item[attribute.field.stored_name] = value
+    item = _encode_fields(_ATTRIBUTES, record, dict(record.extra))
     item[VENDOR_STATUS_KEY_ATTR] = vendor_status_key(record.vendor, record.status)
     return item
 
 
 def record_from_item(item: Mapping[str, Any]) -> TaskRecord:
     """The :class:`TaskRecord` for a DynamoDB item (resource-layer types; numbers may be Decimal)."""
-    values: dict[str, Any] = {}
-    for attribute in _ATTRIBUTES:
-        name = attribute.field.name
-        value = attribute.codec.decode(item.get(attribute.field.stored_name))
-        if value is None and attribute.fallback is not None:
-            value = attribute.fallback
-        if value is None and attribute.optional:
-            continue  # the field's own default
-        values[name] = value
-    return TaskRecord(**values, extra={k: v for k, v in item.items() if k not in _KNOWN})
+    extra = {k: v for k, v in item.items() if k not in _KNOWN}
+    return TaskRecord(**_decode_fields(_ATTRIBUTES, item), extra=extra)
