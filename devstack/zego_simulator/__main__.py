@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 from collections.abc import Sequence
+from dataclasses import fields
 from types import FrameType
 
 from devstack.zego_simulator.faults import FaultSettings
@@ -25,6 +26,7 @@ from devstack.zego_simulator.server import DEFAULT_MAX_SKEW_SECONDS, DEFAULT_RAT
 logger = logging.getLogger("devstack.zego_simulator")
 
 SECRET_ENV = "ZEGO_SIMULATOR_SECRET"  # noqa: S105 - the variable's name, not a secret
+_FAULT_HELP = {"latency_seconds": "added to every answer", "hang_seconds": "how long a hung request is held"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,10 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--throttle-http-status", type=int, default=200, help="HTTP status of Code-6 answers")
     parser.add_argument("--call-log", help="also append every call as a JSON line to this file")
     faults = parser.add_argument_group("fault injection (rates are per call, 0..1, together at most 1)")
-    for knob in ("http-5xx-rate", "hang-rate", "malformed-json-rate", "code-1000-rate", "code-6-rate"):
-        faults.add_argument(f"--{knob}", type=float, default=0.0)
-    faults.add_argument("--latency-seconds", type=float, default=0.0, help="added to every answer")
-    faults.add_argument("--hang-seconds", type=float, default=30.0, help="how long a hung request is held")
+    for knob in fields(FaultSettings):  # one flag per knob, with the knob's default
+        flag = "--" + knob.name.replace("_", "-")
+        faults.add_argument(flag, type=float, default=knob.default, help=_FAULT_HELP.get(knob.name))
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 
@@ -77,15 +78,7 @@ def simulator_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Ze
         port=args.port,
         rate_limit=args.rate_limit or None,
         time_scale=args.time_scale,
-        faults=FaultSettings(
-            http_5xx_rate=args.http_5xx_rate,
-            latency_seconds=args.latency_seconds,
-            hang_rate=args.hang_rate,
-            hang_seconds=args.hang_seconds,
-            malformed_json_rate=args.malformed_json_rate,
-            code_1000_rate=args.code_1000_rate,
-            code_6_rate=args.code_6_rate,
-        ),
+        faults=FaultSettings(**{knob.name: getattr(args, knob.name) for knob in fields(FaultSettings)}),
         seed=args.seed,
         max_skew_seconds=args.max_skew_seconds,
         throttle_http_status=args.throttle_http_status,

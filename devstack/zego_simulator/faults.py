@@ -12,7 +12,7 @@ import random
 import threading
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
-from typing import Final
+from typing import Final, TypedDict, Unpack
 
 
 class Fault(StrEnum):
@@ -76,6 +76,18 @@ class FaultSettings:
         return float(sum(getattr(self, name) for name, _ in _RATE_FIELDS))
 
 
+class FaultChanges(TypedDict, total=False):
+    """Some of the :class:`FaultSettings` knobs, by name: what ``configure`` changes at run time."""
+
+    http_5xx_rate: float
+    latency_seconds: float
+    hang_rate: float
+    hang_seconds: float
+    malformed_json_rate: float
+    code_1000_rate: float
+    code_6_rate: float
+
+
 @dataclass(frozen=True, slots=True)
 class FaultDecision:
     """What happens to one call: an optional fault, and the delay before answering."""
@@ -102,32 +114,9 @@ class FaultInjector:
         with self._lock:
             return self._settings
 
-    def configure(
-        self,
-        *,
-        http_5xx_rate: float | None = None,
-        latency_seconds: float | None = None,
-        hang_rate: float | None = None,
-        hang_seconds: float | None = None,
-        malformed_json_rate: float | None = None,
-        code_1000_rate: float | None = None,
-        code_6_rate: float | None = None,
-    ) -> FaultSettings:
-        """Change the given knobs (``None`` leaves a knob as it is); returns the new settings.
-        Invalid combinations raise ``ValueError`` and change nothing."""
-        changes = {
-            name: value
-            for name, value in (
-                ("http_5xx_rate", http_5xx_rate),
-                ("latency_seconds", latency_seconds),
-                ("hang_rate", hang_rate),
-                ("hang_seconds", hang_seconds),
-                ("malformed_json_rate", malformed_json_rate),
-                ("code_1000_rate", code_1000_rate),
-                ("code_6_rate", code_6_rate),
-            )
-            if value is not None
-        }
+    def configure(self, **changes: Unpack[FaultChanges]) -> FaultSettings:
+        """Change the given knobs (the others stay as they are); returns the new settings. Invalid
+        combinations raise ``ValueError`` and change nothing."""
         with self._lock:
             self._settings = replace(self._settings, **changes)
             return self._settings

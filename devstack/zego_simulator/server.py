@@ -40,10 +40,18 @@ from enum import IntEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Final, Self, cast
+from typing import IO, Any, Final, Self, Unpack, cast
 from urllib.parse import parse_qs, urlsplit
 
-from devstack.zego_simulator.faults import Fault, FaultDecision, FaultInjector, FaultSettings, error_page, truncate_json
+from devstack.zego_simulator.faults import (
+    Fault,
+    FaultChanges,
+    FaultDecision,
+    FaultInjector,
+    FaultSettings,
+    error_page,
+    truncate_json,
+)
 from devstack.zego_simulator.scenario import Scenario, TaskBook, TaskSpec, Vendor
 
 logger = logging.getLogger(__name__)
@@ -794,27 +802,9 @@ class ZegoSimulator:
         """The fault knobs in force."""
         return self.service.faults.settings
 
-    def configure_faults(
-        self,
-        *,
-        http_5xx_rate: float | None = None,
-        latency_seconds: float | None = None,
-        hang_rate: float | None = None,
-        hang_seconds: float | None = None,
-        malformed_json_rate: float | None = None,
-        code_1000_rate: float | None = None,
-        code_6_rate: float | None = None,
-    ) -> FaultSettings:
-        """Change fault knobs while running (``None`` leaves one unchanged); returns the new settings."""
-        return self.service.faults.configure(
-            http_5xx_rate=http_5xx_rate,
-            latency_seconds=latency_seconds,
-            hang_rate=hang_rate,
-            hang_seconds=hang_seconds,
-            malformed_json_rate=malformed_json_rate,
-            code_1000_rate=code_1000_rate,
-            code_6_rate=code_6_rate,
-        )
+    def configure_faults(self, **changes: Unpack[FaultChanges]) -> FaultSettings:
+        """Change fault knobs while running (the others stay as they are); returns the new settings."""
+        return self.service.faults.configure(**changes)
 
     def clear_faults(self) -> None:
         """Switch every fault off (latency included)."""

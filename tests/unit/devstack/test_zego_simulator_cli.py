@@ -48,6 +48,12 @@ def test_arguments_configure_the_simulator() -> None:
     assert not simulator.running
 
 
+def test_without_fault_arguments_every_fault_knob_keeps_its_default() -> None:
+    args = build_parser().parse_args(["--app-id", "1", "--secret", "s"])
+
+    assert simulator_from_args(args, environ={}).faults == FaultSettings()
+
+
 def test_rate_limit_0_means_unlimited() -> None:
     args = build_parser().parse_args(["--app-id", "1", "--secret", "s", "--rate-limit", "0"])
 

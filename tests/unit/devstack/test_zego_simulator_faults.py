@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import fields
 
 import pytest
 
 from devstack.zego_simulator.faults import (
     HTTP_5XX_STATUSES,
     Fault,
+    FaultChanges,
     FaultInjector,
     FaultSettings,
     error_page,
@@ -93,6 +95,10 @@ def test_configure_changes_only_the_given_knobs() -> None:
 
     assert settings == FaultSettings(latency_seconds=0.5, code_6_rate=0.1, http_5xx_rate=0.3)
     assert injector.settings == settings
+
+
+def test_configure_takes_exactly_the_settings_knobs() -> None:
+    assert set(FaultChanges.__annotations__) == {knob.name for knob in fields(FaultSettings)}
 
 
 def test_invalid_knobs_are_refused_and_change_nothing() -> None:
