@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.support.zego_contract import DECISIVE_HTTP_STATUSES
 from zego_media_tasks.domain.outcome import OutcomeKind
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.zego.client import ZegoClient
@@ -283,17 +284,7 @@ def test_zego_error_bodies(stub: StubServer, client: ZegoClient, name: str, kind
     assert outcome.error.code == code
 
 
-@pytest.mark.parametrize(
-    ("status", "kind"),
-    [
-        (401, OutcomeKind.CONFIGURATION),
-        (403, OutcomeKind.CONFIGURATION),
-        (429, OutcomeKind.THROTTLED),
-        (500, OutcomeKind.TRANSIENT),
-        (502, OutcomeKind.TRANSIENT),
-        (503, OutcomeKind.TRANSIENT),
-    ],
-)
+@pytest.mark.parametrize(("status", "kind"), sorted(DECISIVE_HTTP_STATUSES.items()))
 def test_http_statuses(stub: StubServer, client: ZegoClient, status: int, kind: OutcomeKind) -> None:
     stub.state.behaviour = serve_bytes(status, (FIXTURES / "edge-cases" / "gateway-error.html").read_bytes())
 

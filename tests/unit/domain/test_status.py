@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.zego_contract import DOCUMENTED_VENDOR_STATUSES, OTHER_VENDORS_WORDS
 from zego_media_tasks.domain.status import (
     TERMINAL_STATUSES,
     TaskStatus,
@@ -14,21 +15,7 @@ from zego_media_tasks.domain.status import (
 )
 
 
-@pytest.mark.parametrize(
-    ("vendor", "raw", "expected"),
-    [
-        (Vendor.TENCENT, "WAITING", TaskStatus.WAITING),
-        (Vendor.TENCENT, "PROCESSING", TaskStatus.PROCESSING),
-        (Vendor.TENCENT, "FINISH", TaskStatus.SUCCEEDED),
-        (Vendor.TENCENT, "FAIL", TaskStatus.FAILED),
-        (Vendor.HUAWEI, "NO_TASK", TaskStatus.NOT_FOUND),
-        (Vendor.HUAWEI, "WAITING", TaskStatus.WAITING),
-        (Vendor.HUAWEI, "PROCESSING", TaskStatus.PROCESSING),
-        (Vendor.HUAWEI, "SUCCEEDED", TaskStatus.SUCCEEDED),
-        (Vendor.HUAWEI, "FAILED", TaskStatus.FAILED),
-        (Vendor.HUAWEI, "CANCELED", TaskStatus.CANCELED),
-    ],
-)
+@pytest.mark.parametrize(("vendor", "raw", "expected"), DOCUMENTED_VENDOR_STATUSES)
 def test_every_documented_vendor_status_maps_to_the_vocabulary(vendor: Vendor, raw: str, expected: TaskStatus) -> None:
     assert normalize_vendor_status(vendor, raw) is expected
 
@@ -36,8 +23,7 @@ def test_every_documented_vendor_status_maps_to_the_vocabulary(vendor: Vendor, r
 @pytest.mark.parametrize(
     ("vendor", "raw"),
     [
-        (Vendor.TENCENT, "SUCCEEDED"),  # Huawei's word, not Tencent's
-        (Vendor.HUAWEI, "FINISH"),  # Tencent's word, not Huawei's
+        *OTHER_VENDORS_WORDS,
         (Vendor.TENCENT, "PAUSED"),
         (Vendor.TENCENT, ""),
         (Vendor.HUAWEI, None),

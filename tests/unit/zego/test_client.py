@@ -17,6 +17,7 @@ from urllib3 import HTTPConnectionPool
 from urllib3.exceptions import ReadTimeoutError
 
 from tests.support.clock import FakeClock
+from tests.support.zego_contract import DECISIVE_HTTP_STATUSES
 from tests.unit.zego.canned_transport import Canned, CannedTransport, Step
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.ports import TaskDescriber
@@ -234,17 +235,7 @@ def test_success_answer_becomes_a_snapshot() -> None:
     assert outcome.zego_request_id == "3574501647605445342"
 
 
-@pytest.mark.parametrize(
-    ("status", "kind"),
-    [
-        (401, OutcomeKind.CONFIGURATION),
-        (403, OutcomeKind.CONFIGURATION),
-        (429, OutcomeKind.THROTTLED),
-        (500, OutcomeKind.TRANSIENT),
-        (502, OutcomeKind.TRANSIENT),
-        (503, OutcomeKind.TRANSIENT),
-    ],
-)
+@pytest.mark.parametrize(("status", "kind"), sorted(DECISIVE_HTTP_STATUSES.items()))
 def test_http_status_becomes_its_outcome(status: int, kind: OutcomeKind) -> None:
     client, _ = make_client(Canned(status=status, body=b"<html>error</html>", reason="Error"))
 

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.zego_contract import DECISIVE_HTTP_STATUSES, DOCUMENTED_VENDOR_STATUSES, OTHER_VENDORS_WORDS
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.zego.responses import (
@@ -462,18 +463,7 @@ def test_block_task_id_with_surrounding_white_space_is_the_same_task() -> None:
 # --- HTTP statuses ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("http_status", "kind"),
-    [
-        (401, OutcomeKind.CONFIGURATION),
-        (403, OutcomeKind.CONFIGURATION),
-        (429, OutcomeKind.THROTTLED),
-        (500, OutcomeKind.TRANSIENT),
-        (502, OutcomeKind.TRANSIENT),
-        (503, OutcomeKind.TRANSIENT),
-        (504, OutcomeKind.TRANSIENT),
-    ],
-)
+@pytest.mark.parametrize(("http_status", "kind"), sorted(DECISIVE_HTTP_STATUSES.items()))
 @pytest.mark.parametrize(
     "raw",
     [
@@ -605,18 +595,8 @@ def test_huawei_time_becomes_iso_8601_utc_or_none(value: object, expected: str |
 @pytest.mark.parametrize(
     ("vendor", "raw_status", "status"),
     [
-        (Vendor.TENCENT, "WAITING", TaskStatus.WAITING),
-        (Vendor.TENCENT, "PROCESSING", TaskStatus.PROCESSING),
-        (Vendor.TENCENT, "FINISH", TaskStatus.SUCCEEDED),
-        (Vendor.TENCENT, "FAIL", TaskStatus.FAILED),
-        (Vendor.TENCENT, "SUCCEEDED", TaskStatus.UNKNOWN),
-        (Vendor.HUAWEI, "NO_TASK", TaskStatus.NOT_FOUND),
-        (Vendor.HUAWEI, "WAITING", TaskStatus.WAITING),
-        (Vendor.HUAWEI, "PROCESSING", TaskStatus.PROCESSING),
-        (Vendor.HUAWEI, "SUCCEEDED", TaskStatus.SUCCEEDED),
-        (Vendor.HUAWEI, "FAILED", TaskStatus.FAILED),
-        (Vendor.HUAWEI, "CANCELED", TaskStatus.CANCELED),
-        (Vendor.HUAWEI, "FINISH", TaskStatus.UNKNOWN),
+        *DOCUMENTED_VENDOR_STATUSES,
+        *((vendor, raw_status, TaskStatus.UNKNOWN) for vendor, raw_status in OTHER_VENDORS_WORDS),
     ],
 )
 def test_vendor_status_is_normalized_and_the_raw_value_kept(
