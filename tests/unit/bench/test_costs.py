@@ -10,6 +10,7 @@ from bench.costs import (
     LambdaModel,
     Prices,
     Regime,
+    TaskUsage,
     attribute_value_size,
     cost_per_million_tasks,
     cost_section,
@@ -69,21 +70,33 @@ def test_lambda_model_scales_cpu_to_the_memory_share() -> None:
     assert big.cpu_scale() == 1.0  # more than one vCPU does not make one thread faster
 
 
-def test_task_usage_counts_requests_per_task() -> None:
-    # Given a task polled 10 times in full batches, 2 limiter writes per call
-    regime = Regime("backlog", records_per_invocation=10, limiter_writes_per_call=2, limiter_wait_seconds=0.0)
-    model = LambdaModel(
-        memory_mb=1024, cpu_seconds_per_record=0, io_seconds_per_record=0.1, invocation_overhead_seconds=0
+def io_bound_lambda(memory_mb: int, io_seconds_per_record: float) -> LambdaModel:
+    """A poller that only waits (no CPU, no per-invocation overhead): its duration is its I/O."""
+    return LambdaModel(
+        memory_mb=memory_mb,
+        cpu_seconds_per_record=0,
+        io_seconds_per_record=io_seconds_per_record,
+        invocation_overhead_seconds=0,
     )
-    usage = task_usage(
-        polls=10,
+
+
+def usage_of_task(polls: int, regime: Regime, lambda_model: LambdaModel) -> TaskUsage:
+    """The usage of a task whose item is read in 1 unit and written in 3, at registration and at each poll."""
+    return task_usage(
+        polls=polls,
         registration_read_units=1,
         registration_write_units=3,
         poll_read_units=1,
         poll_write_units=3,
         regime=regime,
-        lambda_model=model,
+        lambda_model=lambda_model,
     )
+
+
+def test_task_usage_counts_requests_per_task() -> None:
+    # Given a task polled 10 times in full batches, 2 limiter writes per call
+    regime = Regime("backlog", records_per_invocation=10, limiter_writes_per_call=2, limiter_wait_seconds=0.0)
+    usage = usage_of_task(10, regime, io_bound_lambda(memory_mb=1024, io_seconds_per_record=0.1))
     # Then: 10 sends (registration + 9 re-enqueues), one receive and one delete per invocation
     assert usage.sqs_requests == 12
     assert usage.lambda_invocations == 1
@@ -94,6 +107,7 @@ def test_task_usage_counts_requests_per_task() -> None:
 
 
 def test_cost_per_million_tasks_is_usage_times_price() -> None:
+    # Given a task polled 5 times, one record per invocation, 0.2 s each at 512 MB
     regime = Regime(
         "quiet",
         records_per_invocation=1,
@@ -101,18 +115,7 @@ def test_cost_per_million_tasks_is_usage_times_price() -> None:
         limiter_wait_seconds=0.0,
         log_bytes_per_record=1000,
     )
-    model = LambdaModel(
-        memory_mb=512, cpu_seconds_per_record=0, io_seconds_per_record=0.2, invocation_overhead_seconds=0
-    )
-    usage = task_usage(
-        polls=5,
-        registration_read_units=1,
-        registration_write_units=3,
-        poll_read_units=1,
-        poll_write_units=3,
-        regime=regime,
-        lambda_model=model,
-    )
+    usage = usage_of_task(5, regime, io_bound_lambda(memory_mb=512, io_seconds_per_record=0.2))
     prices = Prices(
         sqs_per_million_requests=0.4,
         lambda_per_million_requests=0.2,
