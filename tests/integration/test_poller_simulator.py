@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from types import ModuleType
 from typing import Any
@@ -82,21 +82,57 @@ SCENARIO_TASKS: list[dict[str, Any]] = [
 ]
 
 
+ONE_SECOND_BACKOFF = {"POLL_BACKOFF_BASE_SECONDS": "1", "POLL_BACKOFF_CAP_SECONDS": "1"}
+"""The real-time tests' schedule: every next poll one second later."""
+
+
+def scripted_simulator(tasks: Iterable[dict[str, Any]], time_scale: float) -> ZegoSimulator:
+    """A started simulator that answers for ``tasks``, playing their timelines at ``time_scale``."""
+    simulator = ZegoSimulator(apps={APP_ID: SECRET}, time_scale=time_scale).start()
+    for task in tasks:
+        simulator.add_task(task)
+    return simulator
+
+
+def set_poller_environment(
+    monkeypatch: pytest.MonkeyPatch,
+    stack: ProvisionedStack,
+    simulator: ZegoSimulator,
+    *,
+    secret: str = SECRET,
+    **overrides: str,
+) -> dict[str, str]:
+    """The poller's environment for ``stack`` and ``simulator``, set in the process as Lambda would."""
+    values = poller_environment(
+        stack, ZEGO_APP_ID=str(APP_ID), ZEGO_SERVER_SECRET=secret, ZEGO_ENDPOINT=simulator.url, **overrides
+    )
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+def send_poll_messages(stack: ProvisionedStack, tasks: Iterable[tuple[str, Vendor]]) -> None:
+    """A pipeline's first poll message for each task, on the real poll queue."""
+    sqs = boto3.client("sqs")
+    for task_id, vendor in tasks:
+        sqs.send_message(QueueUrl=stack.queue_urls["PollQueue"], MessageBody=body(task_id, vendor))
+
+
+def all_reached(store: TaskStore, expected: Mapping[tuple[str, Vendor], TaskStatus]) -> bool:
+    """Whether every task's record exists and holds its expected status."""
+    return all((record := store.get(*key)) is not None and record.status is status for key, status in expected.items())
+
+
 @pytest.fixture
 def simulator() -> Iterator[ZegoSimulator]:
     # time_scale 0.001: a 3 s scenario timeline passes in 3 ms of real time.
-    with ZegoSimulator(apps={APP_ID: SECRET}, time_scale=0.001) as running:
-        for task in SCENARIO_TASKS:
-            running.add_task(task)
+    with scripted_simulator(SCENARIO_TASKS, time_scale=0.001) as running:
         yield running
 
 
 @pytest.fixture
 def environment(stack: ProvisionedStack, simulator: ZegoSimulator, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    values = poller_environment(stack, ZEGO_APP_ID=str(APP_ID), ZEGO_SERVER_SECRET=SECRET, ZEGO_ENDPOINT=simulator.url)
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
-    return values
+    return set_poller_environment(monkeypatch, stack, simulator)
 
 
 @pytest.fixture
@@ -128,6 +164,16 @@ class Chain:
         response = self.app.lambda_handler(event, self.context)
         return [item["itemIdentifier"] for item in response["batchItemFailures"]]
 
+    def send_first(self, first_body: str) -> list[str]:
+        """Invoke with a pipeline's first message, stamped now; returns the failed item ids."""
+        return self.invoke(sqs_event([sqs_record(first_body, sent_at=self.clock.now())]))
+
+    def deliver(self, message: QueuedMessage) -> list[str]:
+        """Invoke with a queued message once its delay has passed; returns the failed item ids."""
+        self.clock.advance(message.delay_seconds)
+        queue_arn = self.stack.queue_arns["PollQueue"]
+        return self.invoke(sqs_event([record_from_message(message, queue_arn, self.clock.now())]))
+
     def new_messages(self) -> list[QueuedMessage]:
         fresh = [m for m in queued_messages(self.stack.queue_urls["PollQueue"]) if m.message_id not in self.seen]
         self.seen.update(m.message_id for m in fresh)
@@ -136,17 +182,15 @@ class Chain:
     def run(self, first_body: str, max_hops: int = 30) -> list[QueuedMessage]:
         """Deliver ``first_body``, then each queued message after its delay, until none is queued."""
         sent: list[QueuedMessage] = []
-        assert self.invoke(sqs_event([sqs_record(first_body, sent_at=self.clock.now())])) == []
+        assert self.send_first(first_body) == []
         for _ in range(max_hops):
             queued = self.new_messages()
             if not queued:
                 return sent
             [message] = queued  # one live chain: never two next messages
             sent.append(message)
-            self.clock.advance(message.delay_seconds)
             time.sleep(0.005)  # let the simulator's (scaled) timeline move on
-            queue_arn = self.stack.queue_arns["PollQueue"]
-            assert self.invoke(sqs_event([record_from_message(message, queue_arn, self.clock.now())])) == []
+            assert self.deliver(message) == []
         raise AssertionError("the chain did not end")
 
     def record(self, task_id: str, vendor: Vendor) -> TaskRecord:
@@ -207,7 +251,7 @@ def test_a_task_zego_rejects_is_terminal_rejected(chain: Chain) -> None:
 
 def test_zego_throttling_is_retried_shortly_without_counting_an_attempt(chain: Chain, simulator: ZegoSimulator) -> None:
     simulator.configure_faults(code_6_rate=1.0)
-    assert chain.invoke(sqs_event([sqs_record(body(COMPOSE, Vendor.TENCENT), sent_at=chain.clock.now())])) == []
+    assert chain.send_first(body(COMPOSE, Vendor.TENCENT)) == []
     record = chain.record(COMPOSE, Vendor.TENCENT)
     assert (record.status, record.attempt, record.poll_count) == (TaskStatus.PENDING, 0, 1)
     assert record.last_error is not None
@@ -218,7 +262,7 @@ def test_zego_throttling_is_retried_shortly_without_counting_an_attempt(chain: C
 
 def test_server_errors_back_off_and_keep_the_status(chain: Chain, simulator: ZegoSimulator) -> None:
     simulator.configure_faults(http_5xx_rate=1.0)
-    assert chain.invoke(sqs_event([sqs_record(body(COMPOSE, Vendor.TENCENT), sent_at=chain.clock.now())])) == []
+    assert chain.send_first(body(COMPOSE, Vendor.TENCENT)) == []
     record = chain.record(COMPOSE, Vendor.TENCENT)
     assert (record.status, record.attempt) == (TaskStatus.PENDING, 1)
     assert record.last_error is not None
@@ -228,20 +272,14 @@ def test_server_errors_back_off_and_keep_the_status(chain: Chain, simulator: Zeg
     assert 1 <= message.delay_seconds <= 4
     # and once ZEGO recovers the task carries on to its end
     simulator.clear_faults()
-    chain.clock.advance(message.delay_seconds)
-    queue_arn = chain.stack.queue_arns["PollQueue"]
-    assert chain.invoke(sqs_event([record_from_message(message, queue_arn, chain.clock.now())])) == []
+    assert chain.deliver(message) == []
     assert chain.record(COMPOSE, Vendor.TENCENT).status in (TaskStatus.WAITING, TaskStatus.PROCESSING)
 
 
 def test_a_wrong_secret_fails_the_item_and_marks_nothing_terminal(
     stack: ProvisionedStack, simulator: ZegoSimulator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    values = poller_environment(
-        stack, ZEGO_APP_ID=str(APP_ID), ZEGO_SERVER_SECRET="not-the-secret", ZEGO_ENDPOINT=simulator.url
-    )
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
+    set_poller_environment(monkeypatch, stack, simulator, secret="not-the-secret")
     module = load_poller_app("poller_app_wrong_secret")
     monkeypatch.setattr(module, "build_runtime", lambda environ: build_runtime(environ, clock=clock))
     record = sqs_record(body(COMPOSE, Vendor.TENCENT), sent_at=clock.now())
@@ -283,45 +321,25 @@ def test_the_local_event_source_follows_tasks_to_their_end_in_real_time(
 ) -> None:
     # Given the real handler, real clock, one-second backoff and the local event source mapping, and
     # a simulator playing the compose task's 3 s timeline in about 1 s
-    simulator = ZegoSimulator(apps={APP_ID: SECRET}, time_scale=0.3).start()
-    for task in SCENARIO_TASKS:
-        simulator.add_task(task)
-    values = poller_environment(
-        stack,
-        ZEGO_APP_ID=str(APP_ID),
-        ZEGO_SERVER_SECRET=SECRET,
-        ZEGO_ENDPOINT=simulator.url,
-        POLL_BACKOFF_BASE_SECONDS="1",
-        POLL_BACKOFF_CAP_SECONDS="1",
-    )
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
+    simulator = scripted_simulator(SCENARIO_TASKS, time_scale=0.3)
+    set_poller_environment(monkeypatch, stack, simulator, **ONE_SECOND_BACKOFF)
     module = load_poller_app("poller_app_real_time")
-    sqs = boto3.client("sqs")
-    for task_id, vendor in ((COMPOSE, "Tencent"), (HUAWEI_SNAPSHOT, "Huawei"), (TRANSCODE, "Tencent")):
-        sqs.send_message(QueueUrl=stack.queue_urls["PollQueue"], MessageBody=body(task_id, Vendor(vendor)))
+    expected = {
+        (COMPOSE, Vendor.TENCENT): TaskStatus.SUCCEEDED,
+        (HUAWEI_SNAPSHOT, Vendor.HUAWEI): TaskStatus.SUCCEEDED,
+        (TRANSCODE, Vendor.TENCENT): TaskStatus.FAILED,
+    }
+    send_poll_messages(stack, expected)
     mapping = LocalEventSourceMapping(
         module.lambda_handler,
         stack.queue_urls["PollQueue"],
         EventSourceSettings(batch_size=10, batching_window_seconds=0.1, maximum_concurrency=2),
     ).start()
     store = TaskStore(stack.table_names["TasksTable"])
-    expected = {
-        (COMPOSE, Vendor.TENCENT): TaskStatus.SUCCEEDED,
-        (HUAWEI_SNAPSHOT, Vendor.HUAWEI): TaskStatus.SUCCEEDED,
-        (TRANSCODE, Vendor.TENCENT): TaskStatus.FAILED,
-    }
-
-    def finished() -> bool:
-        records = {key: store.get(*key) for key in expected}
-        return all(
-            r is not None and r.status is status
-            for (key, status), r in zip(expected.items(), records.values(), strict=True)
-        )
 
     try:
         # Then every task reaches its terminal state
-        _wait_for(finished, timeout=30)
+        _wait_for(lambda: all_reached(store, expected), timeout=30)
     finally:
         mapping.stop()
         simulator.stop()
@@ -333,18 +351,15 @@ def test_concurrent_pollers_stay_under_zego_limit(
 ) -> None:
     # Given 60 tasks arriving at once and four instances polling them concurrently with the real clock
     serialize_moto_dynamodb_writes(monkeypatch)
-    values = poller_environment(
+    set_poller_environment(
+        monkeypatch,
         stack,
-        ZEGO_APP_ID=str(APP_ID),
-        ZEGO_SERVER_SECRET=SECRET,
-        ZEGO_ENDPOINT=simulator.url,
+        simulator,
         # A little under the simulator's 20/s: the reserved slots are exact, but each call reaches the
         # server some milliseconds after its slot, by a varying amount (threads, GIL, moto in this
         # process); see docs/architecture.md, "worst case". 18/s leaves two slots of margin.
         ZEGO_RATE_LIMIT_PER_SECOND="18",
     )
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
     task_ids = [f"bench-{n:03d}" for n in range(60)]
     for task_id in task_ids:
         simulator.add_task({"task_id": task_id, "vendor": "Tencent", "event": "transcode", "stays": "PROCESSING"})
@@ -407,28 +422,15 @@ def test_invocations_that_crash_before_acknowledging_never_fork_or_lose_a_chain(
     from devstack.resources import provision
 
     stack = provision(prefix="chaos", parameter_overrides={"PollVisibilityTimeoutSeconds": 2})
-    simulator = ZegoSimulator(apps={APP_ID: SECRET}, time_scale=0.3).start()
-    for task in SCENARIO_TASKS[:3]:
-        simulator.add_task(task)
-    values = poller_environment(
-        stack,
-        ZEGO_APP_ID=str(APP_ID),
-        ZEGO_SERVER_SECRET=SECRET,
-        ZEGO_ENDPOINT=simulator.url,
-        POLL_BACKOFF_BASE_SECONDS="1",
-        POLL_BACKOFF_CAP_SECONDS="1",
-    )
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
+    simulator = scripted_simulator(SCENARIO_TASKS[:3], time_scale=0.3)
+    set_poller_environment(monkeypatch, stack, simulator, **ONE_SECOND_BACKOFF)
     module = load_poller_app("poller_app_chaos")
-    sqs = boto3.client("sqs")
     tasks = {
         (COMPOSE, Vendor.TENCENT): TaskStatus.SUCCEEDED,
         (TRANSCODE, Vendor.TENCENT): TaskStatus.FAILED,
         (HUAWEI_SNAPSHOT, Vendor.HUAWEI): TaskStatus.SUCCEEDED,
     }
-    for task_id, vendor in tasks:
-        sqs.send_message(QueueUrl=stack.queue_urls["PollQueue"], MessageBody=body(task_id, vendor))
+    send_poll_messages(stack, tasks)
     mapping = LocalEventSourceMapping(
         module.lambda_handler,
         stack.queue_urls["PollQueue"],
@@ -439,9 +441,7 @@ def test_invocations_that_crash_before_acknowledging_never_fork_or_lose_a_chain(
     store = TaskStore(stack.table_names["TasksTable"])
 
     def all_final_and_queue_drained() -> bool:
-        records = [store.get(*key) for key in tasks]
-        final = all(r is not None and r.status is tasks[(r.task_id, r.vendor)] for r in records)
-        return final and not queued_messages(stack.queue_urls["PollQueue"])
+        return all_reached(store, tasks) and not queued_messages(stack.queue_urls["PollQueue"])
 
     try:
         # When the tasks have run to their end and every leftover message has been consumed
