@@ -50,8 +50,7 @@ from zego_media_tasks.poller.service import PollerService
 from zego_media_tasks.poller.settings import PollerSettings
 from zego_media_tasks.poller.wiring import PollerRuntime
 from zego_media_tasks.store.rate_limiter import Permit
-from zego_media_tasks.store.task_queries import RecordPage, TaskQueries
-from zego_media_tasks.store.task_store import WriteResult
+from zego_media_tasks.store.task_store import RecordPage, TaskStore, WriteResult
 from zego_media_tasks.zego.responses import interpret_response
 
 EVENTS = ROOT / "events"
@@ -171,8 +170,9 @@ def _poller(tasks: int) -> tuple[Any, FakeStore, FakeQueue]:
         table_name="t", queue_url="http://127.0.0.1:9/q", dlq_url="http://127.0.0.1:9/d", rate_limit_table_name="r"
     )
     module = load_function_module("poller", f"bench_per_record_poller_{time.monotonic_ns()}")
-    # The handler builds its runtime at the first call; hand it the fake-wired one instead.
-    vars(module)["_runtime"] = PollerRuntime(service=service, settings=settings, app_id=1, record_budget_seconds=1.0)
+    # The handler builds its runtime at the first call; have it build the fake-wired one instead.
+    runtime = PollerRuntime(service=service, settings=settings, app_id=1, record_budget_seconds=1.0)
+    vars(module)["build_runtime"] = lambda _environ: runtime
     for number in range(tasks):
         queue.sent[_task_id(number)] = PollRequest(_task_id(number), Vendor.TENCENT)
     return module, store, queue
@@ -367,7 +367,7 @@ def api_latency(
     with quiet_stdout(), stack, tempfile.TemporaryDirectory() as tmp:
         if stack.resources is None:  # pragma: no cover - set by start()
             raise RuntimeError("local stack did not start")
-        queries = TaskQueries(stack.resources.table_names["TasksTable"])
+        queries = TaskStore(stack.resources.table_names["TasksTable"])
         for number in range(tasks):
             queries.put_new(finished_record(_task_id(number)))
         paths_file = Path(tmp) / "paths.txt"

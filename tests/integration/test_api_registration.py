@@ -26,7 +26,7 @@ from zego_media_tasks.api.service import Registration, TaskService
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.queue.poll_queue import PollQueue
-from zego_media_tasks.store.task_queries import TaskQueries
+from zego_media_tasks.store.task_store import TaskStore
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,7 @@ def _no_preemption_inside_moto() -> Iterator[None]:
     sys.setswitchinterval(previous)
 
 
-class BarrierBeforePut(TaskQueries):
+class BarrierBeforePut(TaskStore):
     """Holds every caller at the conditional put until all have sent their message: the worst race."""
 
     def __init__(self, table_name: str, barrier: threading.Barrier) -> None:
@@ -53,7 +53,7 @@ class BarrierBeforePut(TaskQueries):
         return super().put_new(record)
 
 
-def _service(stack: ProvisionedStack, tasks: TaskQueries) -> TaskService:
+def _service(stack: ProvisionedStack, tasks: TaskStore) -> TaskService:
     return TaskService(
         tasks=tasks,
         queue=PollQueue(stack.queue_urls["PollQueue"], boto3.client("sqs")),
@@ -93,7 +93,7 @@ def _items(stack: ProvisionedStack) -> list[dict[str, Any]]:
 
 def test_concurrent_registrations_make_one_record(stack: ProvisionedStack) -> None:
     # Given eight callers registering the same task at the same moment
-    service = _service(stack, TaskQueries(stack.table_names["TasksTable"], boto3.client("dynamodb")))
+    service = _service(stack, TaskStore(stack.table_names["TasksTable"], boto3.client("dynamodb")))
     results = _all_at_once(lambda: service.register("race-1", Vendor.TENCENT))
     # Then exactly one created it, and everybody got that record
     assert sum(r.created for r in results) == 1
@@ -116,7 +116,7 @@ def test_when_every_caller_reaches_the_write_together_one_wins_and_the_rest_retu
     assert sum(r.created for r in results) == 1
     winner = next(r.record for r in results if r.created)
     assert all(r.record == winner for r in results)
-    stored = TaskQueries(stack.table_names["TasksTable"]).get("race-2", Vendor.HUAWEI, consistent=True)
+    stored = TaskStore(stack.table_names["TasksTable"]).get("race-2", Vendor.HUAWEI, consistent=True)
     assert stored == winner
     assert stored.status is TaskStatus.PENDING
     assert stored.generation == 0

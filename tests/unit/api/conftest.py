@@ -20,7 +20,7 @@ from zego_media_tasks.api.service import TaskService
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.queue.poll_queue import PollQueue
 from zego_media_tasks.store.items import record_to_item
-from zego_media_tasks.store.task_queries import TaskQueries
+from zego_media_tasks.store.task_store import TaskStore
 
 PAGINATION_SECRET = "unit-test-pagination-secret-0123456789abcdef"
 TASK_DEADLINE = timedelta(days=1)
@@ -32,8 +32,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def queries(moto_stack: ProvisionedStack) -> TaskQueries:
-    return TaskQueries(moto_stack.table_names["TasksTable"])
+def queries(moto_stack: ProvisionedStack) -> TaskStore:
+    return TaskStore(moto_stack.table_names["TasksTable"])
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def queue_url(moto_stack: ProvisionedStack) -> str:
 
 
 @pytest.fixture
-def service(queries: TaskQueries, queue_url: str, clock: FakeClock) -> TaskService:
+def service(queries: TaskStore, queue_url: str, clock: FakeClock) -> TaskService:
     return TaskService(
         tasks=queries,
         queue=PollQueue(queue_url),

@@ -29,7 +29,7 @@ from zego_media_tasks.api.routes import build_app
 from zego_media_tasks.api.service import TaskService
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.queue.poll_queue import PollQueue
-from zego_media_tasks.store.task_queries import TaskQueries
+from zego_media_tasks.store.task_store import TaskStore
 
 Call = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -74,7 +74,7 @@ def test_a_trailing_slash_is_the_same_route(call: Call) -> None:
 # --- failing dependencies --------------------------------------------------------------------------------
 
 
-def _app_over(tasks: TaskQueries, queue: PollQueue, tokens: PageTokenCodec | None = None) -> Call:
+def _app_over(tasks: TaskStore, queue: PollQueue, tokens: PageTokenCodec | None = None) -> Call:
     service = TaskService(
         tasks=tasks,
         queue=queue,
@@ -87,7 +87,7 @@ def _app_over(tasks: TaskQueries, queue: PollQueue, tokens: PageTokenCodec | Non
 
 
 def test_a_missing_table_is_503_with_retry_after(queue_url: str) -> None:
-    call = _app_over(TaskQueries("no-such-table"), PollQueue(queue_url))
+    call = _app_over(TaskStore("no-such-table"), PollQueue(queue_url))
     for event in (get_task_event("t-1"), list_tasks_event(status="FAILED"), post_task_event(registration_body("t"))):
         response = call(event)
         error = _assert_error(response, 503, "SERVICE_UNAVAILABLE")
@@ -95,7 +95,7 @@ def test_a_missing_table_is_503_with_retry_after(queue_url: str) -> None:
         assert header(response, "Retry-After") == "1"
 
 
-def test_a_failing_queue_is_503_and_stores_no_record(queries: TaskQueries) -> None:
+def test_a_failing_queue_is_503_and_stores_no_record(queries: TaskStore) -> None:
     call = _app_over(queries, PollQueue("https://sqs.us-east-1.amazonaws.com/123456789012/no-such-queue"))
     response = call(post_task_event(registration_body("t-q")))
     error = _assert_error(response, 503, "SERVICE_UNAVAILABLE")
@@ -105,7 +105,7 @@ def test_a_failing_queue_is_503_and_stores_no_record(queries: TaskQueries) -> No
 
 
 def test_an_unreadable_pagination_secret_is_503(
-    queries: TaskQueries, queue_url: str, seed: Callable[..., TaskRecord]
+    queries: TaskStore, queue_url: str, seed: Callable[..., TaskRecord]
 ) -> None:
     def no_secret() -> bytes:
         raise ServiceUnavailableError("the pagination secret cannot be read")

@@ -60,6 +60,8 @@ def test_the_sample_event_returns_the_record_in_camel_case(call: Call, seed: See
         "zegoRequestId": "z-req",
         "vendorCreatedAt": None,
         "vendorEndedAt": None,
+        "resultCode": None,
+        "media": None,
         "firstSeenAt": "2026-11-23T09:00:00.000Z",
         "lastPolledAt": "2026-11-23T10:05:00.000Z",
         "statusChangedAt": "2026-11-23T10:05:00.000Z",

@@ -14,14 +14,14 @@ from tests.support.clock import FakeClock
 from tests.unit.api.conftest import queued_bodies
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
-from zego_media_tasks.store.task_queries import TaskQueries
+from zego_media_tasks.store.task_store import TaskStore
 
 Call = Callable[[dict[str, Any]], dict[str, Any]]
 Seed = Callable[..., TaskRecord]
 
 
 def test_the_sample_event_registers_a_new_task(
-    call: Call, queries: TaskQueries, queue_url: str, clock: FakeClock
+    call: Call, queries: TaskStore, queue_url: str, clock: FakeClock
 ) -> None:
     # When the committed sample (POST /tasks {"TaskId":"2b0c4d1e9f","Vendor":"Tencent"}) is resolved
     response = call(sample("apigw-post-task.json"))

@@ -17,7 +17,7 @@ from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.queue.poll_queue import PollQueue, QueueSendError
-from zego_media_tasks.store.task_queries import TaskQueries
+from zego_media_tasks.store.task_store import TaskStore
 
 Seed = Callable[..., TaskRecord]
 
@@ -25,19 +25,19 @@ Seed = Callable[..., TaskRecord]
 class RecordingQueue:
     """A poll sender that records what was sent, and what the table held at that moment."""
 
-    def __init__(self, queries: TaskQueries, fail: bool = False) -> None:
+    def __init__(self, queries: TaskStore, fail: bool = False) -> None:
         self.queries = queries
         self.fail = fail
         self.sent: list[tuple[PollRequest, TaskRecord | None]] = []
 
     def send(self, request: PollRequest, delay_seconds: int = 0) -> str:
         if self.fail:
-            raise QueueSendError("SendMessage failed: EndpointConnectionError")
+            raise QueueSendError("SendMessage", "EndpointConnectionError")
         self.sent.append((request, self.queries.get(request.task_id, request.vendor, consistent=True)))
         return f"m-{len(self.sent)}"
 
 
-class RacingQueries(TaskQueries):
+class RacingQueries(TaskStore):
     """Another registration's record lands between our send and our put (the race we lose)."""
 
     def __init__(self, table_name: str, winner: TaskRecord) -> None:
@@ -49,7 +49,7 @@ class RacingQueries(TaskQueries):
         return super().put_new(record)
 
 
-def _service(queries: TaskQueries, queue: object, clock: FakeClock) -> TaskService:
+def _service(queries: TaskStore, queue: object, clock: FakeClock) -> TaskService:
     return TaskService(
         tasks=queries,
         queue=queue,  # type: ignore[arg-type]
@@ -59,7 +59,7 @@ def _service(queries: TaskQueries, queue: object, clock: FakeClock) -> TaskServi
     )
 
 
-def test_registration_sends_the_first_poll_before_writing_the_record(queries: TaskQueries, clock: FakeClock) -> None:
+def test_registration_sends_the_first_poll_before_writing_the_record(queries: TaskStore, clock: FakeClock) -> None:
     queue = RecordingQueue(queries)
     registration = _service(queries, queue, clock).register("t-1", Vendor.HUAWEI)
     assert registration.created
@@ -78,14 +78,14 @@ def test_registration_sends_the_first_poll_before_writing_the_record(queries: Ta
     assert registration.record.next_poll_at == "2026-11-23T12:00:00.000Z"
 
 
-def test_a_failed_send_writes_no_record(queries: TaskQueries, clock: FakeClock) -> None:
+def test_a_failed_send_writes_no_record(queries: TaskStore, clock: FakeClock) -> None:
     with pytest.raises(QueueSendError):
         _service(queries, RecordingQueue(queries, fail=True), clock).register("t-1", Vendor.TENCENT)
     assert queries.get("t-1", Vendor.TENCENT, consistent=True) is None
 
 
 def test_a_lost_race_returns_the_winners_record(
-    moto_stack: object, queries: TaskQueries, queue_url: str, clock: FakeClock
+    moto_stack: object, queries: TaskStore, queue_url: str, clock: FakeClock
 ) -> None:
     # Given another registration that stores its record while ours is between send and put
     winner = make_record("t-1", status=TaskStatus.PENDING, generation=0, first_seen_at="2026-11-23T11:59:59.000Z")
@@ -100,7 +100,7 @@ def test_a_lost_race_returns_the_winners_record(
     assert [json.loads(b)["TaskId"] for b in queued_bodies(queue_url)] == ["t-1"]
 
 
-def test_an_existing_record_is_returned_without_sending(queries: TaskQueries, seed: Seed, clock: FakeClock) -> None:
+def test_an_existing_record_is_returned_without_sending(queries: TaskStore, seed: Seed, clock: FakeClock) -> None:
     existing = seed(make_record("t-1", status=TaskStatus.PROCESSING))
     queue = RecordingQueue(queries)
     registration = _service(queries, queue, clock).register("t-1", Vendor.TENCENT)
@@ -108,7 +108,7 @@ def test_an_existing_record_is_returned_without_sending(queries: TaskQueries, se
     assert queue.sent == []
 
 
-def test_the_deadline_is_configurable(queries: TaskQueries, clock: FakeClock) -> None:
+def test_the_deadline_is_configurable(queries: TaskStore, clock: FakeClock) -> None:
     service = TaskService(
         tasks=queries,
         queue=RecordingQueue(queries),

@@ -365,7 +365,7 @@ def test_a_crash_between_send_and_write_costs_one_extra_call_and_leaves_one_chai
     real_put = store.put
 
     def crash(*_args: object, **_kwargs: object) -> WriteResult:
-        raise StoreError("PutItem failed: InternalServerError")
+        raise StoreError("PutItem", "InternalServerError")
 
     monkeypatch.setattr(store, "put", crash)
     response = invoke(sqs_event([record]))
@@ -562,7 +562,7 @@ def test_a_store_outage_fails_only_the_affected_record(
 
     def flaky_get(task_id: str, vendor: Vendor) -> TaskRecord | None:
         if task_id == "t-down":
-            raise StoreError("GetItem failed: ProvisionedThroughputExceededException")
+            raise StoreError("GetItem", "ProvisionedThroughputExceededException")
         return real_get(task_id, vendor)
 
     monkeypatch.setattr(store, "get", flaky_get)

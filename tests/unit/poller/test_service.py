@@ -25,7 +25,7 @@ def test_a_failed_send_fails_the_message_before_anything_is_written(
     poller.describer.script(TASK, TENCENT, success(TASK, TENCENT, "PROCESSING"))
 
     def broken(*_args: object, **_kwargs: object) -> str:
-        raise QueueSendError("SendMessage failed: EndpointConnectionError")
+        raise QueueSendError("SendMessage", "EndpointConnectionError")
 
     monkeypatch.setattr(poller.service.queue, "send", broken)
     with pytest.raises(QueueSendError):
@@ -40,7 +40,7 @@ def test_a_configuration_error_is_raised_even_when_recording_it_fails(
     poller.describer.script(TASK, TENCENT, failure(OutcomeKind.CONFIGURATION, "3", "permission not enabled"))
 
     def broken(*_args: object, **_kwargs: object) -> WriteResult:
-        raise StoreError("PutItem failed: InternalServerError")
+        raise StoreError("PutItem", "InternalServerError")
 
     monkeypatch.setattr(poller.service.store, "put", broken)
     with pytest.raises(ConfigurationFailure) as caught:
@@ -56,7 +56,7 @@ def test_a_dead_letter_failure_is_retried_and_the_retry_does_not_write_again(
     real_send = poller.service.dead_letters.send
 
     def broken(*_args: object, **_kwargs: object) -> str:
-        raise QueueSendError("SendMessage to DLQ failed: AccessDenied")
+        raise QueueSendError("SendMessage to DLQ", "AccessDenied")
 
     monkeypatch.setattr(poller.service.dead_letters, "send", broken)
     with pytest.raises(QueueSendError):

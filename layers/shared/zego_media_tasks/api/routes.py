@@ -62,9 +62,8 @@ from zego_media_tasks.api.pagination import MAX_TOKEN_LENGTH
 from zego_media_tasks.api.request_body import MAX_BODY_BYTES, read_registration
 from zego_media_tasks.api.service import TaskService
 from zego_media_tasks.domain.messages import MAX_TASK_ID_LENGTH, TASK_ID_PATTERN, TASK_ID_RULE
+from zego_media_tasks.domain.ports import DependencyUnavailable
 from zego_media_tasks.domain.status import TaskStatus, Vendor
-from zego_media_tasks.queue.poll_queue import QueueSendError
-from zego_media_tasks.store.task_queries import TaskStoreError
 
 logger = Logger(child=True)
 
@@ -223,22 +222,15 @@ def _service_unavailable(error: ServiceUnavailableError) -> Response[Any]:
     return _api_error(HTTPStatus.SERVICE_UNAVAILABLE, error, {"Retry-After": RETRY_AFTER_SECONDS})
 
 
-def _store_failed(error: TaskStoreError) -> Response[Any]:
-    logger.warning("table call failed", extra={"operation": error.operation, "reason": error.reason})
-    return error_response(
-        HTTPStatus.SERVICE_UNAVAILABLE,
-        ErrorCode.SERVICE_UNAVAILABLE.value,
-        "the task table is unavailable; try again shortly",
-        {"Retry-After": RETRY_AFTER_SECONDS},
+def _dependency_failed(error: DependencyUnavailable) -> Response[Any]:
+    logger.warning(
+        "dependency call failed",
+        extra={"dependency": error.dependency, "operation": error.operation, "reason": error.reason},
     )
-
-
-def _queue_failed(error: QueueSendError) -> Response[Any]:
-    logger.warning("poll queue send failed", extra={"reason": str(error)})
     return error_response(
         HTTPStatus.SERVICE_UNAVAILABLE,
         ErrorCode.SERVICE_UNAVAILABLE.value,
-        "the poll queue is unavailable; try again shortly",
+        f"the {error.dependency} is unavailable; try again shortly",
         {"Retry-After": RETRY_AFTER_SECONDS},
     )
 
@@ -430,8 +422,7 @@ def build_app(service: ServiceProvider, *, cors_allow_origin: str | None = None)
         (PayloadTooLargeError, _payload_too_large),
         (UnsupportedMediaTypeError, _unsupported_media_type),
         (ServiceUnavailableError, _service_unavailable),
-        (TaskStoreError, _store_failed),
-        (QueueSendError, _queue_failed),
+        (DependencyUnavailable, _dependency_failed),
         (ResponseValidationError, _invalid_response),
         (Exception, _unexpected),
     ]

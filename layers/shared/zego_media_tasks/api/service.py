@@ -29,13 +29,13 @@ from zego_media_tasks.domain.ports import Clock
 from zego_media_tasks.domain.record import TaskRecord, pending_record
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.domain.timestamps import to_iso
-from zego_media_tasks.store.task_queries import RecordPage
+from zego_media_tasks.store.task_store import RecordPage
 
 
 class TaskReads(Protocol):
-    """The table operations the API needs (implemented by ``store.task_queries.TaskQueries``)."""
+    """The table operations the API needs (implemented by ``store.task_store.TaskStore``)."""
 
-    def get(self, task_id: str, vendor: Vendor, *, consistent: bool = False) -> TaskRecord | None:
+    def get(self, task_id: str, vendor: Vendor, *, consistent: bool = True) -> TaskRecord | None:
         """The record for (task_id, vendor), or None."""
         ...
 
@@ -105,10 +105,10 @@ class TaskService:
     def from_settings(cls, settings: ApiSettings) -> TaskService:
         """The service wired to AWS as configured (clients are created at first use)."""
         from zego_media_tasks.queue.poll_queue import PollQueue
-        from zego_media_tasks.store.task_queries import TaskQueries
+        from zego_media_tasks.store.task_store import TaskStore
 
         return cls(
-            tasks=TaskQueries(settings.table_name),
+            tasks=TaskStore(settings.table_name),
             queue=PollQueue(settings.queue_url),
             tokens=PageTokenCodec(settings.pagination_key()),
             clock=SystemClock(),
@@ -121,7 +121,7 @@ class TaskService:
         if vendor is None:
             records = self._tasks.for_task(task_id)
         else:
-            record = self._tasks.get(task_id, vendor)
+            record = self._tasks.get(task_id, vendor, consistent=False)  # shown, not written: the cheaper read
             records = [record] if record is not None else []
         if not records:
             scope = f" for vendor {vendor.value}" if vendor is not None else ""

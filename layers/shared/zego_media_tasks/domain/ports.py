@@ -32,3 +32,18 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None:
         """Wait (a fake clock advances instead)."""
         ...
+
+
+class DependencyUnavailable(RuntimeError):  # noqa: N818 - names the situation the caller must handle
+    """A dependency (the task table, the poll queue) failed for a reason other than our own input.
+
+    Adapters raise subclasses of it, once, at the edge; the poller retries the message, the read API
+    answers 503. ``reason`` is the dependency's error code or the failure's type name, never a payload.
+    """
+
+    dependency: str = "a dependency"
+
+    def __init__(self, operation: str, reason: str) -> None:
+        super().__init__(f"{operation} failed: {reason}")
+        self.operation = operation
+        self.reason = reason

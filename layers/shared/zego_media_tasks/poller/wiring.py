@@ -10,7 +10,9 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from zego_media_tasks.aws import LazyClient
 from zego_media_tasks.config.environment import SettingsError
 from zego_media_tasks.domain.backoff import UniformSource
 from zego_media_tasks.domain.clock import SystemClock
@@ -21,6 +23,10 @@ from zego_media_tasks.queue.poll_queue import DeadLetterQueue, PollQueue
 from zego_media_tasks.store.rate_limiter import RateLimiter, bucket_for_app
 from zego_media_tasks.store.task_store import TaskStore
 from zego_media_tasks.zego.settings import ZegoSettings, build_client
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +72,9 @@ def build_runtime(
     """
     settings, zego = load_settings(environ)
     clock = clock or SystemClock()
-    import boto3  # here, not at import time: the handler module must import without AWS settings
-
-    # One client per service, shared by the adapters (clients are thread-safe; building them is not).
-    dynamodb = boto3.client("dynamodb")
-    sqs = boto3.client("sqs")
+    # One client per service, shared by the adapters and built at their first call.
+    dynamodb: LazyClient[DynamoDBClient] = LazyClient("dynamodb")
+    sqs: LazyClient[SQSClient] = LazyClient("sqs")
     service = PollerService(
         store=TaskStore(settings.table_name, client=dynamodb),
         queue=PollQueue(settings.queue_url, client=sqs),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from zego_media_tasks.aws import LazyClient, error_code, lazy
 from zego_media_tasks.domain.messages import PollRequest
+from zego_media_tasks.domain.ports import DependencyUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -14,36 +17,23 @@ MAX_DELAY_SECONDS = 900
 """SQS's ceiling for DelaySeconds."""
 
 
-class QueueSendError(RuntimeError):
+class QueueSendError(DependencyUnavailable):
     """Sending to SQS failed; the caller must not acknowledge the message it is processing."""
 
-
-_CLIENT_LOCK = threading.Lock()
-
-
-def _client(client: SQSClient | None) -> SQSClient:
-    if client is not None:
-        return client
-    import boto3  # built lazily: unit tests and cold start of unrelated code never pay for it
-
-    # boto3's default session is not safe to build clients from concurrently; a private session is.
-    with _CLIENT_LOCK:
-        return boto3.session.Session().client("sqs")
+    dependency = "poll queue"
 
 
 class _Queue:
     """One SQS queue; the boto3 client is created at first use (never at import or cold start)."""
 
-    def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
+    def __init__(self, queue_url: str, client: SQSClient | LazyClient[SQSClient] | None = None) -> None:
         self.queue_url = queue_url
-        self._client = client
+        self._client = lazy("sqs", client)
 
     @property
     def client(self) -> SQSClient:
         """The SQS client (created at first use)."""
-        if self._client is None:
-            self._client = _client(None)
-        return self._client
+        return self._client.get()
 
 
 class PollQueue(_Queue):
@@ -59,8 +49,8 @@ class PollQueue(_Queue):
             response = self.client.send_message(
                 QueueUrl=self.queue_url, MessageBody=request.to_body(), DelaySeconds=delay
             )
-        except Exception as error:  # botocore errors of every kind end here, once
-            raise QueueSendError(f"SendMessage failed: {type(error).__name__}") from error
+        except (ClientError, BotoCoreError) as error:  # botocore errors of every kind end here, once
+            raise QueueSendError("SendMessage", error_code(error)) from error
         return response["MessageId"]
 
 
@@ -78,6 +68,6 @@ class DeadLetterQueue(_Queue):
             response = self.client.send_message(
                 QueueUrl=self.queue_url, MessageBody=body or "<empty>", MessageAttributes=attributes
             )
-        except Exception as error:
-            raise QueueSendError(f"SendMessage to DLQ failed: {type(error).__name__}") from error
+        except (ClientError, BotoCoreError) as error:
+            raise QueueSendError("SendMessage to DLQ", error_code(error)) from error
         return response["MessageId"]

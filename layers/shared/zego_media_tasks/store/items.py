@@ -154,7 +154,8 @@ def _attributes(cls: type) -> tuple[_Attribute, ...]:
     found = []
     for item in declared_fields(cls):
         base, optional = _base_type(item.hint)
-        codec = _nested_codec(base) if dataclasses.is_dataclass(base) else _CODECS.get(base)
+        nested = isinstance(base, type) and dataclasses.is_dataclass(base)
+        codec = _nested_codec(base) if nested else _CODECS.get(base)
         if codec is None:  # a new field of a new type: say so at import, not at the first write
             raise TypeError(f"{cls.__name__}.{item.name}: no item codec for {item.hint!r}")
         fallback = _REQUIRED_FALLBACK.get(base) if item.required else None

@@ -18,12 +18,12 @@ applies conditional writes on one item one at a time, so the handed-out slots ar
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from zego_media_tasks.aws import LazyClient, error_code, lazy
 from zego_media_tasks.domain.ports import Clock
 from zego_media_tasks.store.task_store import CONDITION_FAILED, StoreError
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 BUCKET_ATTR = "bucket"
 TAT_ATTR = "tat"
+_OPERATION = "rate limiter UpdateItem"
 MAX_ROUNDS = 5
 """Rounds of step 1-2 before giving up as saturated; more than one only when the queue keeps draining
 exactly between our two writes, which real traffic does not sustain."""
@@ -68,7 +69,7 @@ class RateLimiter:
         per_second: float,
         max_wait_seconds: float,
         clock: Clock,
-        client: DynamoDBClient | None = None,
+        client: DynamoDBClient | LazyClient[DynamoDBClient] | None = None,
     ) -> None:
         if not math.isfinite(per_second) or not 0 < per_second <= 1000:
             raise ValueError("per_second must be in (0, 1000]")
@@ -82,20 +83,12 @@ class RateLimiter:
         self.max_wait_ms = math.floor(max_wait_seconds * 1000)
         self.max_wait_seconds = max_wait_seconds
         self.clock = clock
-        self._client = client
-        self._client_lock = threading.Lock()
+        self._client = lazy("dynamodb", client)
 
     @property
     def client(self) -> DynamoDBClient:
-        """The DynamoDB client (created at first use, honouring ``AWS_ENDPOINT_URL``)."""
-        # Locked: boto3's default session is not safe to build clients from on several threads at once
-        # (the local event source runs invocations concurrently in one process).
-        with self._client_lock:
-            if self._client is None:
-                import boto3
-
-                self._client = boto3.client("dynamodb")
-            return self._client
+        """The DynamoDB client (created at first use)."""
+        return self._client.get()
 
     def _now_ms(self) -> int:
         return math.floor(self.clock.now().timestamp() * 1000)
@@ -133,11 +126,11 @@ class RateLimiter:
                 },
             )
         except ClientError as error:
-            if _code(error) == CONDITION_FAILED:
+            if error_code(error) == CONDITION_FAILED:
                 return False
-            raise StoreError(f"rate limiter UpdateItem failed: {_code(error)}") from error
+            raise StoreError(_OPERATION, error_code(error)) from error
         except BotoCoreError as error:
-            raise StoreError(f"rate limiter UpdateItem failed: {type(error).__name__}") from error
+            raise StoreError(_OPERATION, error_code(error)) from error
         return True
 
     def _claim_next(self, now: int) -> tuple[int | None, int | None]:
@@ -158,15 +151,11 @@ class RateLimiter:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if _code(error) == CONDITION_FAILED:
+            if error_code(error) == CONDITION_FAILED:
                 item: Any = error.response.get("Item") or {}
                 value = item.get(TAT_ATTR, {}).get("N")
                 return None, int(value) if value is not None else None
-            raise StoreError(f"rate limiter UpdateItem failed: {_code(error)}") from error
+            raise StoreError(_OPERATION, error_code(error)) from error
         except BotoCoreError as error:
-            raise StoreError(f"rate limiter UpdateItem failed: {type(error).__name__}") from error
+            raise StoreError(_OPERATION, error_code(error)) from error
         return int(response["Attributes"][TAT_ATTR]["N"]), None
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))

@@ -1,30 +1,43 @@
-"""DynamoDB adapter for task records: consistent reads and generation-fenced conditional writes.
+"""DynamoDB adapter for the tasks table: the one place records are read, listed and written.
+
+Reads by key (consistent when a writer needs it), every record of a TaskId in one Query, listings by
+status through the two status indexes (never a Scan), and generation-fenced conditional writes.
 
 The fence (docs/architecture.md, "One live poll chain per task"): a write applies only if the stored
 record still has the generation the writer read and is not terminal; a new record is written only if
 none exists. A failed condition is a normal outcome here (``WriteResult.SUPERSEDED``), not an error:
-another copy of the message, or the next message of the chain, got there first.
+another copy of the message, the next message of the chain, or a concurrent registration got there
+first. Every other failure becomes :class:`StoreError`, once, here.
+
+Uses the low-level client (thread-safe, unlike boto3 resources), with boto3's type (de)serializer, so
+items have the Python shapes :mod:`.items` expects.
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from zego_media_tasks.aws import LazyClient, error_code, lazy
+from zego_media_tasks.domain.ports import DependencyUnavailable
 from zego_media_tasks.domain.record import TaskRecord
-from zego_media_tasks.domain.status import TERMINAL_STATUSES, Vendor
+from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus, Vendor
 from zego_media_tasks.store.items import (
     GENERATION_ATTR,
     PARTITION_KEY,
     STATUS_ATTR,
+    STATUS_INDEX,
+    VENDOR_STATUS_INDEX,
+    VENDOR_STATUS_KEY_ATTR,
     key_of,
     record_from_item,
     record_to_item,
+    vendor_status_key,
 )
 
 if TYPE_CHECKING:
@@ -32,6 +45,9 @@ if TYPE_CHECKING:
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 _TERMINAL_VALUES = sorted(status.value for status in TERMINAL_STATUSES)
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+T = TypeVar("T")
 
 
 class WriteResult(StrEnum):
@@ -42,8 +58,19 @@ class WriteResult(StrEnum):
     """The condition failed: the record moved on (another generation, or terminal) or already exists."""
 
 
-class StoreError(RuntimeError):
-    """DynamoDB failed for a reason other than the write condition; the message must be retried."""
+class StoreError(DependencyUnavailable):
+    """DynamoDB failed for a reason other than a write condition (throttling, unavailability,
+    permissions); the poller retries the message, the API answers 503."""
+
+    dependency = "task table"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPage:
+    """One page of a listing; ``last_key`` is DynamoDB's LastEvaluatedKey (None on the last page)."""
+
+    records: tuple[TaskRecord, ...]
+    last_key: dict[str, str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,46 +95,99 @@ def fence(expected_generation: int | None) -> Fence:
     )
 
 
+def to_wire(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Resource-layer values → DynamoDB's typed wire shape."""
+    return {name: _SERIALIZER.serialize(value) for name, value in values.items()}
+
+
+def from_wire(item: Mapping[str, Any]) -> dict[str, Any]:
+    """DynamoDB's typed wire shape → resource-layer values (numbers as Decimal)."""
+    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
+
+
+def _record(item: Mapping[str, Any]) -> TaskRecord:
+    return record_from_item(from_wire(item))
+
+
 class TaskStore:
-    """Task records in the TasksTable. Built once per Lambda instance; the client is created lazily.
+    """Task records in the TasksTable. Built once per Lambda instance; the client is created lazily."""
 
-    Uses the low-level client (thread-safe, unlike boto3 resources), with boto3's type (de)serializer.
-    """
-
-    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+    def __init__(self, table_name: str, client: DynamoDBClient | LazyClient[DynamoDBClient] | None = None) -> None:
         self.table_name = table_name
-        self._client = client
-        self._client_lock = threading.Lock()
-        self._serializer = TypeSerializer()
-        self._deserializer = TypeDeserializer()
+        self._client = lazy("dynamodb", client)
 
     @property
     def client(self) -> DynamoDBClient:
-        """The DynamoDB client (created at first use, honouring ``AWS_ENDPOINT_URL``)."""
-        # Locked: boto3's default session is not safe to build clients from on several threads at once
-        # (the local event source runs invocations concurrently in one process).
-        with self._client_lock:
-            if self._client is None:
-                import boto3
+        """The DynamoDB client (created at first use)."""
+        return self._client.get()
 
-                self._client = boto3.client("dynamodb")
-            return self._client
-
-    def _wire(self, values: dict[str, Any]) -> dict[str, Any]:
-        return {name: self._serializer.serialize(value) for name, value in values.items()}
-
-    def get(self, task_id: str, vendor: Vendor) -> TaskRecord | None:
-        """The record for (task_id, vendor), read consistently; None when there is none."""
+    def _call(self, operation: str, call: Callable[[], T]) -> T:
         try:
-            response = self.client.get_item(
-                TableName=self.table_name, Key=self._wire(key_of(task_id, vendor)), ConsistentRead=True
-            )
+            return call()
         except (ClientError, BotoCoreError) as error:
-            raise StoreError(f"GetItem failed: {_describe(error)}") from error
+            raise StoreError(operation, error_code(error)) from error
+
+    def get(self, task_id: str, vendor: Vendor, *, consistent: bool = True) -> TaskRecord | None:
+        """The record for (task_id, vendor), or None; consistent unless asked otherwise (a reader that
+        only shows the record may take the cheaper eventually consistent read)."""
+        response = self._call(
+            "GetItem",
+            lambda: self.client.get_item(
+                TableName=self.table_name, Key=to_wire(key_of(task_id, vendor)), ConsistentRead=consistent
+            ),
+        )
         item = response.get("Item")
-        if item is None:
-            return None
-        return record_from_item({name: self._deserializer.deserialize(value) for name, value in item.items()})
+        return _record(item) if item else None
+
+    def for_task(self, task_id: str) -> list[TaskRecord]:
+        """Every record of ``task_id`` (one per vendor), ordered by vendor: one Query on the partition."""
+        records: list[TaskRecord] = []
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+            "ExpressionAttributeValues": {":pk": {"S": task_id}},
+        }
+        while True:  # one page in practice (an item per vendor), but a Query result must be paged to be complete
+            response = self._call("Query", lambda: self.client.query(**request))
+            records.extend(_record(item) for item in response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return records
+            request["ExclusiveStartKey"] = start
+
+    def by_status(
+        self,
+        status: TaskStatus,
+        vendor: Vendor | None,
+        limit: int,
+        start_key: Mapping[str, str] | None = None,
+    ) -> RecordPage:
+        """Up to ``limit`` records in ``status`` (for ``vendor`` if given), newest status change first.
+
+        ``ByVendorStatus`` serves the vendor case and ``ByStatus`` the other, so neither needs a filter
+        expression and every page but the last is full.
+        """
+        if vendor is None:
+            index, key_attr, key_value = STATUS_INDEX, STATUS_ATTR, status.value
+        else:
+            index, key_attr, key_value = VENDOR_STATUS_INDEX, VENDOR_STATUS_KEY_ATTR, vendor_status_key(vendor, status)
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": key_attr},
+            "ExpressionAttributeValues": {":pk": {"S": key_value}},
+            "ScanIndexForward": False,  # statusChangedAt descending: newest change first
+            "Limit": limit,
+        }
+        if start_key:
+            request["ExclusiveStartKey"] = to_wire(start_key)
+        response = self._call("Query", lambda: self.client.query(**request))
+        records = tuple(_record(item) for item in response.get("Items", []))
+        last = response.get("LastEvaluatedKey")
+        last_key = {name: str(value) for name, value in from_wire(last).items()} if last else None
+        return RecordPage(records=records, last_key=last_key)
 
     def put(self, record: TaskRecord, expected_generation: int | None) -> WriteResult:
         """Write ``record`` if the stored one is still at ``expected_generation`` and not terminal.
@@ -118,24 +198,22 @@ class TaskStore:
         condition = fence(expected_generation)
         request: dict[str, Any] = {
             "TableName": self.table_name,
-            "Item": self._wire(record_to_item(record)),
+            "Item": to_wire(record_to_item(record)),
             "ConditionExpression": condition.expression,
             "ExpressionAttributeNames": condition.names,
         }
         if condition.values:  # DynamoDB refuses an empty ExpressionAttributeValues
-            request["ExpressionAttributeValues"] = self._wire(condition.values)
+            request["ExpressionAttributeValues"] = to_wire(condition.values)
         try:
             self.client.put_item(**request)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == CONDITION_FAILED:
+            if error_code(error) == CONDITION_FAILED:
                 return WriteResult.SUPERSEDED
-            raise StoreError(f"PutItem failed: {_describe(error)}") from error
+            raise StoreError("PutItem", error_code(error)) from error
         except BotoCoreError as error:
-            raise StoreError(f"PutItem failed: {_describe(error)}") from error
+            raise StoreError("PutItem", error_code(error)) from error
         return WriteResult.WRITTEN
 
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code", type(error).__name__))
-    return type(error).__name__
+    def put_new(self, record: TaskRecord) -> bool:
+        """Store ``record`` unless a record with its key exists; False when one does (a lost race)."""
+        return self.put(record, None) is WriteResult.WRITTEN

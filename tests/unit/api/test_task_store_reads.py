@@ -1,4 +1,4 @@
-"""The DynamoDB adapter of the API: reads by key, listings through the indexes, conditional registration."""
+"""The task store as the read API uses it: by key, by TaskId, by status (the indexes), registration writes."""
 
 from __future__ import annotations
 
@@ -11,25 +11,25 @@ import pytest
 from tests.support.api_events import make_record
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
-from zego_media_tasks.store.task_queries import TaskQueries, TaskStoreError
+from zego_media_tasks.store.task_store import StoreError, TaskStore
 
 Seed = Callable[..., TaskRecord]
 
 
-def test_get_returns_the_record_or_none(queries: TaskQueries, seed: Seed) -> None:
+def test_get_returns_the_record_or_none(queries: TaskStore, seed: Seed) -> None:
     stored = seed(make_record("t-1", Vendor.HUAWEI, raw={"a": 1.5}))
     assert queries.get("t-1", Vendor.HUAWEI) == stored
     assert queries.get("t-1", Vendor.TENCENT) is None
 
 
-def test_for_task_queries_the_partition_ordered_by_vendor(queries: TaskQueries, seed: Seed) -> None:
+def test_for_task_queries_the_partition_ordered_by_vendor(queries: TaskStore, seed: Seed) -> None:
     seed(make_record("t-1", Vendor.TENCENT), make_record("t-1", Vendor.HUAWEI), make_record("t-2"))
     assert [(r.task_id, r.vendor) for r in queries.for_task("t-1")] == [("t-1", Vendor.HUAWEI), ("t-1", Vendor.TENCENT)]
     assert queries.for_task("t-3") == []
 
 
 def test_by_status_pages_newest_first_without_a_scan(
-    queries: TaskQueries, seed: Seed, monkeypatch: pytest.MonkeyPatch
+    queries: TaskStore, seed: Seed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for minute in range(5):
         seed(make_record(f"t-{minute}", changed_at=f"2026-11-23T10:0{minute}:00.000Z"))
@@ -51,14 +51,14 @@ def test_by_status_pages_newest_first_without_a_scan(
     assert set(calls) == {"Query"}
 
 
-def test_by_status_with_a_vendor_uses_the_vendor_index(queries: TaskQueries, seed: Seed) -> None:
+def test_by_status_with_a_vendor_uses_the_vendor_index(queries: TaskStore, seed: Seed) -> None:
     seed(make_record("t-1", Vendor.TENCENT), make_record("t-2", Vendor.HUAWEI))
     page = queries.by_status(TaskStatus.PROCESSING, Vendor.HUAWEI, 10)
     assert [r.task_id for r in page.records] == ["t-2"]
     assert page.last_key is None
 
 
-def test_put_new_writes_once(queries: TaskQueries) -> None:
+def test_put_new_writes_once(queries: TaskStore) -> None:
     record = make_record("t-1", status=TaskStatus.PENDING, generation=0)
     assert queries.put_new(record) is True
     assert queries.put_new(make_record("t-1", status=TaskStatus.FAILED)) is False
@@ -66,13 +66,13 @@ def test_put_new_writes_once(queries: TaskQueries) -> None:
 
 
 def test_failures_become_task_store_errors(moto_stack: object) -> None:
-    queries = TaskQueries("missing-table", boto3.client("dynamodb"))
+    queries = TaskStore("missing-table", boto3.client("dynamodb"))
     for call in (
         lambda: queries.get("t", Vendor.TENCENT),
         lambda: queries.for_task("t"),
         lambda: queries.by_status(TaskStatus.FAILED, None, 1),
         lambda: queries.put_new(make_record("t")),
     ):
-        with pytest.raises(TaskStoreError) as caught:
+        with pytest.raises(StoreError) as caught:
             call()
         assert caught.value.reason == "ResourceNotFoundException"
