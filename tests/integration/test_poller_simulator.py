@@ -9,6 +9,7 @@ through the local event source mapping, and under concurrent pollers against the
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -308,6 +309,18 @@ def test_malformed_messages_go_to_the_dead_letter_queue_over_real_sqs(chain: Cha
 # --- real time ---------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def polling_event_source(
+    app: ModuleType, stack: ProvisionedStack, settings: EventSourceSettings, **options: Any
+) -> Iterator[LocalEventSourceMapping]:
+    """The local event source mapping feeding the poll queue to ``app``'s handler, stopped on exit."""
+    mapping = LocalEventSourceMapping(app.lambda_handler, stack.queue_urls["PollQueue"], settings, **options).start()
+    try:
+        yield mapping
+    finally:
+        mapping.stop()
+
+
 def _wait_for(condition: Any, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -321,28 +334,20 @@ def test_the_local_event_source_follows_tasks_to_their_end_in_real_time(
 ) -> None:
     # Given the real handler, real clock, one-second backoff and the local event source mapping, and
     # a simulator playing the compose task's 3 s timeline in about 1 s
-    simulator = scripted_simulator(SCENARIO_TASKS, time_scale=0.3)
-    set_poller_environment(monkeypatch, stack, simulator, **ONE_SECOND_BACKOFF)
-    module = load_poller_app("poller_app_real_time")
     expected = {
         (COMPOSE, Vendor.TENCENT): TaskStatus.SUCCEEDED,
         (HUAWEI_SNAPSHOT, Vendor.HUAWEI): TaskStatus.SUCCEEDED,
         (TRANSCODE, Vendor.TENCENT): TaskStatus.FAILED,
     }
-    send_poll_messages(stack, expected)
-    mapping = LocalEventSourceMapping(
-        module.lambda_handler,
-        stack.queue_urls["PollQueue"],
-        EventSourceSettings(batch_size=10, batching_window_seconds=0.1, maximum_concurrency=2),
-    ).start()
     store = TaskStore(stack.table_names["TasksTable"])
-
-    try:
-        # Then every task reaches its terminal state
-        _wait_for(lambda: all_reached(store, expected), timeout=30)
-    finally:
-        mapping.stop()
-        simulator.stop()
+    with scripted_simulator(SCENARIO_TASKS, time_scale=0.3) as simulator:
+        set_poller_environment(monkeypatch, stack, simulator, **ONE_SECOND_BACKOFF)
+        module = load_poller_app("poller_app_real_time")
+        send_poll_messages(stack, expected)
+        settings = EventSourceSettings(batch_size=10, batching_window_seconds=0.1, maximum_concurrency=2)
+        with polling_event_source(module, stack, settings) as mapping:
+            # Then every task reaches its terminal state
+            _wait_for(lambda: all_reached(store, expected), timeout=30)
     assert mapping.stats.reported_failures == 0
 
 
@@ -422,33 +427,24 @@ def test_invocations_that_crash_before_acknowledging_never_fork_or_lose_a_chain(
     from devstack.resources import provision
 
     stack = provision(prefix="chaos", parameter_overrides={"PollVisibilityTimeoutSeconds": 2})
-    simulator = scripted_simulator(SCENARIO_TASKS[:3], time_scale=0.3)
-    set_poller_environment(monkeypatch, stack, simulator, **ONE_SECOND_BACKOFF)
-    module = load_poller_app("poller_app_chaos")
     tasks = {
         (COMPOSE, Vendor.TENCENT): TaskStatus.SUCCEEDED,
         (TRANSCODE, Vendor.TENCENT): TaskStatus.FAILED,
         (HUAWEI_SNAPSHOT, Vendor.HUAWEI): TaskStatus.SUCCEEDED,
     }
-    send_poll_messages(stack, tasks)
-    mapping = LocalEventSourceMapping(
-        module.lambda_handler,
-        stack.queue_urls["PollQueue"],
-        EventSourceSettings(batch_size=5, batching_window_seconds=0.1, maximum_concurrency=2),
-        crash_rate=0.5,
-        seed=11,
-    ).start()
     store = TaskStore(stack.table_names["TasksTable"])
 
     def all_final_and_queue_drained() -> bool:
         return all_reached(store, tasks) and not queued_messages(stack.queue_urls["PollQueue"])
 
-    try:
-        # When the tasks have run to their end and every leftover message has been consumed
-        _wait_for(all_final_and_queue_drained, timeout=60)
-    finally:
-        mapping.stop()
-        simulator.stop()
+    with scripted_simulator(SCENARIO_TASKS[:3], time_scale=0.3) as simulator:
+        set_poller_environment(monkeypatch, stack, simulator, **ONE_SECOND_BACKOFF)
+        module = load_poller_app("poller_app_chaos")
+        send_poll_messages(stack, tasks)
+        settings = EventSourceSettings(batch_size=5, batching_window_seconds=0.1, maximum_concurrency=2)
+        with polling_event_source(module, stack, settings, crash_rate=0.5, seed=11) as mapping:
+            # When the tasks have run to their end and every leftover message has been consumed
+            _wait_for(all_final_and_queue_drained, timeout=60)
 
     # Then every ZEGO call is accounted for in exactly one record: no forked chain polled in parallel
     records = [store.get(*key) for key in tasks]
