@@ -33,6 +33,7 @@ from devstack.api_gateway import OPENAPI_PATH, LocalApiGateway
 from devstack.emulator import AwsEmulator, patched_environment
 from devstack.handlers import load_handler
 from devstack.resources import provision
+from tests.support.api_events import api_environment
 
 pytestmark = pytest.mark.integration
 
@@ -57,15 +58,9 @@ def api_url() -> Iterator[str]:
     try:
         with patched_environment(emulator.environment()):
             stack = provision(prefix="fuzz")
-            environment = {
-                "TABLE_NAME": stack.table_names["TasksTable"],
-                "QUEUE_URL": stack.queue_urls["PollQueue"],
-                "PAGINATION_SECRET": "schemathesis-pagination-secret-0123456789abcdef",
-                "POWERTOOLS_SERVICE_NAME": "zego-media-tasks-api",
-                "POWERTOOLS_METRICS_NAMESPACE": "ZegoMediaTasksFuzz",
-                "POWERTOOLS_TRACE_DISABLED": "true",
-                "POWERTOOLS_LOG_LEVEL": "WARNING",
-            }
+            environment = api_environment(
+                stack, POWERTOOLS_METRICS_NAMESPACE="ZegoMediaTasksFuzz", POWERTOOLS_LOG_LEVEL="WARNING"
+            )
             with patched_environment(environment):
                 gateway = LocalApiGateway(load_handler("api", "api_app_schemathesis"), 0).start()
                 try:

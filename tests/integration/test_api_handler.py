@@ -13,6 +13,7 @@ from devstack.handlers import load_function_module
 from devstack.lambda_context import LocalLambdaContext
 from devstack.resources import ProvisionedStack
 from tests.support.api_events import (
+    api_environment,
     get_task_event,
     header,
     json_body,
@@ -30,14 +31,7 @@ Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 @pytest.fixture
 def invoke(stack: ProvisionedStack, monkeypatch: pytest.MonkeyPatch) -> Invoke:
     """``lambda_handler`` of a freshly loaded ``functions/api/app.py``, configured for the emulator."""
-    for name, value in {
-        "TABLE_NAME": stack.table_names["TasksTable"],
-        "QUEUE_URL": stack.queue_urls["PollQueue"],
-        "PAGINATION_SECRET": "integration-pagination-secret-0123456789",
-        "POWERTOOLS_SERVICE_NAME": "zego-media-tasks-api",
-        "POWERTOOLS_METRICS_NAMESPACE": "ZegoMediaTasksTest",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }.items():
+    for name, value in api_environment(stack).items():
         monkeypatch.setenv(name, value)
     module = load_function_module("api", "api_app_integration")
     context = LocalLambdaContext(function_name="ApiFunction")

@@ -2,7 +2,8 @@
 
 Every event starts as a copy of a sample, so the tests send exactly the shape API Gateway sends (and the
 samples cannot drift into something the tests never exercise). As API Gateway does, ``path`` is
-percent-encoded, ``pathParameters`` and query values are decoded.
+percent-encoded, ``pathParameters`` and query values are decoded. Also here: the API function's
+environment for a provisioned stack.
 """
 
 from __future__ import annotations
@@ -147,3 +148,20 @@ def make_record(
         status_changed_at=changed_at,
         **fields,
     )
+
+
+# --- the API function's environment ----------------------------------------------------------------
+
+
+def api_environment(stack: Any, **overrides: str) -> dict[str, str]:
+    """The API function's environment for a provisioned stack (``devstack.resources``), with a local
+    pagination key instead of a Secrets Manager ARN."""
+    return {
+        "TABLE_NAME": stack.table_names["TasksTable"],
+        "QUEUE_URL": stack.queue_urls["PollQueue"],
+        "PAGINATION_SECRET": "test-pagination-secret-0123456789abcdef",
+        "POWERTOOLS_SERVICE_NAME": "zego-media-tasks-api",
+        "POWERTOOLS_METRICS_NAMESPACE": "ZegoMediaTasksTest",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        **overrides,
+    }
