@@ -13,6 +13,7 @@ import types
 import typing
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import pytest
@@ -51,6 +52,8 @@ def _value_for(item: DeclaredField, index: int) -> Any:
         return TaskStatus.SUCCEEDED
     if origin is Vendor:
         return Vendor.HUAWEI
+    if isinstance(origin, type) and issubclass(origin, StrEnum):
+        return list(origin)[-1]  # any member; None is the default of an optional one
     if origin is Mapping:
         return {"Field": item.name, "Ratio": 0.5, "Nested": {"": None}}
     if dataclasses.is_dataclass(origin) and isinstance(origin, type):

@@ -20,7 +20,7 @@ from pydantic.alias_generators import to_camel
 from zego_media_tasks.domain.fields import DeclaredField, declared_fields
 from zego_media_tasks.domain.messages import MAX_TASK_ID_LENGTH, TASK_ID_PATTERN, TASK_ID_RULE, task_id_problem
 from zego_media_tasks.domain.record import LastError, TaskRecord
-from zego_media_tasks.domain.status import Vendor
+from zego_media_tasks.domain.status import TaskKind, Vendor
 
 Timestamp = Annotated[
     str,
@@ -133,7 +133,8 @@ class TaskPage(_CamelModel):
 class RegisterTaskRequest(BaseModel):
     """The ``POST /tasks`` body: the same two fields a pipeline puts on the poll queue.
 
-    Field names are ``TaskId`` and ``Vendor`` exactly (as in queue messages); other fields are ignored.
+    Field names are ``TaskId``, ``Vendor`` and ``Kind`` exactly (as in queue messages); other fields are
+    ignored.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore", validate_by_alias=True, validate_by_name=False)
@@ -147,6 +148,12 @@ class RegisterTaskRequest(BaseModel):
         examples=["2b0c4d1e9f"],
     )
     vendor: Vendor = Field(alias="Vendor")
+    kind: TaskKind | None = Field(
+        default=None,
+        alias="Kind",
+        description="merge, transcode or snapshot (optional). A Huawei merge or transcode is then never polled: "
+        "DescribeMediaTask cannot describe it, and its completion callback (or its deadline) ends it.",
+    )
 
     @field_validator("task_id", mode="before")
     @classmethod

@@ -169,8 +169,8 @@ def _registration_body_doc() -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
-            "description": f"JSON, at most {MAX_BODY_BYTES} bytes. Field names exactly TaskId and Vendor, as "
-            "in poll-queue messages; other fields are ignored.",
+            "description": f"JSON, at most {MAX_BODY_BYTES} bytes. Field names exactly TaskId, Vendor and Kind, "
+            "as in poll-queue messages; other fields are ignored.",
             "content": {JSON: {"schema": schema}},
         }
     }
@@ -385,7 +385,7 @@ def build_app(service: ServiceProvider, *, cors_allow_origin: str | None = None)
             is_base64_encoded=bool(event.get("isBase64Encoded")),
             content_type=event.headers.get("content-type"),
         )
-        registration = service().register(request.task_id, request.vendor)
+        registration = service().register(request.task_id, request.vendor, request.kind)
         headers = {"Cache-Control": NO_STORE}
         if registration.created:
             headers["Location"] = (

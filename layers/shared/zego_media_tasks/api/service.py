@@ -27,7 +27,7 @@ from zego_media_tasks.domain.clock import SystemClock
 from zego_media_tasks.domain.messages import PollRequest, task_id_problem
 from zego_media_tasks.domain.ports import Clock
 from zego_media_tasks.domain.record import TaskRecord, pending_record
-from zego_media_tasks.domain.status import TaskStatus, Vendor
+from zego_media_tasks.domain.status import TaskKind, TaskStatus, Vendor
 from zego_media_tasks.domain.timestamps import to_iso
 from zego_media_tasks.store.task_store import RecordPage
 
@@ -138,7 +138,7 @@ class TaskService:
         token = self._tokens.encode(page.last_key, query) if page.last_key else None
         return TaskListing(records=page.records, next_token=token)
 
-    def register(self, task_id: str, vendor: Vendor) -> Registration:
+    def register(self, task_id: str, vendor: Vendor, kind: TaskKind | None = None) -> Registration:
         """Start tracking ``task_id`` for ``vendor``; idempotent (see the module docstring)."""
         _require_valid_task_id(task_id)
         existing = self._tasks.get(task_id, vendor, consistent=True)
@@ -155,9 +155,12 @@ class TaskService:
                 generation=0,
                 first_seen_at=first_seen_at,
                 deadline_at=deadline_at,
+                kind=kind,
             )
         )
-        record = pending_record(task_id, vendor, now=now, first_seen_at=first_seen_at, deadline_at=deadline_at)
+        record = pending_record(
+            task_id, vendor, now=now, first_seen_at=first_seen_at, deadline_at=deadline_at, kind=kind
+        )
         if self._tasks.put_new(record):
             return Registration(record=record, created=True)
         winner = self._tasks.get(task_id, vendor, consistent=True)

@@ -1,6 +1,7 @@
 """The poll message: the body pipelines put on the queue, plus the fields the poller adds.
 
-A pipeline sends ``{"TaskId": "...", "Vendor": "Tencent" | "Huawei"}``. Messages the poller
+A pipeline sends ``{"TaskId": "...", "Vendor": "Tencent" | "Huawei"}``, optionally with ``"Kind":
+"merge" | "transcode" | "snapshot"`` (a Huawei merge or transcode is then never polled). Messages the poller
 re-enqueues also carry ``Generation``, ``Attempt``, ``FirstSeenAt`` and ``DeadlineAt``; a pipeline never
 has to know them. Unknown extra fields are ignored (pipelines may add their own correlation data).
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from zego_media_tasks.domain.status import Vendor, parse_vendor
+from zego_media_tasks.domain.status import TaskKind, Vendor, parse_kind, parse_vendor
 from zego_media_tasks.domain.timestamps import from_iso
 
 MAX_BODY_BYTES = 4096
@@ -76,6 +77,8 @@ class PollRequest:
     attempt: int = 0
     first_seen_at: str | None = None
     deadline_at: str | None = None
+    kind: TaskKind | None = None
+    """``Kind``: merge, transcode or snapshot, when the sender knows it (optional)."""
 
     def to_body(self) -> str:
         """The JSON message body; pipeline-style (two fields) when nothing else is set."""
@@ -88,6 +91,8 @@ class PollRequest:
             body["FirstSeenAt"] = self.first_seen_at
         if self.deadline_at:
             body["DeadlineAt"] = self.deadline_at
+        if self.kind:
+            body["Kind"] = self.kind.value
         return json.dumps(body, separators=(",", ":"))
 
 
@@ -149,4 +154,17 @@ def parse_poll_request(body: str | bytes) -> PollRequest:
         attempt=_optional_int(parsed, "Attempt", task_id, vendor),
         first_seen_at=_optional_time(parsed, "FirstSeenAt", task_id, vendor),
         deadline_at=_optional_time(parsed, "DeadlineAt", task_id, vendor),
+        kind=_optional_kind(parsed, task_id, vendor),
     )
+
+
+def _optional_kind(body: dict[str, Any], task_id: str, vendor: Vendor) -> TaskKind | None:
+    value = body.get("Kind")
+    if value is None:
+        return None
+    kind = parse_kind(value)
+    if kind is None:
+        raise MalformedMessageError(
+            MalformedReason.INVALID_FIELD, "Kind must be 'merge', 'transcode' or 'snapshot'", task_id, vendor
+        )
+    return kind

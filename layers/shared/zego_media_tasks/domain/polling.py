@@ -16,7 +16,12 @@ TRANSIENT                     unchanged              counted   backoff(attempt) 
 REJECTED                      REJECTED               counted   none                    acknowledged
 CONFIGURATION                 unchanged              no        none (fence unchanged)  failed (retry)
 deadline passed (no call)     TIMED_OUT              no        none                    acknowledged
+awaiting callback (no call)   unchanged              no        900 s (to the deadline) acknowledged
 ============================  =====================  ========  ======================  =============
+
+"Awaiting callback" is a task DescribeMediaTask cannot describe (a Huawei merge or transcode, known by
+its ``Kind``): its completion callback ends it (:mod:`zego_media_tasks.domain.reconciliation`), and
+its chain only carries it to its deadline, at no ZEGO call.
 
 Every delay is clamped so that the next poll is due no later than the deadline: the last ZEGO call
 happens at (or within a second before) the deadline, and the message after it finds the deadline
@@ -26,16 +31,22 @@ passed and records ``TIMED_OUT`` without calling ZEGO.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from zego_media_tasks.domain.backoff import MIN_DELAY_SECONDS, BackoffPolicy, ThrottleDelay, UniformSource
+from zego_media_tasks.domain.backoff import (
+    MIN_DELAY_SECONDS,
+    SQS_MAX_DELAY_SECONDS,
+    BackoffPolicy,
+    ThrottleDelay,
+    UniformSource,
+)
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.record import LastError, TaskRecord, pending_record
-from zego_media_tasks.domain.snapshot import IDENTITY_FIELDS, TaskSnapshot
-from zego_media_tasks.domain.status import TaskStatus, Vendor, is_terminal
+from zego_media_tasks.domain.snapshot import VENDOR_FIELDS, TaskSnapshot
+from zego_media_tasks.domain.status import ChangeSource, TaskKind, TaskStatus, Vendor, is_pollable, is_terminal
 from zego_media_tasks.domain.timestamps import from_iso, to_iso
 
 SECONDS_PER_DAY = 86_400
@@ -50,6 +61,8 @@ RATE_LIMITED = "RATE_LIMITED"
 DEADLINE_PASSED = "DEADLINE_PASSED"
 """Reason label for a task that reached its deadline."""
 NO_TASK_GRACE = "NO_TASK_GRACE"
+AWAITING_CALLBACK = "AWAITING_CALLBACK"
+"""Reason label for a task DescribeMediaTask cannot answer, kept alive until its callback or deadline."""
 """Reason label for Huawei ``NO_TASK`` inside the grace period."""
 
 
@@ -150,6 +163,7 @@ def open_record(
     first_seen_hint: str | None = None,
     deadline_hint: str | None = None,
     attempt_hint: int = 0,
+    kind_hint: TaskKind | None = None,
     sent_at: datetime | None = None,
 ) -> TaskRecord:
     """The record a poll starts from: the stored one, or a new ``PENDING`` one at generation 0.
@@ -171,9 +185,9 @@ def open_record(
         or to_iso(from_iso(first_seen) + timedelta(seconds=policy.task_deadline_seconds))
     )
     if stored is not None:
-        return replace(stored, first_seen_at=first_seen, deadline_at=deadline)
+        return replace(stored, first_seen_at=first_seen, deadline_at=deadline, kind=stored.kind or kind_hint)
     return pending_record(
-        task_id, vendor, now=now, first_seen_at=first_seen, deadline_at=deadline, attempt=attempt_hint
+        task_id, vendor, now=now, first_seen_at=first_seen, deadline_at=deadline, attempt=attempt_hint, kind=kind_hint
     )
 
 
@@ -189,6 +203,7 @@ def _open(
         first_seen_hint=request.first_seen_at,
         deadline_hint=request.deadline_at,
         attempt_hint=request.attempt,
+        kind_hint=request.kind,
         sent_at=sent_at,
     )
 
@@ -205,19 +220,16 @@ def is_past_deadline(
     return now >= from_iso(_open(stored, request, now, policy, sent_at).deadline_at)
 
 
-def _with_status(record: TaskRecord, status: TaskStatus, now: datetime) -> TaskRecord:
+def with_status(record: TaskRecord, status: TaskStatus, now: datetime) -> TaskRecord:
     if status is record.status:
         return record
     return replace(record, status=status, status_changed_at=to_iso(now))
 
 
-_VENDOR_FIELDS = tuple(item.name for item in fields(TaskSnapshot) if item.name not in IDENTITY_FIELDS)
-
-
 def _with_snapshot(record: TaskRecord, snapshot: TaskSnapshot, outcome: CallOutcome) -> TaskRecord:
     # The latest answer is the truth: every vendor field is replaced, including fields it omitted,
     # so the record never mixes answers from different moments (``raw`` keeps the exact block).
-    vendor_fields = {name: getattr(snapshot, name) for name in _VENDOR_FIELDS}
+    vendor_fields = {name: getattr(snapshot, name) for name in VENDOR_FIELDS}
     vendor_fields["zego_request_id"] = snapshot.zego_request_id or outcome.zego_request_id or record.zego_request_id
     return replace(record, **vendor_fields)
 
@@ -228,7 +240,7 @@ def _error(kind: str, outcome: CallOutcome, now: datetime) -> LastError:
     return LastError(kind=kind, code=code, message=message, at=to_iso(now))
 
 
-def _transition(stored: TaskRecord | None, record: TaskRecord) -> Transition | None:
+def transition_of(stored: TaskRecord | None, record: TaskRecord) -> Transition | None:
     if stored is not None and stored.status is record.status:
         return None
     return Transition(from_status=stored.status if stored else None, to_status=record.status)
@@ -238,19 +250,23 @@ def _expected(stored: TaskRecord | None) -> int | None:
     return stored.generation if stored is not None else None
 
 
-def _finish(
+def finish(
     stored: TaskRecord | None,
     record: TaskRecord,
     now: datetime,
     policy: PollingPolicy,
     reason: str,
     *,
+    source: ChangeSource,
     called_zego: bool,
 ) -> PollDecision:
+    """The terminal write of ``record``: the fence moves on by one (so the chain's queued message finds
+    a terminal record and stops), nothing more is sent, and the record expires after the TTL."""
     completed = replace(
         record,
         generation=record.generation + 1,
         completed_at=to_iso(now),
+        completed_by=source,
         next_poll_at=None,
         expires_at=math.floor(now.timestamp()) + policy.terminal_record_ttl_days * SECONDS_PER_DAY,
         updated_at=to_iso(now),
@@ -260,7 +276,7 @@ def _finish(
         record=completed,
         expected_generation=_expected(stored),
         reason=reason,
-        transition=_transition(stored, completed),
+        transition=transition_of(stored, completed),
         time_to_terminal_seconds=max(0.0, (now - from_iso(completed.first_seen_at)).total_seconds()),
         called_zego=called_zego,
     )
@@ -295,6 +311,7 @@ def _continue(
         attempt=advanced.attempt,
         first_seen_at=advanced.first_seen_at,
         deadline_at=advanced.deadline_at,
+        kind=advanced.kind,
     )
     return PollDecision(
         step=Step.CONTINUE,
@@ -303,7 +320,7 @@ def _continue(
         reason=reason,
         next_request=next_request,
         delay_seconds=delay,
-        transition=_transition(stored, advanced),
+        transition=transition_of(stored, advanced),
         called_zego=called_zego,
     )
 
@@ -341,9 +358,9 @@ def decide_outcome(
             # period. Until then the status stays what it was (PENDING for a new task) and
             # vendorStatus shows NO_TASK.
             status, reason = base.status, NO_TASK_GRACE
-        record = _with_status(record, status, now)
+        record = with_status(record, status, now)
         if is_terminal(status):
-            return _finish(stored, record, now, policy, reason, called_zego=True)
+            return finish(stored, record, now, policy, reason, source=ChangeSource.POLL, called_zego=True)
         return _continue(stored, record, policy.backoff.delay(base.attempt, random), now, reason, called_zego=True)
 
     if outcome.kind is OutcomeKind.THROTTLED:
@@ -362,10 +379,10 @@ def decide_outcome(
         )
 
     if outcome.kind is OutcomeKind.REJECTED:
-        record = _with_status(
+        record = with_status(
             replace(counted, last_error=_error(outcome.kind.value, outcome, now)), TaskStatus.REJECTED, now
         )
-        return _finish(stored, record, now, policy, outcome.kind.value, called_zego=True)
+        return finish(stored, record, now, policy, outcome.kind.value, source=ChangeSource.POLL, called_zego=True)
 
     # CONFIGURATION: every task fails alike until an operator fixes it. Keep the fence where it is, so
     # that the retried (or, after maxReceiveCount, DLQ-redriven) message is still the live one.
@@ -375,7 +392,7 @@ def decide_outcome(
         record=record,
         expected_generation=_expected(stored),
         reason=outcome.kind.value,
-        transition=_transition(stored, record),
+        transition=transition_of(stored, record),
         called_zego=True,
     )
 
@@ -398,6 +415,28 @@ def decide_rate_limited(
     return _continue(stored, record, policy.throttle.delay(random), now, RATE_LIMITED, called_zego=False)
 
 
+def awaits_callback(stored: TaskRecord | None, request: PollRequest) -> bool:
+    """True when DescribeMediaTask cannot answer the task (a Huawei merge or transcode): the poller then
+    never calls ZEGO for it and only keeps its chain alive until the deadline."""
+    kind = (stored.kind if stored else None) or request.kind
+    return not is_pollable(request.vendor, kind)
+
+
+def decide_awaiting_callback(
+    stored: TaskRecord | None,
+    request: PollRequest,
+    *,
+    now: datetime,
+    policy: PollingPolicy,
+    sent_at: datetime | None = None,
+) -> PollDecision:
+    """A task only its completion callback can end: come back at the deadline (in hops of at most
+    SQS's 900 s), without calling ZEGO, so that a lost callback still ends the task ``TIMED_OUT``."""
+    base = _open(stored, request, now, policy, sent_at)
+    record = replace(base, updated_at=to_iso(now))
+    return _continue(stored, record, SQS_MAX_DELAY_SECONDS, now, AWAITING_CALLBACK, called_zego=False)
+
+
 def decide_deadline_passed(
     stored: TaskRecord | None,
     request: PollRequest,
@@ -408,8 +447,8 @@ def decide_deadline_passed(
 ) -> PollDecision:
     """The deadline has passed: ``TIMED_OUT``, without calling ZEGO."""
     base = _open(stored, request, now, policy, sent_at)
-    record = _with_status(base, TaskStatus.TIMED_OUT, now)
-    return _finish(stored, record, now, policy, DEADLINE_PASSED, called_zego=False)
+    record = with_status(base, TaskStatus.TIMED_OUT, now)
+    return finish(stored, record, now, policy, DEADLINE_PASSED, source=ChangeSource.DEADLINE, called_zego=False)
 
 
 def reject_malformed(
@@ -429,5 +468,5 @@ def reject_malformed(
     """
     base = open_record(stored, task_id, vendor, now, policy, sent_at=sent_at)
     error = LastError(kind=MALFORMED, code=code, message=detail, at=to_iso(now))
-    record = _with_status(replace(base, last_error=error), TaskStatus.REJECTED, now)
-    return _finish(stored, record, now, policy, MALFORMED, called_zego=False)
+    record = with_status(replace(base, last_error=error), TaskStatus.REJECTED, now)
+    return finish(stored, record, now, policy, MALFORMED, source=ChangeSource.MALFORMED, called_zego=False)

@@ -16,7 +16,7 @@ from typing import Any
 
 from zego_media_tasks.domain.fields import about
 from zego_media_tasks.domain.snapshot import TaskSnapshot
-from zego_media_tasks.domain.status import TaskStatus, Vendor, is_terminal
+from zego_media_tasks.domain.status import ChangeSource, TaskKind, TaskStatus, Vendor, is_terminal
 from zego_media_tasks.domain.timestamps import to_iso
 
 
@@ -39,11 +39,25 @@ class TaskRecord(TaskSnapshot):
     say how we track the task.
     """
 
+    kind: TaskKind | None = field(
+        default=None,
+        metadata=about(
+            "merge, transcode or snapshot, when the registration (or a callback) said so. A Huawei merge or "
+            "transcode is never polled (DescribeMediaTask cannot describe it): its callback ends it."
+        ),
+    )
     first_seen_at: str = field(metadata=about("When we started tracking the task.", timestamp=True))
     last_polled_at: str | None = field(default=None, metadata=about(timestamp=True))
     status_changed_at: str = field(metadata=about(timestamp=True))
     completed_at: str | None = field(
         default=None, metadata=about("When the task reached a terminal status.", timestamp=True)
+    )
+    completed_by: ChangeSource | None = field(
+        default=None,
+        metadata=about(
+            "What set the terminal status: POLL (a DescribeMediaTask answer), CALLBACK (ZEGO's signed completion "
+            "callback), DEADLINE (polling gave up) or MALFORMED (a poll message could not be read)."
+        ),
     )
     deadline_at: str = field(
         metadata=about("After this moment polling stops and the task is TIMED_OUT.", timestamp=True)
@@ -76,6 +90,7 @@ def pending_record(
     first_seen_at: str,
     deadline_at: str,
     attempt: int = 0,
+    kind: TaskKind | None = None,
 ) -> TaskRecord:
     """The record of a task we start tracking: ``PENDING`` at generation 0, its first poll due now.
 
@@ -93,5 +108,6 @@ def pending_record(
         status_changed_at=at,
         next_poll_at=at,  # the generation-0 message is visible at once
         attempt=attempt,
+        kind=kind,
         updated_at=at,
     )

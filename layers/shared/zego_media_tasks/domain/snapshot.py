@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from zego_media_tasks.domain.fields import about
@@ -91,3 +91,5 @@ class TaskSnapshot:
 
 IDENTITY_FIELDS = frozenset({"task_id", "vendor", "status"})
 """Snapshot fields that are not vendor fields: which task, and its status (decided with the record)."""
+VENDOR_FIELDS = tuple(item.name for item in fields(TaskSnapshot) if item.name not in IDENTITY_FIELDS)
+"""The vendor fields, in declaration order: what each answer or callback brings about the task."""

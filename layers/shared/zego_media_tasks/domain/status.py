@@ -12,6 +12,46 @@ class Vendor(StrEnum):
     HUAWEI = "Huawei"
 
 
+class TaskKind(StrEnum):
+    """What a media task does, as a registration may say (``Kind``): the ZEGO action that started it."""
+
+    MERGE = "merge"
+    """MergeMedia: answered by the ``compose`` callback."""
+    TRANSCODE = "transcode"
+    """TranscodeMedia (Tencent VOD): answered by the ``procedure`` callback."""
+    SNAPSHOT = "snapshot"
+    """MediaThumbnails: answered by the ``snapshot`` callback."""
+
+
+def is_pollable(vendor: Vendor, kind: TaskKind | None) -> bool:
+    """False when DescribeMediaTask cannot answer the task: it describes Huawei snapshot tasks only, so a
+    Huawei merge or transcode is finished by its completion callback alone (or by its deadline)."""
+    return not (vendor is Vendor.HUAWEI and kind in (TaskKind.MERGE, TaskKind.TRANSCODE))
+
+
+def parse_kind(value: object) -> TaskKind | None:
+    """The TaskKind for an exact ``merge``/``transcode``/``snapshot`` string, else None."""
+    if isinstance(value, str):
+        for kind in TaskKind:
+            if kind.value == value:
+                return kind
+    return None
+
+
+class ChangeSource(StrEnum):
+    """What made a record change status: the evidence behind it."""
+
+    REGISTRATION = "REGISTRATION"
+    POLL = "POLL"
+    """A DescribeMediaTask answer (a refusal included)."""
+    CALLBACK = "CALLBACK"
+    """A signed completion callback from ZEGO."""
+    DEADLINE = "DEADLINE"
+    """The task's deadline passed."""
+    MALFORMED = "MALFORMED"
+    """A poll message for the task could not be read."""
+
+
 class TaskStatus(StrEnum):
     """Normalized task status, the same for every vendor and every part of the system."""
 

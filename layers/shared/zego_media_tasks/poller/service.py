@@ -33,6 +33,8 @@ from zego_media_tasks.domain.polling import (
     PollingPolicy,
     Step,
     admit,
+    awaits_callback,
+    decide_awaiting_callback,
     decide_deadline_passed,
     decide_outcome,
     decide_rate_limited,
@@ -227,6 +229,8 @@ class PollerService:
         now = self.clock.now()
         if is_past_deadline(stored, request, now=now, policy=self.policy, sent_at=sent_at):
             decision = decide_deadline_passed(stored, request, now=now, policy=self.policy, sent_at=sent_at)
+        elif awaits_callback(stored, request):
+            decision = decide_awaiting_callback(stored, request, now=now, policy=self.policy, sent_at=sent_at)
         else:
             permit = self.limiter.acquire()
             if isinstance(permit, Saturated):

@@ -20,6 +20,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from zego_media_tasks.domain.fields import DeclaredField, declared_fields
@@ -155,7 +156,7 @@ def _attributes(cls: type) -> tuple[_Attribute, ...]:
     for item in declared_fields(cls):
         base, optional = _base_type(item.hint)
         nested = isinstance(base, type) and dataclasses.is_dataclass(base)
-        codec = _nested_codec(base) if nested else _CODECS.get(base)
+        codec = _nested_codec(base) if nested else _CODECS.get(base) or _enum_codec(base)
         if codec is None:  # a new field of a new type: say so at import, not at the first write
             raise TypeError(f"{cls.__name__}.{item.name}: no item codec for {item.hint!r}")
         fallback = _REQUIRED_FALLBACK.get(base) if item.required else None
@@ -183,6 +184,17 @@ def _decode_fields(attributes: tuple[_Attribute, ...], item: Mapping[str, Any]) 
             continue  # the field's own default
         values[attribute.field.name] = value
     return values
+
+
+def _enum_codec(cls: Any) -> Codec | None:
+    """A vocabulary of ours (kind, change source) as its value; an unknown value reads as absent."""
+    if not (isinstance(cls, type) and issubclass(cls, StrEnum)):
+        return None
+    values = {member.value: member for member in cls}
+    return Codec(
+        lambda member: None if member is None else member.value,
+        lambda value: values.get(value) if isinstance(value, str) else None,
+    )
 
 
 def _nested_codec(cls: type) -> Codec:
