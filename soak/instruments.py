@@ -19,6 +19,7 @@ is :mod:`devstack.emulator`'s, installed in the process that hosts moto.)
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import threading
@@ -160,28 +161,20 @@ class Recorder:
         def handle(service: PollerService, message: QueueMessage, correlate: Any = None) -> PollResult:
             started = recorder.clock()
             task_id, vendor, generation = _identity(message.body)
-            try:
-                result = original_handle(service, message, correlate)
-            except Exception as error:
-                recorder._log_handled(
-                    started=started,
-                    message_id=message.message_id,
-                    task_id=task_id,
-                    vendor=vendor,
-                    generation=generation,
-                    outcome=type(error).__name__,
-                )
-                raise
-            called = result.outcome is not None
-            recorder._log_handled(
+            log_handled = functools.partial(
+                recorder._log_handled,
                 started=started,
                 message_id=message.message_id,
                 task_id=task_id,
                 vendor=vendor,
                 generation=generation,
-                outcome=result.action.value,
-                called_zego=called,
             )
+            try:
+                result = original_handle(service, message, correlate)
+            except Exception as error:
+                log_handled(outcome=type(error).__name__)
+                raise
+            log_handled(outcome=result.action.value, called_zego=result.outcome is not None)
             return result
 
         def put(store: TaskStore, record: TaskRecord, expected_generation: int | None) -> WriteResult:
