@@ -64,7 +64,7 @@ def _importing(kind: str) -> Callable[[], object]:
     """Do the imports of ``kind``; return what its first invocation would build."""
     if kind in ("poller", "api"):
         module = _load(kind)
-        return module.runtime if kind == "poller" else module.api  # type: ignore[no-any-return]
+        return module.instance.runtime if kind == "poller" else module.api  # type: ignore[no-any-return]
     if kind in ("deps-poller", "deps-init-poller"):
         build = _deps_poller()
     elif kind in ("deps-api", "deps-init-api"):

@@ -1,8 +1,8 @@
 """Lambda entry point: the read API behind API Gateway (REST proxy events).
 
-Thin on purpose: Powertools decorators and one call into the resolver of
-``zego_media_tasks.api.routes``, built from the environment at the first invocation of an instance
-(never at import time) and reused after.
+Thin on purpose: Powertools decorators, one call into the resolver of ``zego_media_tasks.api.routes``,
+built from the environment at the first invocation of an instance (never at import time) and reused
+after, and what ``zego_media_tasks.api.telemetry`` decides to report (cold start, response class).
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from zego_media_tasks.api.routes import build_app
 from zego_media_tasks.api.service import TaskService
 from zego_media_tasks.api.settings import ApiSettings
+from zego_media_tasks.api.telemetry import configured, for_response
+from zego_media_tasks.observability.powertools import emit
 
 logger = Logger()
 tracer = Tracer()
@@ -31,7 +32,7 @@ def api() -> APIGatewayRestResolver:
     """The instance's resolver; the settings are validated here, at the first invocation (cold start)."""
     settings = ApiSettings.from_env(os.environ)
     service = TaskService.from_settings(settings)
-    logger.info("api configured", extra={"settings": repr(settings)})
+    emit(configured(settings), logger=logger, metrics=metrics)
     return build_app(lambda: service, cors_allow_origin=settings.cors_allow_origin)
 
 
@@ -41,7 +42,5 @@ def api() -> APIGatewayRestResolver:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Route one API Gateway REST proxy event."""
     response = api().resolve(event, context)
-    # One count per response class (Responses2xx/3xx/4xx/5xx): error rates without parsing logs.
-    status = int(response.get("statusCode", 500))
-    metrics.add_metric(name=f"Responses{status // 100}xx", unit=MetricUnit.Count, value=1)
+    emit(for_response(response), logger=logger, metrics=metrics)
     return response

@@ -8,5 +8,6 @@
 - ``settings``: the function's environment, validated at cold start.
 - ``service``: reads and registration, free of HTTP.
 - ``routes``: the Powertools ``APIGatewayRestResolver``.
+- ``telemetry``: what the function reports (cold start, a count per response class), as plain data.
 - ``openapi``: the generated OpenAPI document (``python -m zego_media_tasks.api.openapi``).
 """

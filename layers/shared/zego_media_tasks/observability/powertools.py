@@ -1,0 +1,44 @@
+"""Emits :class:`~zego_media_tasks.observability.signals.Telemetry` through Powertools.
+
+Metrics without dimensions are added to the invocation's ``Metrics`` (flushed by ``log_metrics``);
+a metric with dimensions goes out alone through ``single_metric``, in the invocation's namespace and
+with its default dimensions, so that its own dimensions (``Kind``, ``Status``...) never split the other
+metrics.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
+
+from zego_media_tasks.observability.signals import Level, LogLine, Metric, Telemetry
+
+
+def emit(telemetry: Telemetry, *, logger: Logger, metrics: Metrics) -> None:
+    """Emit the metrics, then the log line (call it inside ``except`` for a line with the exception)."""
+    for metric in telemetry.metrics:
+        _emit_metric(metric, metrics)
+    if telemetry.log is not None:
+        _emit_log(telemetry.log, logger)
+
+
+def _emit_metric(metric: Metric, metrics: Metrics) -> None:
+    unit = MetricUnit(metric.unit.value)
+    if not metric.dimensions:
+        metrics.add_metric(name=metric.name, unit=unit, value=metric.value)
+        return
+    with single_metric(
+        name=metric.name,
+        unit=unit,
+        value=metric.value,
+        namespace=metrics.namespace,
+        default_dimensions=metrics.default_dimensions,
+    ) as alone:
+        for key, value in metric.dimensions.items():
+            alone.add_dimension(name=key, value=value)
+
+
+def _emit_log(line: LogLine, logger: Logger) -> None:
+    log = {Level.INFO: logger.info, Level.WARNING: logger.warning, Level.ERROR: logger.error}[line.level]
+    # The line's "location" names the caller of emit(): Powertools' method (1), here (2), emit (3), it (4).
+    log(line.message, extra=dict(line.extra), exc_info=line.with_exception, stacklevel=4)
