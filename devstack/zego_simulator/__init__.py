@@ -1,4 +1,5 @@
-"""A ZEGO DescribeMediaTask simulator on loopback (stdlib only), for tests, benchmarks, soaks and ``make run``.
+"""A ZEGO DescribeMediaTask simulator on loopback (stdlib only), for tests, benchmarks, soaks and ``make run``;
+it can also send ZEGO's completion callbacks (``callbacks.py``).
 
 Independent of ``zego_media_tasks`` on purpose: it implements ZEGO's wire contract from the vendor's
 documentation, so it can catch our adapter's mistakes instead of sharing them. Scenario file format:
@@ -7,10 +8,25 @@ documentation, so it can catch our adapter's mistakes instead of sharing them. S
 
 from __future__ import annotations
 
+from devstack.zego_simulator.callbacks import (
+    CallbackDispatcher,
+    CallbackEvent,
+    CallbackFaultSettings,
+    CallbackLog,
+    CallbackOutcome,
+    CallbackRecord,
+    CallbackSettings,
+    DeliveryResult,
+    callback_body,
+    callback_fields,
+    sign_callback,
+)
 from devstack.zego_simulator.faults import Fault, FaultDecision, FaultInjector, FaultSettings
 from devstack.zego_simulator.scenario import (
     DEFAULT_MIX,
     GENERATED_KINDS,
+    CallbackFate,
+    CallbackScript,
     FinalState,
     Scenario,
     ScenarioError,
@@ -19,6 +35,8 @@ from devstack.zego_simulator.scenario import (
     TaskBook,
     TaskSpec,
     TaskTemplate,
+    TimelineClock,
+    TimelineStart,
     Vendor,
 )
 from devstack.zego_simulator.server import (
@@ -42,6 +60,16 @@ __all__ = [
     "CallLog",
     "CallRecord",
     "CallStats",
+    "CallbackDispatcher",
+    "CallbackEvent",
+    "CallbackFate",
+    "CallbackFaultSettings",
+    "CallbackLog",
+    "CallbackOutcome",
+    "CallbackRecord",
+    "CallbackScript",
+    "CallbackSettings",
+    "DeliveryResult",
     "Fault",
     "FaultDecision",
     "FaultInjector",
@@ -57,9 +85,14 @@ __all__ = [
     "TaskBook",
     "TaskSpec",
     "TaskTemplate",
+    "TimelineClock",
+    "TimelineStart",
     "Vendor",
     "ZegoService",
     "ZegoSimulator",
     "busiest_window",
+    "callback_body",
+    "callback_fields",
     "sign",
+    "sign_callback",
 ]

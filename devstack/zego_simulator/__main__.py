@@ -6,6 +6,10 @@
 Give ``--app-id``/``--secret`` pairs in the same order (several AppIds are allowed). With a single
 ``--app-id`` and no ``--secret``, the secret is read from ``ZEGO_SIMULATOR_SECRET`` (keeps it out of the
 process list). The secret is never logged.
+
+``--callback-url`` switches on ZEGO's completion callbacks (POSTed to that URL when a task ends), signed
+with ``--callback-secret`` or ``$ZEGO_CALLBACK_SECRET`` (the CallbackSecret, not a ServerSecret; never
+logged either).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from types import FrameType
 
+from devstack.zego_simulator.callbacks import DEFAULT_TIMEOUT_SECONDS, CallbackFaultSettings, CallbackSettings
 from devstack.zego_simulator.faults import FaultSettings
 from devstack.zego_simulator.scenario import Scenario, ScenarioError
 from devstack.zego_simulator.server import DEFAULT_MAX_SKEW_SECONDS, DEFAULT_RATE_LIMIT, LOOPBACK, ZegoSimulator
@@ -26,14 +31,16 @@ from devstack.zego_simulator.server import DEFAULT_MAX_SKEW_SECONDS, DEFAULT_RAT
 logger = logging.getLogger("devstack.zego_simulator")
 
 SECRET_ENV = "ZEGO_SIMULATOR_SECRET"  # noqa: S105 - the variable's name, not a secret
+CALLBACK_SECRET_ENV = "ZEGO_CALLBACK_SECRET"  # noqa: S105 - the variable's name, not a secret
 _FAULT_HELP = {"latency_seconds": "added to every answer", "hang_seconds": "how long a hung request is held"}
+_CALLBACK_FAULT_HELP = {"delay_seconds": "how late a delayed callback is sent (scenario seconds)"}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m devstack.zego_simulator``."""
     parser = argparse.ArgumentParser(
         prog="python -m devstack.zego_simulator",
-        description="A ZEGO DescribeMediaTask simulator on loopback.",
+        description="A ZEGO DescribeMediaTask simulator on loopback that can also send ZEGO's completion callbacks.",
     )
     parser.add_argument("--host", default=LOOPBACK, help="address to bind (default %(default)s)")
     parser.add_argument("--port", type=int, default=8900, help="port; 0 picks a free one (default %(default)s)")
@@ -52,6 +59,22 @@ def build_parser() -> argparse.ArgumentParser:
     for knob in fields(FaultSettings):  # one flag per knob, with the knob's default
         flag = "--" + knob.name.replace("_", "-")
         faults.add_argument(flag, type=float, default=knob.default, help=_FAULT_HELP.get(knob.name))
+    callbacks = parser.add_argument_group(
+        "completion callbacks (off without --callback-url; retried after 2, 4, 8, 16, 32 s times --time-scale)"
+    )
+    callbacks.add_argument("--callback-url", help="POST each task's completion callback here (http:// or https://)")
+    callbacks.add_argument("--callback-secret", help=f"CallbackSecret that signs them (or ${CALLBACK_SECRET_ENV})")
+    callbacks.add_argument("--callback-app-id", type=int, help="appid the callbacks carry (default: the one --app-id)")
+    callbacks.add_argument(
+        "--callback-timeout-seconds", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="per try (default 2)"
+    )
+    callbacks.add_argument("--callback-log", help="also append every callback attempt as a JSON line to this file")
+    for knob in fields(CallbackFaultSettings):  # one flag per knob: --callback-lost-rate, ...
+        flag = "--callback-" + knob.name.replace("_", "-")
+        rate_help = "per callback, 0..1; the rates together at most 1"
+        callbacks.add_argument(
+            flag, type=float, default=knob.default, help=_CALLBACK_FAULT_HELP.get(knob.name, rate_help)
+        )
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 
@@ -66,6 +89,25 @@ def apps_from_args(app_ids: Sequence[int], secrets: Sequence[str] | None, enviro
     if len(secrets) != len(app_ids):
         raise ValueError(f"{len(app_ids)} --app-id but {len(secrets)} --secret; give them in pairs")
     return dict(zip(app_ids, secrets, strict=True))
+
+
+def callbacks_from_args(args: argparse.Namespace, environ: dict[str, str]) -> CallbackSettings | None:
+    """Callback settings from parsed arguments, or ``None`` (callbacks off) without ``--callback-url``."""
+    if not args.callback_url:
+        if args.callback_secret or args.callback_app_id is not None:
+            raise ValueError("--callback-secret and --callback-app-id need --callback-url")
+        return None
+    secret = args.callback_secret or environ.get(CALLBACK_SECRET_ENV, "")
+    if not secret:
+        raise ValueError(f"--callback-url needs the CallbackSecret: --callback-secret or ${CALLBACK_SECRET_ENV}")
+    knobs = {knob.name: getattr(args, f"callback_{knob.name}") for knob in fields(CallbackFaultSettings)}
+    return CallbackSettings(
+        url=args.callback_url,
+        secret=secret,
+        app_id=args.callback_app_id,
+        timeout_seconds=args.callback_timeout_seconds,
+        faults=CallbackFaultSettings(**knobs),
+    )
 
 
 def simulator_from_args(args: argparse.Namespace, environ: dict[str, str]) -> ZegoSimulator:
@@ -83,6 +125,8 @@ def simulator_from_args(args: argparse.Namespace, environ: dict[str, str]) -> Ze
         max_skew_seconds=args.max_skew_seconds,
         throttle_http_status=args.throttle_http_status,
         call_log_path=args.call_log,
+        callbacks=callbacks_from_args(args, environ),
+        callback_log_path=args.callback_log,
     )
 
 

@@ -3,11 +3,13 @@
 A scenario is a list of task specifications (file format: ``devstack/scenarios/README.md``). Each task
 either follows a ``timeline`` of vendor statuses to a ``final`` state, ``stays`` in one status forever,
 or always answers a non-zero return ``code``. Timelines are measured in *scenario seconds* from the
-first query that reaches the task; ``time_scale`` maps scenario seconds to real seconds
-(``time_scale=0.1`` plays a 60 s timeline in 6 s).
+first query that reaches the task (or, with ``"clock": "created"``, from the task's creation);
+``time_scale`` maps scenario seconds to real seconds (``time_scale=0.1`` plays a 60 s timeline in 6 s).
+A task may also script its completion callback (``callback``; sent by ``callbacks.py``).
 
 Everything here is pure logic with the time passed in, so it is tested without sockets or sleeps.
-``TaskBook`` is the only stateful, thread-safe part: it remembers when each task was first queried.
+``TaskBook`` is the only stateful, thread-safe part: it remembers when each task's timeline started and
+tells its subscribers (the callback dispatcher) when one starts.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import math
 import random
 import re
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -54,15 +57,72 @@ _FINAL_FIELDS: Final[Mapping[Vendor, Mapping[str, type]]] = {
     Vendor.TENCENT: {"FileId": str, "ReplayUrl": str, "Message": str, "RequestId": str, "ThumbnailsUrl": list},
     Vendor.HUAWEI: {"CreateTime": str, "EndTime": str, "FileName": list},
 }
+# A Huawei merge is never answered by DescribeMediaTask: its final state only feeds its compose callback.
+_HUAWEI_COMPOSE_FIELDS: Final[Mapping[str, type]] = {"ReplayUrl": str}
 _HUAWEI_TIME = re.compile(r"\d{14}")
 _TASK_KEYS: Final = frozenset(
-    {"task_id", "vendor", "event", "timeline", "final", "stays", "code", "message", "allow_unknown_status"}
+    {
+        "task_id",
+        "vendor",
+        "event",
+        "timeline",
+        "final",
+        "stays",
+        "code",
+        "message",
+        "allow_unknown_status",
+        "clock",
+        "callback",
+    }
 )
+_CALLBACK_KEYS: Final = frozenset({"fate", "code", "message", "delay_seconds"})
 _DOC_KEYS: Final = frozenset({"description"})
 
 
 class ScenarioError(ValueError):
     """A scenario file or task specification is invalid; the message says where and why."""
+
+
+class TimelineClock(StrEnum):
+    """When a task's timeline starts."""
+
+    FIRST_QUERY = "first_query"
+    """At the first DescribeMediaTask query that reaches the task (the default): a test can create a task,
+    wait, and still see the whole timeline."""
+    CREATED = "created"
+    """When the task is created: at simulator start for scenario tasks, at ``add_task`` for later ones.
+    The default, and the only choice, for a Huawei merge, which nobody can poll."""
+
+
+class CallbackFate(StrEnum):
+    """What happens to a task's completion callback; also the names of the callback faults."""
+
+    SEND = "send"
+    """Delivered normally, whatever the random callback faults say."""
+    NONE = "none"
+    """No callback at all (as if none were configured for this task); nothing is logged."""
+    LOST = "lost"
+    """Never sent (logged as lost)."""
+    DUPLICATE = "duplicate"
+    """Sent twice: two deliveries of the same body, each with its own retries."""
+    DELAYED = "delayed"
+    """Sent ``delay_seconds`` (scenario seconds) late."""
+    REORDERED = "reordered"
+    """Held back until a later callback has been sent (so it overtakes this one), or until a hold limit."""
+    BAD_SIGNATURE = "bad_signature"
+    """Sent with a wrong signature; a receiver that rejects it makes ZEGO retry, then drop it."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackScript:
+    """A task's scripted completion callback. ``fate`` ``None`` leaves it to the random callback faults;
+    ``code``/``message`` set a compose callback's result code and text; ``delay_seconds`` goes with the
+    ``delayed`` fate (default: the fault settings' delay)."""
+
+    fate: CallbackFate | None = None
+    code: int | None = None
+    message: str | None = None
+    delay_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +164,9 @@ class TaskSpec:
     code: int | None = None
     message: str | None = None
     allow_unknown_status: bool = False
+    clock: TimelineClock | None = None
+    """``None``: ``created`` for a Huawei merge, ``first_query`` otherwise (see ``timeline_clock``)."""
+    callback: CallbackScript | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.task_id, str) or not self.task_id.strip():
@@ -129,6 +192,20 @@ class TaskSpec:
             self._check_status(self.stays, "stays")
         if self.final is not None:
             self._check_final(self.final)
+        self._check_clock()
+        self._check_callback()
+
+    @property
+    def timeline_clock(self) -> TimelineClock:
+        """When this task's timeline starts."""
+        if self.clock is not None:
+            return self.clock
+        return TimelineClock.CREATED if self.is_huawei_compose else TimelineClock.FIRST_QUERY
+
+    @property
+    def is_huawei_compose(self) -> bool:
+        """A Huawei merge: DescribeMediaTask cannot query it (NO_TASK forever); only its callback tells."""
+        return self.vendor is Vendor.HUAWEI and self.event == "compose"
 
     @property
     def timeline_seconds(self) -> float:
@@ -192,6 +269,11 @@ class TaskSpec:
         allow_unknown = data.get("allow_unknown_status", False)
         if not isinstance(allow_unknown, bool):
             raise ScenarioError(f"{where}: allow_unknown_status must be true or false")
+        clock = data.get("clock")
+        clocks = [choice.value for choice in TimelineClock]
+        if clock is not None and clock not in clocks:
+            raise ScenarioError(f"{where}: clock must be one of {clocks}, got {clock!r}")
+        callback = _parse_callback(data["callback"], f"{where}: callback") if "callback" in data else None
         try:
             return cls(
                 task_id=task_id,
@@ -203,6 +285,8 @@ class TaskSpec:
                 code=code,
                 message=data.get("message"),
                 allow_unknown_status=allow_unknown,
+                clock=TimelineClock(clock) if clock is not None else None,
+                callback=callback,
             )
         except ScenarioError as error:
             raise ScenarioError(f"{position}: {error}") from None
@@ -229,11 +313,47 @@ class TaskSpec:
         if self.vendor is Vendor.TENCENT:
             if self.event not in TENCENT_EVENTS:
                 raise ScenarioError(f"{self._label()}: event must be one of {list(TENCENT_EVENTS)}, got {self.event!r}")
-        elif self.event is not None and self.event not in SNAPSHOT_EVENTS:
+        elif self.event is not None and self.event not in (*SNAPSHOT_EVENTS, "compose"):
             raise ScenarioError(
-                f"{self._label()}: Huawei supports snapshot tasks only; event must be one of "
-                f"{list(SNAPSHOT_EVENTS)} or absent, got {self.event!r}"
+                f"{self._label()}: Huawei tasks are snapshots (DescribeMediaTask answers those) or merges "
+                f"(answered by their compose callback only); event must be one of "
+                f"{[*SNAPSHOT_EVENTS, 'compose']} or absent, got {self.event!r}"
             )
+        if self.is_huawei_compose and self.final is None:
+            raise ScenarioError(
+                f"{self._label()}: a Huawei merge needs a 'final' state (it ends in its compose callback; "
+                "DescribeMediaTask answers NO_TASK whatever is scripted)"
+            )
+
+    def _check_clock(self) -> None:
+        if self.clock is not None and not isinstance(self.clock, TimelineClock):
+            raise ScenarioError(f"{self._label()}: clock must be a TimelineClock, got {self.clock!r}")
+        if self.is_huawei_compose and self.clock is TimelineClock.FIRST_QUERY:
+            raise ScenarioError(
+                f"{self._label()}: a Huawei merge cannot be queried, so its timeline runs from its creation "
+                "(clock 'created')"
+            )
+
+    def _check_callback(self) -> None:
+        script = self.callback
+        if script is None:
+            return
+        if self.final is None:
+            raise ScenarioError(f"{self._label()}: 'callback' goes with 'final' (a task that never ends sends none)")
+        if script.fate is not None and not isinstance(script.fate, CallbackFate):
+            raise ScenarioError(f"{self._label()}: callback fate must be a CallbackFate, got {script.fate!r}")
+        if (script.code is not None or script.message is not None) and self.event != "compose":
+            raise ScenarioError(f"{self._label()}: callback code/message belong to compose (merge) callbacks")
+        if script.code is not None and (isinstance(script.code, bool) or not isinstance(script.code, int)):
+            raise ScenarioError(f"{self._label()}: callback code must be an integer, got {script.code!r}")
+        if script.message is not None and not isinstance(script.message, str):
+            raise ScenarioError(f"{self._label()}: callback message must be a string, got {script.message!r}")
+        if script.delay_seconds is not None:
+            delay = script.delay_seconds
+            if isinstance(delay, bool) or not isinstance(delay, int | float) or not math.isfinite(delay) or delay < 0:
+                raise ScenarioError(f"{self._label()}: callback delay_seconds must be a non-negative number")
+            if script.fate is not CallbackFate.DELAYED:
+                raise ScenarioError(f"{self._label()}: callback delay_seconds goes with fate 'delayed'")
 
     def _check_status(self, status: object, where: str) -> None:
         if not isinstance(status, str) or not status:
@@ -247,7 +367,7 @@ class TaskSpec:
 
     def _check_final(self, final: FinalState) -> None:
         self._check_status(final.status, "final.status")
-        allowed = _FINAL_FIELDS[self.vendor]
+        allowed = _HUAWEI_COMPOSE_FIELDS if self.is_huawei_compose else _FINAL_FIELDS[self.vendor]
         for name, value in final.fields.items():
             if name not in allowed:
                 raise ScenarioError(
@@ -308,6 +428,8 @@ class TaskTemplate:
         if not isinstance(vendor, str):
             raise ScenarioError(f"{where} ({pattern!r}): vendor is required: 'Tencent' or 'Huawei'")
         prototype = TaskSpec._from_fields(template, task_id=pattern, vendor=vendor, position=where)
+        if prototype.is_huawei_compose:
+            raise ScenarioError(f"{where}: a Huawei merge cannot be a template (a query neither finds nor starts it)")
         return cls(match=compiled, prototype=prototype)
 
 
@@ -440,20 +562,35 @@ class TaskAnswer:
     block: dict[str, Any] | None = None
 
 
-@dataclass(slots=True)
-class _FirstSeen:
+@dataclass(frozen=True, slots=True, eq=False)
+class TimelineStart:
+    """When one timeline of a task started (compared by identity: a re-scripted or reset task gets a
+    new one, which makes anything scheduled for the old one stale)."""
+
     monotonic: float
     wall: float
 
 
-class TaskBook:
-    """The runtime task table: scripted tasks, templates, and when each task was first queried.
+TimelineListener = Callable[[TaskSpec, TimelineStart], None]
+"""Told (outside the book's lock) each time a task's timeline starts."""
 
-    Thread-safe. Timelines start at the first ``answer`` for a (vendor, TaskId); ``add`` replaces a
-    task and restarts its timeline.
+
+class TaskBook:
+    """The runtime task table: scripted tasks, templates, and when each task's timeline started.
+
+    Thread-safe. Timelines start at the first ``answer`` for a (vendor, TaskId), or, for tasks whose
+    clock is ``created``, at ``start_created_timelines`` (or at ``add`` after that); ``add`` replaces a
+    task and restarts its timeline. ``monotonic``/``wall_clock`` are only read for ``created`` clocks.
     """
 
-    def __init__(self, scenario: Scenario | None = None, *, time_scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        *,
+        time_scale: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         if not math.isfinite(time_scale) or time_scale <= 0:
             raise ValueError(f"time_scale must be a positive number, got {time_scale}")
         scenario = scenario if scenario is not None else Scenario()
@@ -461,7 +598,11 @@ class TaskBook:
         self._lock = threading.Lock()
         self._tasks: dict[tuple[Vendor, str], TaskSpec] = {(s.vendor, s.task_id): s for s in scenario.tasks}
         self._templates = scenario.templates
-        self._first_seen: dict[tuple[Vendor, str], _FirstSeen] = {}
+        self._first_seen: dict[tuple[Vendor, str], TimelineStart] = {}
+        self._monotonic = monotonic
+        self._wall_clock = wall_clock
+        self._created_clocks_running = False
+        self._listeners: list[TimelineListener] = []
 
     @property
     def time_scale(self) -> float:
@@ -472,12 +613,41 @@ class TaskBook:
         with self._lock:
             return len(self._tasks)
 
+    def subscribe(self, listener: TimelineListener) -> None:
+        """Tell ``listener`` about every timeline that starts from now on."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def start_created_timelines(self) -> None:
+        """Start the timeline of every task whose clock is ``created`` (the simulator calls this when it
+        starts); such tasks added later start when added."""
+        with self._lock:
+            self._created_clocks_running = True
+            started = self._start_created_locked()
+        self._notify(started)
+
+    def timeline_start(self, vendor: Vendor, task_id: str) -> TimelineStart | None:
+        """When the task's current timeline started, or ``None`` if it has not started."""
+        with self._lock:
+            return self._first_seen.get((vendor, task_id))
+
+    def is_current(self, spec: TaskSpec, start: TimelineStart) -> bool:
+        """Whether ``spec`` still answers for its task and ``start`` is still its timeline's start."""
+        with self._lock:
+            key = (spec.vendor, spec.task_id)
+            return self._tasks.get(key) is spec and self._first_seen.get(key) is start
+
     def add(self, spec: TaskSpec) -> None:
-        """Script (or re-script) one task; its timeline starts again at its next query."""
+        """Script (or re-script) one task; its timeline starts again at its next query (or now, for a
+        ``created`` clock once the simulator has started)."""
+        started: list[tuple[TaskSpec, TimelineStart]] = []
         with self._lock:
             key = (spec.vendor, spec.task_id)
             self._tasks[key] = spec
             self._first_seen.pop(key, None)
+            if self._created_clocks_running and spec.timeline_clock is TimelineClock.CREATED:
+                started = self._start_created_locked()
+        self._notify(started)
 
     def get(self, vendor: Vendor, task_id: str) -> TaskSpec | None:
         """The specification answering for this task (listed or from a template), if any."""
@@ -485,9 +655,14 @@ class TaskBook:
             return self._lookup(vendor, task_id)
 
     def reset_timelines(self) -> None:
-        """Forget every first-query time: each task starts its timeline again at its next query."""
+        """Forget every timeline start: each task starts its timeline again at its next query (tasks
+        with a ``created`` clock start again now, once the simulator has started)."""
+        started: list[tuple[TaskSpec, TimelineStart]] = []
         with self._lock:
             self._first_seen.clear()
+            if self._created_clocks_running:
+                started = self._start_created_locked()
+        self._notify(started)
 
     def answer(
         self, vendor: Vendor, task_id: str, *, now: float, wall_now: float, vendor_request_id: str
@@ -504,7 +679,16 @@ class TaskBook:
                 return TaskAnswer(UNKNOWN_TENCENT_CODE, UNKNOWN_TENCENT_MESSAGE)
             if spec.code is not None:
                 return TaskAnswer(spec.code, spec.message or "")
-            first = self._first_seen.setdefault((vendor, task_id), _FirstSeen(now, wall_now))
+            if spec.is_huawei_compose:
+                # DescribeMediaTask supports Huawei snapshot tasks only; NO_TASK is Huawei's documented
+                # "does not exist". The query does not start the merge's timeline: its creation did.
+                return TaskAnswer(0, "success", _huawei_block(task_id, "NO_TASK", None, "", ""))
+            first = self._first_seen.get((vendor, task_id))
+            is_new = first is None
+            if first is None:
+                first = self._first_seen[(vendor, task_id)] = TimelineStart(now, wall_now)
+        if is_new:
+            self._notify([(spec, first)])
         # Rounded to the microsecond so that a boundary reached in real time is reached in scenario time.
         elapsed = round(max(0.0, now - first.monotonic) / self._time_scale, 6)
         status, is_final = spec.status_at(elapsed)
@@ -522,6 +706,24 @@ class TaskBook:
             for name in final.omit:
                 block.pop(name, None)
         return TaskAnswer(0, "success", block)
+
+    def _start_created_locked(self) -> list[tuple[TaskSpec, TimelineStart]]:
+        started = []
+        now, wall_now = self._monotonic(), self._wall_clock()
+        for key, spec in self._tasks.items():
+            if spec.timeline_clock is TimelineClock.CREATED and key not in self._first_seen:
+                start = self._first_seen[key] = TimelineStart(now, wall_now)
+                started.append((spec, start))
+        return started
+
+    def _notify(self, started: Sequence[tuple[TaskSpec, TimelineStart]]) -> None:
+        if not started:
+            return
+        with self._lock:
+            listeners = list(self._listeners)
+        for spec, start in started:
+            for listener in listeners:
+                listener(spec, start)
 
     def _lookup(self, vendor: Vendor, task_id: str) -> TaskSpec | None:
         spec = self._tasks.get((vendor, task_id))
@@ -575,6 +777,24 @@ def _require_object(data: object, where: str) -> Mapping[str, Any]:
     if not isinstance(data, dict):
         raise ScenarioError(f"{where}: expected a JSON object, got {type(data).__name__}")
     return data
+
+
+def _parse_callback(data: object, where: str) -> CallbackScript:
+    """A task's ``callback``: a fate name, or an object with ``fate``, ``code``, ``message``, ``delay_seconds``."""
+    fates = [fate.value for fate in CallbackFate]
+    script: dict[str, Any] = {"fate": data} if isinstance(data, str) else dict(_require_object(data, where))
+    unknown = set(script) - _CALLBACK_KEYS
+    if unknown:
+        raise ScenarioError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(_CALLBACK_KEYS)}")
+    fate = script.get("fate")
+    if fate is not None and fate not in fates:
+        raise ScenarioError(f"{where}: fate must be one of {fates}, got {fate!r}")
+    return CallbackScript(
+        fate=CallbackFate(fate) if fate is not None else None,
+        code=script.get("code"),
+        message=script.get("message"),
+        delay_seconds=script.get("delay_seconds"),
+    )
 
 
 def _parse_final(data: object, where: str) -> FinalState:

@@ -43,6 +43,14 @@ from types import TracebackType
 from typing import IO, Any, Final, Self, Unpack, cast
 from urllib.parse import parse_qs, urlsplit
 
+from devstack.zego_simulator.callbacks import (
+    CallbackDispatcher,
+    CallbackFaultChanges,
+    CallbackFaultSettings,
+    CallbackLog,
+    CallbackSettings,
+    resolve_app_id,
+)
 from devstack.zego_simulator.faults import (
     Fault,
     FaultChanges,
@@ -668,6 +676,8 @@ class ZegoSimulator:
     ``seed`` makes faults and request ids reproducible (``None``: random). ``throttle_http_status``
     is the HTTP status of Code-6 answers (ZEGO: 200; 429 exercises a client's HTTP-level handling).
     ``call_log_path`` also writes every call as a JSON line. ``monotonic``/``wall_clock`` are injectable.
+    ``callbacks`` switches on ZEGO's completion callbacks (off when ``None``: nothing is sent);
+    ``callback_log_path`` also writes every callback attempt as a JSON line.
     """
 
     def __init__(
@@ -688,12 +698,15 @@ class ZegoSimulator:
         idle_timeout_seconds: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        callbacks: CallbackSettings | None = None,
+        callback_log_path: str | Path | None = None,
     ) -> None:
         self._host = host
         self._requested_port = port
         self._idle_timeout = idle_timeout_seconds
+        book = TaskBook(scenario, time_scale=time_scale, monotonic=monotonic, wall_clock=wall_clock)
         self.service = ZegoService(
-            TaskBook(scenario, time_scale=time_scale),
+            book,
             apps,
             rate_limit=rate_limit,
             faults=FaultInjector(faults, seed=seed),
@@ -704,6 +717,21 @@ class ZegoSimulator:
             monotonic=monotonic,
             wall_clock=wall_clock,
         )
+        self.callbacks: CallbackDispatcher | None = None
+        """The completion-callback sender, or ``None`` when callbacks are off."""
+        if callbacks is not None:
+            if callbacks.secret in apps.values():
+                raise ValueError("the CallbackSecret must not be a ServerSecret (ZEGO issues them separately)")
+            self.callbacks = CallbackDispatcher(
+                callbacks,
+                book,
+                app_id=resolve_app_id(callbacks, self.service.app_ids),
+                seed=seed,
+                log=CallbackLog(callback_log_path),
+                monotonic=monotonic,
+                wall_clock=wall_clock,
+            )
+            book.subscribe(self.callbacks.task_started)
         self._httpd: _SimulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopped = False
@@ -726,6 +754,9 @@ class ZegoSimulator:
                 target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"zego-simulator:{self.port}"
             )
             self._thread.start()
+            if self.callbacks is not None:
+                self.callbacks.start()
+        self.service.book.start_created_timelines()  # timelines with the "created" clock run from now
         logger.info("ZEGO simulator listening on %s (AppIds %s)", self.url, self.service.app_ids)
         return self
 
@@ -736,6 +767,8 @@ class ZegoSimulator:
             if self._stopped:
                 return
             self._stopped = True
+        if self.callbacks is not None:
+            self.callbacks.stop()
         if httpd is not None and thread is not None:
             httpd.stopping.set()
             httpd.shutdown()
@@ -781,7 +814,8 @@ class ZegoSimulator:
 
     def add_task(self, spec: TaskSpec | Mapping[str, Any]) -> TaskSpec:
         """Script (or re-script) one task at run time: a ``TaskSpec`` or a task object in the scenario
-        file format. Its timeline starts at its next query. Raises ``ScenarioError`` if invalid."""
+        file format. Its timeline starts at its next query (now, with the ``created`` clock). Raises
+        ``ScenarioError`` if invalid."""
         task = spec if isinstance(spec, TaskSpec) else TaskSpec.from_dict(dict(spec))
         self.service.book.add(task)
         return task
@@ -792,7 +826,7 @@ class ZegoSimulator:
             self.service.book.add(task)
 
     def reset_timelines(self) -> None:
-        """Every task starts its timeline again at its next query."""
+        """Every task starts its timeline again at its next query (a ``created``-clock task at once)."""
         self.service.book.reset_timelines()
 
     # faults ---------------------------------------------------------------------------------------
@@ -818,8 +852,28 @@ class ZegoSimulator:
         return self.service.call_log
 
     def reset(self) -> None:
-        """Clear the call log, the rate-limit windows and every task's timeline."""
+        """Clear the call log, the rate-limit windows and every task's timeline (and the callback log
+        and every pending callback)."""
         self.service.call_log.clear()
         if self.service.limiter is not None:
             self.service.limiter.reset()
+        if self.callbacks is not None:
+            self.callbacks.clear()
+            self.callbacks.log.clear()
         self.service.book.reset_timelines()
+
+    # callbacks ------------------------------------------------------------------------------------
+
+    @property
+    def callback_log(self) -> CallbackLog:
+        """Every completion-callback attempt; ``records()``, ``wait_for()``, ``clear()``."""
+        return self._require_callbacks().log
+
+    def configure_callback_faults(self, **changes: Unpack[CallbackFaultChanges]) -> CallbackFaultSettings:
+        """Change callback fault knobs while running (the others stay); returns the new settings."""
+        return self._require_callbacks().configure_faults(**changes)
+
+    def _require_callbacks(self) -> CallbackDispatcher:
+        if self.callbacks is None:
+            raise RuntimeError("completion callbacks are off: construct the simulator with callbacks=...")
+        return self.callbacks

@@ -311,8 +311,8 @@ def test_template_scripts_matching_unlisted_ids_each_with_its_own_timeline() -> 
         ({"task_id": ""}, "task_id must be a non-empty string"),
         ({"event": None}, "event must be one of"),
         (
-            {"vendor": "Huawei", "event": "compose", "final": {"status": "SUCCEEDED"}},
-            "Huawei supports snapshot tasks only",
+            {"vendor": "Huawei", "event": "transcode", "final": {"status": "SUCCEEDED"}},
+            "Huawei tasks are snapshots (DescribeMediaTask answers those) or merges",
         ),
         ({"timeline": [{"status": "RUNNING", "seconds": 2}]}, "timeline[0].status 'RUNNING' is not a Tencent status"),
         ({"timeline": [{"status": "WAITING", "seconds": -3}]}, "timeline[0].seconds must be a positive number, got -3"),
