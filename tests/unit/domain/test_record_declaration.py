@@ -1,25 +1,23 @@
 """The record is declared once: every declared field reaches the item, the API and the poll decision.
 
-The records here are built *from the declaration*: a value is made for each declared field from its type,
-and each differs from the field's default, so a field the item mapping, the API representation or the
-snapshot copy dropped (or a new field of a type nobody maps) fails these tests without anyone listing it.
+The records here are built *from the declaration* (``tests.support.records``): a value is made for each
+declared field from its type, and each differs from the field's default, so a field the item mapping,
+the API representation or the snapshot copy dropped (or a new field of a type nobody maps) fails these
+tests without anyone listing it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
-import types
-import typing
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import pytest
 
+from tests.support.records import every_field_set
 from zego_media_tasks.api.models import Task, TaskLastError, task_of
-from zego_media_tasks.domain.fields import DeclaredField, camel, declared_fields
+from zego_media_tasks.domain.fields import camel, declared_fields
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome
 from zego_media_tasks.domain.polling import PollingPolicy, decide_outcome
@@ -30,40 +28,6 @@ from zego_media_tasks.domain.timestamps import to_iso
 from zego_media_tasks.store.items import STORED_ATTRIBUTES, record_from_item, record_to_item
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-def _value_for(item: DeclaredField, index: int) -> Any:
-    """A value of the field's type that no other field has and that is not the field's default."""
-    hint = item.hint
-    if isinstance(hint, types.UnionType):
-        [hint] = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-    origin = typing.get_origin(hint) or hint
-    if item.info.timestamp:
-        return to_iso(START + timedelta(minutes=index + 1))
-    if origin is str:
-        return f"{item.name}-value"
-    if origin is int:
-        return 1000 + index
-    if origin is float:
-        return 0.25 + index
-    if origin is tuple:
-        return (f"{item.name}-1", f"{item.name}-2")
-    if origin is TaskStatus:
-        return TaskStatus.SUCCEEDED
-    if origin is Vendor:
-        return Vendor.HUAWEI
-    if isinstance(origin, type) and issubclass(origin, StrEnum):
-        return list(origin)[-1]  # any member; None is the default of an optional one
-    if origin is Mapping:
-        return {"Field": item.name, "Ratio": 0.5, "Nested": {"": None}}
-    if dataclasses.is_dataclass(origin) and isinstance(origin, type):
-        return origin(**{inner.name: _value_for(inner, index) for inner in declared_fields(origin)})
-    raise AssertionError(f"no sample value for {item.name}: {item.hint!r}; teach this test the new type")
-
-
-def _everything_set(cls: type[Any]) -> Any:
-    values = {item.name: _value_for(item, index) for index, item in enumerate(declared_fields(cls))}
-    return cls(**values)
 
 
 def _defaults(cls: type[Any]) -> dict[str, Any]:
@@ -78,7 +42,7 @@ def _defaults(cls: type[Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def record() -> TaskRecord:
-    full: TaskRecord = _everything_set(TaskRecord)
+    full: TaskRecord = every_field_set(TaskRecord)
     return dataclasses.replace(full, extra={"futureAttribute": "kept"})
 
 
@@ -122,7 +86,7 @@ def test_the_api_models_are_generated_with_the_fields_documentation() -> None:
 
 
 def test_a_poll_answer_replaces_every_vendor_field(record: TaskRecord) -> None:
-    snapshot: TaskSnapshot = _everything_set(TaskSnapshot)
+    snapshot: TaskSnapshot = every_field_set(TaskSnapshot)
     snapshot = dataclasses.replace(snapshot, task_id=record.task_id, vendor=record.vendor, status=TaskStatus.PROCESSING)
     stored = dataclasses.replace(record, status=TaskStatus.WAITING, completed_at=None)
     request = PollRequest(record.task_id, record.vendor, generation=stored.generation)

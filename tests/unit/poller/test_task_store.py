@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 
 from devstack.resources import ProvisionedStack
-from zego_media_tasks.domain.record import LastError, TaskRecord
+from tests.support.records import every_field_set
+from zego_media_tasks.domain.record import TaskRecord, pending_record
 from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus, Vendor
+from zego_media_tasks.domain.timestamps import to_iso
 from zego_media_tasks.store.task_store import StoreError, TaskStore, WriteResult
 
-RECORD = TaskRecord(
-    task_id="task-1",
-    vendor=Vendor.TENCENT,
-    status=TaskStatus.PENDING,
-    generation=0,
-    first_seen_at="2026-11-23T12:00:00.000Z",
-    deadline_at="2026-11-24T12:00:00.000Z",
-    status_changed_at="2026-11-23T12:00:00.000Z",
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+RECORD = pending_record(
+    "task-1", Vendor.TENCENT, now=NOW, first_seen_at=to_iso(NOW), deadline_at=to_iso(NOW + timedelta(days=1))
 )
 
 
@@ -65,29 +63,10 @@ def test_a_terminal_record_is_never_overwritten(store: TaskStore, terminal: Task
 
 
 def test_every_field_survives_the_round_trip(store: TaskStore) -> None:
-    full = replace(
-        RECORD,
-        status=TaskStatus.SUCCEEDED,
-        generation=7,
-        vendor_status="FINISH",
-        event="compose",
-        file_id="f-1",
-        replay_url="https://cdn.example/x.mp4",
-        thumbnail_urls=("https://cdn.example/1.jpg", "https://cdn.example/2.jpg"),
-        message="ok",
-        vendor_request_id="tencent-1",
-        zego_request_id="zego-1",
-        raw={"Status": "FINISH", "Size": 1.5, "Nested": {"a": [1, None]}},
-        last_polled_at="2026-11-23T12:10:00.000Z",
-        completed_at="2026-11-23T12:10:00.000Z",
-        poll_count=9,
-        attempt=8,
-        last_error=LastError("TRANSIENT", "TIMEOUT", "read timed out", "2026-11-23T12:05:00.000Z"),
-        expires_at=1_798_027_800,
-        updated_at="2026-11-23T12:10:00.000Z",
-    )
+    # Given a record with every declared field set (a new field is covered without being listed here)
+    full = replace(every_field_set(TaskRecord), extra={"futureAttribute": "kept"})
     store.put(full, expected_generation=None)
-    assert store.get("task-1", Vendor.TENCENT) == full
+    assert store.get(full.task_id, full.vendor) == full
 
 
 def test_dynamodb_failures_other_than_the_condition_are_store_errors(
