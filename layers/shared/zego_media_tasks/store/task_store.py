@@ -139,11 +139,13 @@ class TaskStore:
         item = response.get("Item")
         return _record(item) if item else None
 
-    def for_task(self, task_id: str) -> list[TaskRecord]:
-        """Every record of ``task_id`` (one per vendor), ordered by vendor: one Query on the partition."""
+    def for_task(self, task_id: str, *, consistent: bool = False) -> list[TaskRecord]:
+        """Every record of ``task_id`` (one per vendor), ordered by vendor: one Query on the partition
+        (consistent when a writer decides on it)."""
         records: list[TaskRecord] = []
         request: dict[str, Any] = {
             "TableName": self.table_name,
+            "ConsistentRead": consistent,
             "KeyConditionExpression": "#pk = :pk",
             "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
             "ExpressionAttributeValues": {":pk": {"S": task_id}},

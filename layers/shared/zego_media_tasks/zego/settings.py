@@ -143,8 +143,9 @@ def build_client(settings: ZegoSettings, *, transport: BaseAdapter | None = None
     )
 
 
-def secrets_manager_provider(secret_arn: str, max_age: int) -> SecretProvider:
-    """A provider reading the ServerSecret from Secrets Manager, cached by Powertools for ``max_age`` s.
+def secrets_manager_provider(secret_arn: str, max_age: int, *, json_key: str = SECRET_JSON_KEY) -> SecretProvider:
+    """A provider reading a ZEGO secret (the ServerSecret; with ``json_key="CallbackSecret"`` the
+    CallbackSecret) from Secrets Manager, cached by Powertools for ``max_age`` s.
 
     Errors become :class:`SecretUnavailableError` (permanent for access/existence/shape problems).
     """
@@ -158,7 +159,7 @@ def secrets_manager_provider(secret_arn: str, max_age: int) -> SecretProvider:
             value = parameters.get_secret(secret_arn, max_age=max_age)
         except Exception as exc:
             raise _secrets_manager_error(exc) from None
-        return server_secret_from(value)
+        return server_secret_from(value, json_key)
 
     return provide
 
@@ -172,13 +173,13 @@ def static_secret_provider(server_secret: str) -> SecretProvider:
     return provide
 
 
-def server_secret_from(value: object) -> str:
+def server_secret_from(value: object, json_key: str = SECRET_JSON_KEY) -> str:
     """The ServerSecret from a Secrets Manager value: a plain string, or a JSON object with
     ``ServerSecret`` (:func:`~zego_media_tasks.config.secrets.secret_text_from`; surrounding white space
     is dropped, as a pasted secret often ends in a newline). Raises :class:`SecretUnavailableError`,
     permanent, never showing the value."""
     try:
-        return secret_text_from(value, SECRET_JSON_KEY)
+        return secret_text_from(value, json_key)
     except SecretShapeError as error:
         raise SecretUnavailableError(f"the ZEGO secret {error}", permanent=True) from None
 

@@ -1,0 +1,1 @@
+"""The completion-callback receiver: ZEGO's signed callbacks applied to the task records."""

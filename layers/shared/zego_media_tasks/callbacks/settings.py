@@ -1,0 +1,85 @@
+"""The callback receiver's configuration, read from the environment once per Lambda instance.
+
+- ``TABLE_NAME`` (required): the tasks table.
+- ``ZEGO_APP_ID`` (required): our AppId; a callback for another is refused (403).
+- ``ZEGO_CALLBACK_SECRET_ARN``: a Secrets Manager secret holding the CallbackSecret (ZEGO console, project
+  configuration; not the ServerSecret), as plain text or as a JSON object with key ``CallbackSecret``.
+- ``ZEGO_CALLBACK_SECRET``: the CallbackSecret itself, for local runs only. Exactly one of the two.
+- ``CALLBACK_MAX_AGE_SECONDS`` (default 300): how far a callback's ``timestamp`` may be from our clock.
+- ``CALLBACK_MAX_BODY_BYTES`` (default 65536): larger bodies are refused (413).
+- ``TASK_DEADLINE_SECONDS``, ``TERMINAL_RECORD_TTL_DAYS``, ``SECRET_CACHE_SECONDS``: as for the poller
+  (a record a callback creates gets the same deadline and TTL).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from zego_media_tasks.config.environment import (
+    Knob,
+    SettingsModel,
+    Text,
+    WholeNumber,
+    exactly_one,
+    setting,
+    settings_model,
+)
+from zego_media_tasks.config.knobs import (
+    DEFAULT_SECRET_CACHE_SECONDS,
+    SECRET_CACHE_SECONDS,
+    TABLE_NAME,
+    TASK_DEADLINE_SECONDS,
+)
+from zego_media_tasks.domain.polling import (
+    DEFAULT_TASK_DEADLINE_SECONDS,
+    DEFAULT_TERMINAL_RECORD_TTL_DAYS,
+    PollingPolicy,
+)
+from zego_media_tasks.poller.settings import TERMINAL_RECORD_TTL_DAYS
+from zego_media_tasks.zego.callbacks import DEFAULT_MAX_AGE_SECONDS, DEFAULT_MAX_BODY_BYTES
+from zego_media_tasks.zego.settings import ZEGO_APP_ID
+
+CALLBACK_SECRET_JSON_KEY: Final = "CallbackSecret"  # noqa: S105 - a JSON key name, not a secret
+MAX_CALLBACK_AGE_SECONDS: Final = 3600
+
+ZEGO_CALLBACK_SECRET_ARN: Final = Knob(
+    "ZEGO_CALLBACK_SECRET_ARN",
+    Text(
+        "a Secrets Manager ARN (arn:...:secretsmanager:...)",
+        lambda text: text.startswith("arn:") and ":secretsmanager:" in text,
+    ),
+    "the Secrets Manager secret holding the CallbackSecret",
+)
+ZEGO_CALLBACK_SECRET: Final = Knob("ZEGO_CALLBACK_SECRET", Text(), "the CallbackSecret itself, for local runs only")
+CALLBACK_MAX_AGE_SECONDS: Final = Knob(
+    "CALLBACK_MAX_AGE_SECONDS",
+    WholeNumber(1, MAX_CALLBACK_AGE_SECONDS),
+    "how far a callback's signed timestamp may be from our clock, seconds",
+)
+CALLBACK_MAX_BODY_BYTES: Final = Knob(
+    "CALLBACK_MAX_BODY_BYTES", WholeNumber(1024, 1024 * 1024), "the largest callback body accepted, bytes"
+)
+
+
+@settings_model
+class CallbackSettings(SettingsModel):
+    """Everything the callback receiver needs from its environment."""
+
+    SUBJECT = "callback receiver settings"
+    RELATIONS = (exactly_one(ZEGO_CALLBACK_SECRET_ARN.variable, ZEGO_CALLBACK_SECRET.variable),)
+
+    table_name: str = setting(TABLE_NAME)
+    app_id: int = setting(ZEGO_APP_ID)
+    callback_secret_arn: str | None = setting(ZEGO_CALLBACK_SECRET_ARN, default=None)
+    callback_secret: str | None = setting(ZEGO_CALLBACK_SECRET, default=None, secret=True)
+    max_age_seconds: int = setting(CALLBACK_MAX_AGE_SECONDS, default=DEFAULT_MAX_AGE_SECONDS)
+    max_body_bytes: int = setting(CALLBACK_MAX_BODY_BYTES, default=DEFAULT_MAX_BODY_BYTES)
+    task_deadline_seconds: int = setting(TASK_DEADLINE_SECONDS, default=DEFAULT_TASK_DEADLINE_SECONDS)
+    terminal_record_ttl_days: int = setting(TERMINAL_RECORD_TTL_DAYS, default=DEFAULT_TERMINAL_RECORD_TTL_DAYS)
+    secret_cache_seconds: int = setting(SECRET_CACHE_SECONDS, default=DEFAULT_SECRET_CACHE_SECONDS)
+
+    def polling_policy(self) -> PollingPolicy:
+        """The deadline and TTL a record created by a callback gets."""
+        return PollingPolicy(
+            task_deadline_seconds=self.task_deadline_seconds, terminal_record_ttl_days=self.terminal_record_ttl_days
+        )
