@@ -230,19 +230,18 @@ class TaskSpec:
     def from_dict(cls, data: object, *, where: str = "task") -> TaskSpec:
         """Parse one task in the scenario file format; errors name ``where`` and the field."""
         spec_data = _require_object(data, where)
-        unknown = set(spec_data) - _TASK_KEYS - _DOC_KEYS
-        if unknown:
-            raise ScenarioError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(_TASK_KEYS)}")
+        _refuse_unknown_fields(spec_data, _TASK_KEYS | _DOC_KEYS, where)
         task_id = spec_data.get("task_id")
         if not isinstance(task_id, str):
             raise ScenarioError(f"{where}: task_id is required and must be a string")
-        vendor = spec_data.get("vendor")
-        if not isinstance(vendor, str):
-            raise ScenarioError(f"{where} ({task_id!r}): vendor is required: 'Tencent' or 'Huawei'")
-        return cls._from_fields(spec_data, task_id=task_id, vendor=vendor, position=where)
+        return cls._from_fields(spec_data, task_id=task_id, position=where)
 
     @classmethod
-    def _from_fields(cls, data: Mapping[str, Any], *, task_id: str, vendor: str, position: str) -> TaskSpec:
+    def _from_fields(cls, data: Mapping[str, Any], *, task_id: str, position: str) -> TaskSpec:
+        """A task from its fields (a task's, or a template's with its pattern as ``task_id``)."""
+        vendor = data.get("vendor")
+        if not isinstance(vendor, str):
+            raise ScenarioError(f"{position} ({task_id!r}): vendor is required: 'Tencent' or 'Huawei'")
         # Type errors name the position and the task; semantic ones (from __post_init__) get the position.
         where = f"{position}: task {task_id!r} ({vendor})"
         timeline_data = data.get("timeline", [])
@@ -421,13 +420,8 @@ class TaskTemplate:
             compiled = re.compile(pattern)
         except re.error as error:
             raise ScenarioError(f"{where}: match {pattern!r} is not a valid regular expression: {error}") from None
-        unknown = set(template) - _TASK_KEYS - _DOC_KEYS
-        if unknown:
-            raise ScenarioError(f"{where}: unknown field(s) {sorted(unknown)}")
-        vendor = template.get("vendor")
-        if not isinstance(vendor, str):
-            raise ScenarioError(f"{where} ({pattern!r}): vendor is required: 'Tencent' or 'Huawei'")
-        prototype = TaskSpec._from_fields(template, task_id=pattern, vendor=vendor, position=where)
+        _refuse_unknown_fields(template, (_TASK_KEYS - {"task_id"}) | {"match"} | _DOC_KEYS, where)
+        prototype = TaskSpec._from_fields(template, task_id=pattern, position=where)
         if prototype.is_huawei_compose:
             raise ScenarioError(f"{where}: a Huawei merge cannot be a template (a query neither finds nor starts it)")
         return cls(match=compiled, prototype=prototype)
@@ -779,13 +773,18 @@ def _require_object(data: object, where: str) -> Mapping[str, Any]:
     return data
 
 
+def _refuse_unknown_fields(data: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    """A field the format does not know is an error, so that a misspelt one is never silently ignored."""
+    unknown = set(data) - allowed
+    if unknown:
+        raise ScenarioError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+
+
 def _parse_callback(data: object, where: str) -> CallbackScript:
     """A task's ``callback``: a fate name, or an object with ``fate``, ``code``, ``message``, ``delay_seconds``."""
     fates = [fate.value for fate in CallbackFate]
     script: dict[str, Any] = {"fate": data} if isinstance(data, str) else dict(_require_object(data, where))
-    unknown = set(script) - _CALLBACK_KEYS
-    if unknown:
-        raise ScenarioError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(_CALLBACK_KEYS)}")
+    _refuse_unknown_fields(script, _CALLBACK_KEYS, where)
     fate = script.get("fate")
     if fate is not None and fate not in fates:
         raise ScenarioError(f"{where}: fate must be one of {fates}, got {fate!r}")
@@ -821,73 +820,44 @@ def _generated_task(kind: str, rng: random.Random, duration: float) -> TaskSpec:
     tencent_app = rng.randrange(1_400_000_000, 1_500_000_000)
     file_id = str(rng.randrange(10**18, 10**19))
     digest = f"{rng.getrandbits(128):032x}"
-    waiting = ("WAITING", "PROCESSING")
-    if kind == "tencent-compose-finish":
-        return TaskSpec(
-            task_id=f"{tencent_app}-ComposeMedia-{digest}tt0",
-            vendor=Vendor.TENCENT,
-            event="compose",
-            timeline=_split_steps(rng, duration, waiting),
-            final=FinalState(
-                "FINISH",
-                {"FileId": file_id, "ReplayUrl": f"https://example-vod.zego.im/compose/{digest[:8]}/output.mp4"},
-            ),
-        )
     procedure_id = f"{tencent_app}-procedurev2-{digest}tt0"
-    if kind == "tencent-transcode-finish":
-        return TaskSpec(
-            task_id=procedure_id,
-            vendor=Vendor.TENCENT,
-            event="transcode",
-            timeline=_split_steps(rng, duration, waiting),
-            final=FinalState(
-                "FINISH",
-                {"FileId": file_id, "ReplayUrl": f"https://example-vod.zego.im/transcode/{digest[:8]}/v.f100030.mp4"},
-            ),
-        )
-    if kind == "tencent-transcode-fail":
-        return TaskSpec(
-            task_id=procedure_id,
-            vendor=Vendor.TENCENT,
-            event="transcode",
-            timeline=_split_steps(rng, duration, waiting),
-            final=FinalState("FAIL", {"Message": "source file is corrupted"}),
-        )
-    if kind == "tencent-snapshot-finish":
-        base = f"http://vod-tc-restorefile.zego.im/{digest[:8]}/{file_id}/sampleSnapshot/sampleSnapshot_10"
-        return TaskSpec(
-            task_id=procedure_id,
-            vendor=Vendor.TENCENT,
-            event="SampleSnapshot",
-            timeline=_split_steps(rng, duration, waiting),
-            final=FinalState(
-                "FINISH", {"FileId": file_id, "ThumbnailsUrl": [f"{base}_{i}.jpg" for i in range(rng.randint(1, 4))]}
-            ),
-        )
+    vendor = Vendor.HUAWEI if kind.startswith("huawei-") else Vendor.TENCENT
+    huawei_id = str(rng.randrange(100_000_000, 1_000_000_000)) if vendor is Vendor.HUAWEI else ""
+    # Tasks that answer one thing forever have no timeline.
     if kind == "tencent-stuck":
-        return TaskSpec(task_id=procedure_id, vendor=Vendor.TENCENT, event="transcode", stays="PROCESSING")
+        return TaskSpec(task_id=procedure_id, vendor=vendor, event="transcode", stays="PROCESSING")
     if kind == "tencent-file-missing":
         return TaskSpec(
-            task_id=procedure_id, vendor=Vendor.TENCENT, event="transcode", code=41003, message="file does not exist"
-        )
-    huawei_id = str(rng.randrange(100_000_000, 1_000_000_000))
-    if kind == "huawei-snapshot-succeeded":
-        folder = f"record/snapshot/{digest[:12]}"
-        return TaskSpec(
-            task_id=huawei_id,
-            vendor=Vendor.HUAWEI,
-            event="SnapshotByTimeOffset",
-            timeline=_split_steps(rng, duration, waiting),
-            final=FinalState("SUCCEEDED", {"FileName": [f"{folder}/{i * 10}.jpg" for i in range(rng.randint(1, 4))]}),
-        )
-    if kind == "huawei-snapshot-failed":
-        return TaskSpec(
-            task_id=huawei_id,
-            vendor=Vendor.HUAWEI,
-            event="SnapshotByTimeOffset",
-            timeline=_split_steps(rng, duration, waiting),
-            final=FinalState("FAILED"),
+            task_id=procedure_id, vendor=vendor, event="transcode", code=41003, message="file does not exist"
         )
     if kind == "huawei-no-task":
-        return TaskSpec(task_id=huawei_id, vendor=Vendor.HUAWEI, stays="NO_TASK")
+        return TaskSpec(task_id=huawei_id, vendor=vendor, stays="NO_TASK")
+    # The others wait, process and end. The timeline is drawn before any random output (thumbnails, file
+    # names), in the order a seed has always drawn them, so that a seed keeps generating the same tasks.
+    timeline = _split_steps(rng, duration, ("WAITING", "PROCESSING"))
+
+    def ends(task_id: str, event: str, status: str, fields: Mapping[str, Any] | None = None) -> TaskSpec:
+        final = FinalState(status, dict(fields or {}))
+        return TaskSpec(task_id=task_id, vendor=vendor, event=event, timeline=timeline, final=final)
+
+    if kind == "tencent-compose-finish":
+        replay_url = f"https://example-vod.zego.im/compose/{digest[:8]}/output.mp4"
+        return ends(
+            f"{tencent_app}-ComposeMedia-{digest}tt0", "compose", "FINISH", {"FileId": file_id, "ReplayUrl": replay_url}
+        )
+    if kind == "tencent-transcode-finish":
+        replay_url = f"https://example-vod.zego.im/transcode/{digest[:8]}/v.f100030.mp4"
+        return ends(procedure_id, "transcode", "FINISH", {"FileId": file_id, "ReplayUrl": replay_url})
+    if kind == "tencent-transcode-fail":
+        return ends(procedure_id, "transcode", "FAIL", {"Message": "source file is corrupted"})
+    if kind == "tencent-snapshot-finish":
+        base = f"http://vod-tc-restorefile.zego.im/{digest[:8]}/{file_id}/sampleSnapshot/sampleSnapshot_10"
+        thumbnails = [f"{base}_{i}.jpg" for i in range(rng.randint(1, 4))]
+        return ends(procedure_id, "SampleSnapshot", "FINISH", {"FileId": file_id, "ThumbnailsUrl": thumbnails})
+    if kind == "huawei-snapshot-succeeded":
+        folder = f"record/snapshot/{digest[:12]}"
+        file_names = [f"{folder}/{i * 10}.jpg" for i in range(rng.randint(1, 4))]
+        return ends(huawei_id, "SnapshotByTimeOffset", "SUCCEEDED", {"FileName": file_names})
+    if kind == "huawei-snapshot-failed":
+        return ends(huawei_id, "SnapshotByTimeOffset", "FAILED")
     raise ScenarioError(f"unknown task kind {kind!r}")  # pragma: no cover - mix is checked first
