@@ -40,6 +40,15 @@ def fixture_block(name: str, vendor: str) -> dict[str, Any]:
     return block
 
 
+def tencent_book_ending_like(
+    fixture: dict[str, Any], event: str, fields: tuple[str, ...], timeline: tuple[Step, ...] = ()
+) -> TaskBook:
+    """A book of one Tencent task, the fixture's TaskId, that ends ``FINISH`` with the fixture's ``fields``."""
+    final = FinalState("FINISH", {name: fixture[name] for name in fields})
+    spec = TaskSpec(task_id=fixture["TaskId"], vendor=Vendor.TENCENT, event=event, timeline=timeline, final=final)
+    return TaskBook(Scenario(tasks=(spec,)))
+
+
 def answer(book: TaskBook, task_id: str, *, at: float, vendor: Vendor = Vendor.TENCENT) -> dict[str, Any]:
     result = book.answer(vendor, task_id, now=T0 + at, wall_now=WALL0 + at, vendor_request_id="vendor-rid")
     assert result.code == 0
@@ -150,13 +159,7 @@ def test_reset_timelines_restarts_every_task() -> None:
 
 def test_tencent_finish_block_has_the_vendor_documented_shape() -> None:
     fixture = fixture_block("tencent-compose-finish.json", "Tencent")
-    spec = TaskSpec(
-        task_id=fixture["TaskId"],
-        vendor=Vendor.TENCENT,
-        event="compose",
-        final=FinalState("FINISH", {k: fixture[k] for k in ("FileId", "ReplayUrl", "RequestId")}),
-    )
-    book = TaskBook(Scenario(tasks=(spec,)))
+    book = tencent_book_ending_like(fixture, "compose", ("FileId", "ReplayUrl", "RequestId"))
 
     assert answer(book, fixture["TaskId"], at=0) == fixture
 
@@ -177,14 +180,9 @@ def test_tencent_block_carries_a_vendor_request_id_and_empty_outputs_while_runni
 
 def test_tencent_snapshot_block_lists_thumbnails() -> None:
     fixture = fixture_block("tencent-snapshot-finish.json", "Tencent")
-    spec = TaskSpec(
-        task_id=fixture["TaskId"],
-        vendor=Vendor.TENCENT,
-        event="SampleSnapshot",
-        timeline=(Step("PROCESSING", 1),),
-        final=FinalState("FINISH", {k: fixture[k] for k in ("FileId", "RequestId", "ThumbnailsUrl")}),
+    book = tencent_book_ending_like(
+        fixture, "SampleSnapshot", ("FileId", "RequestId", "ThumbnailsUrl"), timeline=(Step("PROCESSING", 1),)
     )
-    book = TaskBook(Scenario(tasks=(spec,)))
 
     assert answer(book, fixture["TaskId"], at=0)["ThumbnailsUrl"] == []
     assert answer(book, fixture["TaskId"], at=1) == fixture
