@@ -19,6 +19,7 @@ import pytest
 
 from devstack.template import TEMPLATE_PATH, load_template, parameter_defaults
 from zego_media_tasks.api.settings import ApiSettings
+from zego_media_tasks.callbacks.settings import CallbackSettings
 from zego_media_tasks.config.environment import SettingsModel, knobs
 from zego_media_tasks.domain.backoff import BackoffPolicy, ThrottleDelay
 from zego_media_tasks.domain.polling import PollingPolicy
@@ -149,7 +150,10 @@ def _camel(variable: str) -> str:
 # --------------------------------------------------------------------------------------------- platform
 
 
-@pytest.mark.parametrize("function_id", ["PollerFunction", "ApiFunction"])
+FUNCTIONS = ["PollerFunction", "ApiFunction", "CallbackFunction"]
+
+
+@pytest.mark.parametrize("function_id", FUNCTIONS)
 def test_functions_run_python313_on_arm64_with_active_tracing(template: Template, function_id: str) -> None:
     assert _function_setting(template, function_id, "Runtime") == "python3.13"
     assert _function_setting(template, function_id, "Architectures") == ["arm64"]
@@ -157,7 +161,12 @@ def test_functions_run_python313_on_arm64_with_active_tracing(template: Template
 
 
 @pytest.mark.parametrize(
-    ("function_id", "code_dir"), [("PollerFunction", "functions/poller"), ("ApiFunction", "functions/api")]
+    ("function_id", "code_dir"),
+    [
+        ("PollerFunction", "functions/poller"),
+        ("ApiFunction", "functions/api"),
+        ("CallbackFunction", "functions/callbacks"),
+    ],
 )
 def test_functions_ship_only_their_entry_point_and_import_the_rest_from_the_shared_layer(
     template: Template, function_id: str, code_dir: str
@@ -224,9 +233,25 @@ API_GRANTS: set[Grant] = {
 }
 
 
+CALLBACK_GRANTS: set[Grant] = {
+    ("logs:CreateLogStream", "CallbackLogGroup.Arn"),
+    ("logs:PutLogEvents", "CallbackLogGroup.Arn"),
+    ("xray:PutTraceSegments", "*"),
+    ("xray:PutTelemetryRecords", "*"),
+    ("dynamodb:GetItem", "TasksTable.Arn"),
+    ("dynamodb:Query", "TasksTable.Arn"),
+    ("dynamodb:PutItem", "TasksTable.Arn"),
+    ("secretsmanager:GetSecretValue", "Ref:ZegoCallbackSecretArn"),
+}
+
+
 @pytest.mark.parametrize(
     ("function_id", "role_id", "expected"),
-    [("PollerFunction", "PollerRole", POLLER_GRANTS), ("ApiFunction", "ApiRole", API_GRANTS)],
+    [
+        ("PollerFunction", "PollerRole", POLLER_GRANTS),
+        ("ApiFunction", "ApiRole", API_GRANTS),
+        ("CallbackFunction", "CallbackRole", CALLBACK_GRANTS),
+    ],
 )
 def test_each_function_is_granted_exactly_the_actions_it_uses_on_exactly_these_resources(
     template: Template, function_id: str, role_id: str, expected: set[Grant]
@@ -235,7 +260,7 @@ def test_each_function_is_granted_exactly_the_actions_it_uses_on_exactly_these_r
     assert _grants(template, role_id) == expected
 
 
-@pytest.mark.parametrize("function_id", ["PollerFunction", "ApiFunction"])
+@pytest.mark.parametrize("function_id", FUNCTIONS)
 def test_functions_bring_their_own_role_so_sam_attaches_no_managed_policy_with_resource_star(
     template: Template, function_id: str
 ) -> None:
@@ -260,7 +285,7 @@ def test_no_policy_statement_anywhere_uses_a_wildcard_action(template: Template)
 def test_only_x_ray_trace_upload_which_has_no_resource_level_permissions_is_granted_on_every_resource(
     template: Template,
 ) -> None:
-    for role_id in ("PollerRole", "ApiRole"):
+    for role_id in ("PollerRole", "ApiRole", "CallbackRole"):
         for statement in _statements(template, role_id):
             assert statement["Effect"] == "Allow"
             if "*" in _as_list(statement["Resource"]):
@@ -295,6 +320,40 @@ def test_the_api_serves_exactly_the_three_task_routes_on_a_rest_api(template: Te
         assert "Auth" not in event["Properties"]  # a per-route override could open a route
 
 
+def test_the_callback_route_is_its_own_function_checked_by_the_signature_and_throttled_apart(
+    template: Template,
+) -> None:
+    # ZEGO cannot sign SigV4: the route carries no IAM or API-key security (SAM gives an event route that
+    # the definition does not list none), so the function checks the callback signature on every request.
+    [event] = _properties(template, "CallbackFunction")["Events"].values()
+    assert event["Type"] == "Api"
+    assert (event["Properties"]["Path"], event["Properties"]["Method"]) == ("/callbacks/zego", "post")
+    assert event["Properties"]["RestApiId"] == {"Ref": "TasksApi"}
+    assert "Auth" not in event["Properties"]
+    assert "/callbacks/zego" not in _definition(template)["paths"]
+    environment = _properties(template, "CallbackFunction")["Environment"]["Variables"]
+    assert environment["ZEGO_CALLBACK_SECRET_ARN"] == {"Ref": "ZegoCallbackSecretArn"}
+    assert "ZEGO_CALLBACK_SECRET" not in environment  # the value never passes through CloudFormation
+    # Only with a CallbackSecret: every callback resource is conditional
+    for logical_id in ("CallbackFunction", "CallbackRole", "CallbackLogGroup", "CallbacksRejectedAlarm"):
+        assert template["Resources"][logical_id]["Condition"] == "CallbacksEnabled"
+    assert template["Conditions"]["CallbacksEnabled"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ZegoCallbackSecretArn"}, ""]}]
+    }
+    [_, route] = _properties(template, "TasksApi")["MethodSettings"]
+    assert (route["ResourcePath"], route["HttpMethod"]) == ("/~1callbacks~1zego", "POST")
+    assert route["ThrottlingRateLimit"] == {"Ref": "CallbackThrottlingRateLimit"}
+    assert route["ThrottlingBurstLimit"] == {"Ref": "CallbackThrottlingBurstLimit"}
+
+
+def test_an_alarm_fires_on_a_spike_of_rejected_callbacks(template: Template) -> None:
+    alarm = _properties(template, "CallbacksRejectedAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ({"Ref": "PowertoolsMetricsNamespace"}, "CallbacksRejected")
+    service = _properties(template, "CallbackFunction")["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": service}]
+    assert alarm["Threshold"] == {"Ref": "CallbackRejectedAlarmThreshold"}
+
+
 def test_api_auth_mode_offers_no_unauthenticated_option_and_defaults_to_iam(template: Template) -> None:
     parameter = template["Parameters"]["ApiAuthMode"]
     assert parameter["AllowedValues"] == ["IAM", "API_KEY"]
@@ -324,7 +383,7 @@ def test_in_api_key_mode_every_route_requires_a_key_under_a_usage_plan(template:
 
 def test_the_stage_is_throttled_and_access_logged_to_a_log_group_with_retention(template: Template) -> None:
     api = _properties(template, "TasksApi")
-    [settings] = api["MethodSettings"]
+    settings = api["MethodSettings"][0]
     assert settings["ResourcePath"] == "/*"
     assert settings["HttpMethod"] == "*"
     assert settings["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
@@ -337,7 +396,12 @@ def test_the_stage_is_throttled_and_access_logged_to_a_log_group_with_retention(
 
 
 @pytest.mark.parametrize(
-    ("function_id", "log_group_id"), [("PollerFunction", "PollerLogGroup"), ("ApiFunction", "ApiFunctionLogGroup")]
+    ("function_id", "log_group_id"),
+    [
+        ("PollerFunction", "PollerLogGroup"),
+        ("ApiFunction", "ApiFunctionLogGroup"),
+        ("CallbackFunction", "CallbackLogGroup"),
+    ],
 )
 def test_each_function_logs_to_its_own_log_group_with_retention(
     template: Template, function_id: str, log_group_id: str
@@ -562,6 +626,7 @@ def test_poll_schedule_and_rate_limit_defaults(template: Template) -> None:
 _FUNCTION_SETTINGS: dict[str, tuple[type[SettingsModel], ...]] = {
     "PollerFunction": (PollerSettings, ZegoSettings),
     "ApiFunction": (ApiSettings,),
+    "CallbackFunction": (CallbackSettings,),
 }
 # Values for the variables without a template default (stack resources, the operator's parameters).
 _WITHOUT_DEFAULT = {
@@ -572,6 +637,7 @@ _WITHOUT_DEFAULT = {
     "ZEGO_APP_ID": "1234567890",
     "ZEGO_SERVER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:zego-AbCdEf",
     "PAGINATION_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:pagination-AbCdEf",
+    "ZEGO_CALLBACK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:callback-AbCdEf",
 }
 
 
@@ -588,7 +654,11 @@ def test_the_template_defaults_are_the_code_defaults(template: Template, functio
     variables: dict[str, Any] = _properties(template, function_id)["Environment"]["Variables"]
     defaults = parameter_defaults(template)
     references = {name: value["Ref"] for name, value in variables.items() if isinstance(value, dict) and "Ref" in value}
-    from_template = {name: str(defaults[ref]) for name, ref in references.items() if defaults.get(ref) is not None}
+    # An empty default is "unset" to every settings model (and for ZegoCallbackSecretArn it means the function
+    # is not deployed at all), so only the non-empty ones are compared.
+    from_template = {
+        name: str(defaults[ref]) for name, ref in references.items() if defaults.get(ref) not in (None, "")
+    }
     assert from_template, "the template passes no parameter defaults"
     for model in _FUNCTION_SETTINGS[function_id]:
         # Then each knob has the value the code takes when the variable is unset
@@ -680,6 +750,8 @@ def test_outputs_name_the_table_queues_api_and_functions(template: Template) -> 
     assert outputs["PollerFunctionName"] == {"Ref": "PollerFunction"}
     assert outputs["ApiFunctionName"] == {"Ref": "ApiFunction"}
     assert outputs["ApiUrl"]["Fn::Sub"].startswith("https://${TasksApi}.execute-api.")
+    assert outputs["CallbackUrl"]["Fn::Sub"].endswith("/${TasksApi.Stage}/callbacks/zego")
+    assert template["Outputs"]["CallbackUrl"]["Condition"] == "CallbacksEnabled"
 
 
 # ------------------------------------------------------------------ what CloudFormation receives (SAM)
@@ -731,17 +803,25 @@ def _conditions(mode: str, translated: Template) -> dict[str, bool]:
     return dict.fromkeys(translated.get("Conditions", {}), False) | MODES[mode]
 
 
+@pytest.mark.parametrize("callbacks", [False, True])
 @pytest.mark.parametrize("mode", sorted(MODES))
 def test_after_the_transform_every_method_has_an_integration_and_requires_authorization(
-    translated: Template, mode: str
+    translated: Template, mode: str, callbacks: bool
 ) -> None:
     [rest_api] = _resources(translated, "AWS::ApiGateway::RestApi").values()
-    body = _resolve_conditions(rest_api["Properties"]["Body"], _conditions(mode, translated))
+    conditions = _conditions(mode, translated) | {"CallbacksEnabled": callbacks}
+    body = _resolve_conditions(rest_api["Properties"]["Body"], conditions)
     expected_scheme = "api_key" if mode == "API_KEY" else "sigv4"
-    operations = [operation for methods in body["paths"].values() for operation in methods.values()]
-    assert len(operations) == 3
-    for operation in operations:
-        assert operation["security"] == [{expected_scheme: []}]
+    operations = {(path, method): op for path, methods in body["paths"].items() for method, op in methods.items()}
+    callback_route = ("/callbacks/zego", "post")
+    assert len(operations) == (4 if callbacks else 3)
+    assert (callback_route in operations) is callbacks
+    for route, operation in operations.items():
+        # The callback route alone has no IAM or API-key requirement: the signature is checked in code.
+        if route != callback_route:
+            assert operation["security"] == [{expected_scheme: []}]
+        else:
+            assert "security" not in operation
         assert operation["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
 
 
@@ -758,7 +838,7 @@ def test_after_the_transform_no_role_carries_a_managed_policy_but_api_gateways_l
     translated: Template,
 ) -> None:
     roles = _resources(translated, "AWS::IAM::Role")
-    assert set(roles) == {"PollerRole", "ApiRole", "ApiGatewayLoggingRole"}
+    assert set(roles) == {"PollerRole", "ApiRole", "CallbackRole", "ApiGatewayLoggingRole"}
     for logical_id, role in roles.items():
         if logical_id != "ApiGatewayLoggingRole":
             assert "ManagedPolicyArns" not in role["Properties"], logical_id
