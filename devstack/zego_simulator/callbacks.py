@@ -34,12 +34,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Final, TypedDict, Unpack
 from urllib.parse import urlsplit
 
+from devstack.zego_simulator.faults import ExclusiveRates
 from devstack.zego_simulator.scenario import (
     SNAPSHOT_EVENTS,
     CallbackFate,
@@ -92,13 +93,15 @@ class CallbackOutcome(StrEnum):
 # Settings
 # --------------------------------------------------------------------------------------------------
 
-_RATE_FIELDS: Final[tuple[tuple[str, CallbackFate], ...]] = (
-    # The order in which one uniform draw is mapped onto faults; it fixes what a seed reproduces.
-    ("lost_rate", CallbackFate.LOST),
-    ("duplicate_rate", CallbackFate.DUPLICATE),
-    ("delayed_rate", CallbackFate.DELAYED),
-    ("reordered_rate", CallbackFate.REORDERED),
-    ("bad_signature_rate", CallbackFate.BAD_SIGNATURE),
+_CALLBACK_FAULTS: Final = ExclusiveRates(
+    (
+        ("lost_rate", CallbackFate.LOST),
+        ("duplicate_rate", CallbackFate.DUPLICATE),
+        ("delayed_rate", CallbackFate.DELAYED),
+        ("reordered_rate", CallbackFate.REORDERED),
+        ("bad_signature_rate", CallbackFate.BAD_SIGNATURE),
+    ),
+    per="a callback",
 )
 
 
@@ -116,13 +119,7 @@ class CallbackFaultSettings:
     bad_signature_rate: float = 0.0
 
     def __post_init__(self) -> None:
-        for knob in fields(self):
-            value = getattr(self, knob.name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"callback {knob.name} must be a non-negative number, got {value!r}")
-        total = sum(getattr(self, name) for name, _ in _RATE_FIELDS)
-        if any(getattr(self, name) > 1 for name, _ in _RATE_FIELDS) or total > 1 + 1e-9:
-            raise ValueError(f"callback fault rates must each be at most 1 and add up to at most 1, got {total:.3f}")
+        _CALLBACK_FAULTS.check(self, subject="callback ")
 
 
 class CallbackFaultChanges(TypedDict, total=False):
@@ -709,16 +706,8 @@ class CallbackDispatcher:
     def _fate_locked(self, spec: TaskSpec) -> CallbackFate:
         if spec.callback is not None and spec.callback.fate is not None:
             return spec.callback.fate
-        faults = self._faults
-        rates = [(getattr(faults, name), fate) for name, fate in _RATE_FIELDS]
-        if sum(rate for rate, _ in rates) <= 0:
-            return CallbackFate.SEND
-        draw, threshold = self._fault_rng.random(), 0.0
-        for rate, fate in rates:
-            threshold += rate
-            if draw < threshold:
-                return fate
-        return CallbackFate.SEND
+        fate = _CALLBACK_FAULTS.draw(self._faults, self._fault_rng)
+        return CallbackFate.SEND if fate is None else fate
 
     def _attempt(self, delivery: _Delivery) -> None:
         due = delivery.due

@@ -10,9 +10,13 @@ from __future__ import annotations
 import math
 import random
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
-from typing import Final, TypedDict, Unpack
+from typing import TYPE_CHECKING, Final, Generic, TypedDict, TypeVar, Unpack
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 class Fault(StrEnum):
@@ -32,13 +36,67 @@ class Fault(StrEnum):
 
 
 HTTP_5XX_STATUSES: Final[tuple[int, ...]] = (500, 502, 503)
-_RATE_FIELDS: Final[tuple[tuple[str, Fault], ...]] = (
-    # The order in which one uniform draw is mapped onto faults; it fixes what a seed reproduces.
-    ("hang_rate", Fault.HANG),
-    ("http_5xx_rate", Fault.HTTP_5XX),
-    ("malformed_json_rate", Fault.MALFORMED_JSON),
-    ("code_1000_rate", Fault.CODE_1000),
-    ("code_6_rate", Fault.CODE_6),
+F = TypeVar("F")
+
+
+class ExclusiveRates(Generic[F]):
+    """Faults that exclude one another, each with a rate field of a settings dataclass.
+
+    One uniform draw is mapped onto the rates in the order given, which fixes what a seed reproduces; so
+    an event gets at most one fault, and the rates together must be at most 1. Shared by the call faults
+    here and the callback faults (``devstack.zego_simulator.callbacks``).
+    """
+
+    def __init__(self, rates: Sequence[tuple[str, F]], *, per: str) -> None:
+        """``rates``: (field name, fault) in draw order; ``per``: what gets a fault ("a call")."""
+        self.rates: tuple[tuple[str, F], ...] = tuple(rates)
+        self.per = per
+
+    def total(self, settings: object) -> float:
+        """The probability that an event gets some fault."""
+        return float(sum(getattr(settings, name) for name, _ in self.rates))
+
+    def check(self, settings: DataclassInstance, *, subject: str = "") -> None:
+        """Refuse ``settings`` unless every field is a finite, non-negative number, each rate is at most 1
+        and the rates add up to at most 1; the message starts with ``subject`` and names the field."""
+        for knob in fields(settings):
+            value = getattr(settings, knob.name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(f"{subject}{knob.name} must be a finite number, got {value!r}")
+            if value < 0:
+                raise ValueError(f"{subject}{knob.name} must not be negative, got {value}")
+        for name, _ in self.rates:
+            if getattr(settings, name) > 1:
+                raise ValueError(f"{subject}{name} must be at most 1, got {getattr(settings, name)}")
+        total = self.total(settings)
+        if total > 1 + 1e-9:
+            raise ValueError(
+                f"{subject}fault rates add up to {total:.3f}; they must add up to at most 1 "
+                f"({self.per} gets at most one fault)"
+            )
+
+    def draw(self, settings: object, rng: random.Random) -> F | None:
+        """The fault one event gets, or None. Draws from ``rng`` only when some rate is non-zero, so a seed
+        reproduces the same faults for the same sequence of events."""
+        if self.total(settings) <= 0:
+            return None
+        draw, threshold = rng.random(), 0.0
+        for name, fault in self.rates:
+            threshold += getattr(settings, name)
+            if draw < threshold:
+                return fault
+        return None
+
+
+_CALL_FAULTS: Final = ExclusiveRates(
+    (
+        ("hang_rate", Fault.HANG),
+        ("http_5xx_rate", Fault.HTTP_5XX),
+        ("malformed_json_rate", Fault.MALFORMED_JSON),
+        ("code_1000_rate", Fault.CODE_1000),
+        ("code_6_rate", Fault.CODE_6),
+    ),
+    per="a call",
 )
 
 
@@ -56,24 +114,12 @@ class FaultSettings:
     code_6_rate: float = 0.0
 
     def __post_init__(self) -> None:
-        for knob in fields(self):
-            value = getattr(self, knob.name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise ValueError(f"{knob.name} must be a finite number, got {value!r}")
-            if value < 0:
-                raise ValueError(f"{knob.name} must not be negative, got {value}")
-        for name, _ in _RATE_FIELDS:
-            if getattr(self, name) > 1:
-                raise ValueError(f"{name} must be at most 1, got {getattr(self, name)}")
-        if self.total_rate > 1 + 1e-9:
-            raise ValueError(
-                f"fault rates add up to {self.total_rate:.3f}; a call gets at most one fault, so at most 1"
-            )
+        _CALL_FAULTS.check(self)
 
     @property
     def total_rate(self) -> float:
         """The probability that a call gets some fault."""
-        return float(sum(getattr(self, name) for name, _ in _RATE_FIELDS))
+        return _CALL_FAULTS.total(self)
 
 
 class FaultChanges(TypedDict, total=False):
@@ -131,20 +177,13 @@ class FaultInjector:
         reproduces the same sequence of faults for the same sequence of calls."""
         with self._lock:
             settings = self._settings
-            if settings.total_rate <= 0:
-                return FaultDecision(delay_seconds=settings.latency_seconds)
-            draw = self._rng.random()
-            threshold = 0.0
-            for name, fault in _RATE_FIELDS:
-                threshold += getattr(settings, name)
-                if draw < threshold:
-                    return FaultDecision(
-                        fault=fault,
-                        delay_seconds=settings.latency_seconds,
-                        http_status=self._rng.choice(HTTP_5XX_STATUSES) if fault is Fault.HTTP_5XX else None,
-                        hang_seconds=settings.hang_seconds if fault is Fault.HANG else 0.0,
-                    )
-            return FaultDecision(delay_seconds=settings.latency_seconds)
+            fault = _CALL_FAULTS.draw(settings, self._rng)
+            return FaultDecision(
+                fault=fault,
+                delay_seconds=settings.latency_seconds,
+                http_status=self._rng.choice(HTTP_5XX_STATUSES) if fault is Fault.HTTP_5XX else None,
+                hang_seconds=settings.hang_seconds if fault is Fault.HANG else 0.0,
+            )
 
 
 _REASONS: Final[dict[int, str]] = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
