@@ -23,6 +23,9 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 from zego_media_tasks import __version__
 from zego_media_tasks.api.routes import build_app
 from zego_media_tasks.api.service import TaskService
+from zego_media_tasks.callbacks.document import PATH as CALLBACK_PATH
+from zego_media_tasks.callbacks.document import TAG as CALLBACK_TAG
+from zego_media_tasks.callbacks.document import callback_path_item
 
 DOCUMENT_PATH = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
 """``docs/openapi.json`` of the repository this module is checked out in."""
@@ -108,11 +111,18 @@ def openapi_document() -> dict[str, Any]:
         version=__version__,
         description=DESCRIPTION,
         servers=[Server(url="/", description="The API's stage URL")],
-        tags=[Tag(name="tasks", description="ZEGO media-processing tasks")],
+        tags=[
+            Tag(name="tasks", description="ZEGO media-processing tasks"),
+            Tag(
+                name=CALLBACK_TAG,
+                description="ZEGO's completion callbacks (served when the stack has a CallbackSecret)",
+            ),
+        ],
         security_schemes=_security_schemes(),
         security=[{"sigv4": []}, {"api_key": []}],
     )
     document: dict[str, Any] = json.loads(generated)
+    document["paths"][CALLBACK_PATH] = callback_path_item()
     return _align_with_error_handlers(document)
 
 
