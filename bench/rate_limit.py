@@ -32,7 +32,7 @@ from typing import Any
 import boto3
 
 from bench.common import ZEGO_LIMIT_PER_SECOND, progress, quiet_stdout, template_defaults
-from bench.servers import SECRET_ENV, helper, process_cpu_seconds
+from bench.servers import helper, process_cpu_seconds
 from bench.stats import Call, summary, window_stats
 from devstack.emulator import (
     BENCHMARK_FIXES,
@@ -48,6 +48,7 @@ from devstack.lambda_context import LocalLambdaContext
 from devstack.resources import provision
 from devstack.stack import LocalStack, StackOptions
 from devstack.zego_simulator import FaultSettings, Scenario
+from devstack.zego_simulator.__main__ import SECRET_ENV
 from zego_media_tasks.domain.outcome import CallOutcome
 from zego_media_tasks.domain.ports import TaskDescriber
 from zego_media_tasks.domain.status import Vendor

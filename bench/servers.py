@@ -2,9 +2,10 @@
 that it does not compete with the poller threads for the measuring process's GIL (in AWS, ZEGO is
 another machine; moto gets its own process from ``devstack.emulator.AwsEmulatorProcess``).
 
-``python -m bench.servers zego --port P --call-log F ...`` prints ``ready`` once listening and exits when
-its standard input closes, so it never outlives the benchmark that started it (even if it is killed).
-It binds 127.0.0.1 only.
+``python -m bench.servers zego --port P --call-log F ...`` takes the arguments of ``python -m
+devstack.zego_simulator`` (the simulator's one command line), prints ``ready`` once listening and exits
+when its standard input closes, so it never outlives the benchmark that started it (even if it is
+killed). It binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -18,22 +19,15 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from devstack.zego_simulator.__main__ import build_parser, simulator_from_args
+
 ROOT = Path(__file__).resolve().parent.parent
-SECRET_ENV = "ZEGO_SIMULATOR_SECRET"  # noqa: S105 - the name of a variable, not a secret
 
 
-def _serve_zego(*, port: int, scenario: Path, app_id: int, call_log: Path, latency: float, rate_limit: int) -> None:
-    from devstack.zego_simulator import FaultSettings, Scenario, ZegoSimulator
-
-    secret = os.environ[SECRET_ENV]
-    simulator = ZegoSimulator(
-        Scenario.from_file(scenario),
-        apps={app_id: secret},
-        port=port,
-        rate_limit=rate_limit,
-        faults=FaultSettings(latency_seconds=latency),
-        call_log_path=call_log,
-    ).start()
+def _serve_zego(simulator_args: Sequence[str]) -> None:
+    """Serve the simulator that ``python -m devstack.zego_simulator <simulator_args>`` would, until stdin
+    closes. With one ``--app-id`` and no ``--secret``, the secret comes from ``$ZEGO_SIMULATOR_SECRET``."""
+    simulator = simulator_from_args(build_parser().parse_args(simulator_args), dict(os.environ)).start()
     try:
         print("ready", flush=True)
         sys.stdin.read()  # until the parent closes our stdin (or dies)
@@ -45,22 +39,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the helper processes."""
     parser = argparse.ArgumentParser(prog="python -m bench.servers")
     sub = parser.add_subparsers(dest="server", required=True)
-    zego = sub.add_parser("zego")
-    zego.add_argument("--port", type=int, required=True)
-    zego.add_argument("--scenario", type=Path, required=True)
-    zego.add_argument("--app-id", type=int, required=True)
-    zego.add_argument("--call-log", type=Path, required=True)
-    zego.add_argument("--latency-seconds", type=float, default=0.0)
-    zego.add_argument("--rate-limit", type=int, default=20)
-    args = parser.parse_args(argv)
-    _serve_zego(
-        port=args.port,
-        scenario=args.scenario,
-        app_id=args.app_id,
-        call_log=args.call_log,
-        latency=args.latency_seconds,
-        rate_limit=args.rate_limit,
+    sub.add_parser(
+        "zego", help="the ZEGO simulator; the other arguments are those of python -m devstack.zego_simulator"
     )
+    _, simulator_args = parser.parse_known_args(argv)
+    _serve_zego(simulator_args)
 
 
 class HelperProcess:
