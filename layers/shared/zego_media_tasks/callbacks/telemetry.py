@@ -1,10 +1,10 @@
 """What the callback receiver reports, as plain data: one log line and its metrics per callback.
 
-Every rejection is logged with its reason and counted (``CallbacksRejected`` by ``Reason``; an alarm
-watches it: a spike means a wrong CallbackSecret or somebody forging callbacks). Accepted ones count
-as ``CallbacksAccepted`` by ``Outcome``, and a callback that changed a status also counts in
-``Transitions`` and ``TimeToTerminalSeconds``, as a poll does. Nothing here ever holds the secret, the
-signature or the nonce: the result carries none of them.
+Every rejection is logged with its reason and counted as ``CallbacksRejected``, in total (an alarm
+watches it: a spike means a wrong CallbackSecret or somebody forging callbacks) and by ``Reason``.
+Accepted ones count as ``CallbacksAccepted`` by ``Outcome``, and a callback that changed a status also
+counts in ``Transitions`` and ``TimeToTerminalSeconds``, as a poll does. Nothing here ever holds the
+secret, the signature or the nonce: the result carries none of them.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ def for_result(result: CallbackResult) -> Telemetry:
         extra["reason"] = reason
         extra["detail"] = result.rejection.detail
         return Telemetry(
-            metrics=(Metric("CallbacksRejected", dimensions={"Reason": reason}),),
+            # The total (service dimension only) is what CallbacksRejectedAlarm watches; CloudWatch
+            # treats the by-Reason series as another metric, so it cannot stand in for the total.
+            metrics=(Metric("CallbacksRejected"), Metric("CallbacksRejected", dimensions={"Reason": reason})),
             log=LogLine(Level.WARNING, "callback rejected", extra),
         )
     if result.outcome not in _ACCEPTED:
