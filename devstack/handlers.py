@@ -8,10 +8,12 @@ measures is the handler's.)
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
+
+from devstack.template import load_template
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
 
@@ -38,3 +40,22 @@ def load_handler(function: str, module_name: str | None = None) -> Handler:
     """``lambda_handler`` of a freshly loaded ``functions/<function>/app.py`` (see :func:`load_function_module`)."""
     handler: Handler = load_function_module(function, module_name).lambda_handler
     return handler
+
+
+def function_directory(function_logical_id: str, template: Mapping[str, Any] | None = None) -> str:
+    """The ``functions/<name>`` directory of a template function (its ``CodeUri``), checked to hold an
+    ``app.py`` whose ``lambda_handler`` is the function's ``Handler``, as the loader assumes."""
+    properties = (template or load_template())["Resources"][function_logical_id]["Properties"]
+    code = PurePosixPath(str(properties["CodeUri"]))
+    if code.parent != PurePosixPath(FUNCTIONS_DIR.name) or properties.get("Handler") != "app.lambda_handler":
+        raise ValueError(
+            f"{function_logical_id}: CodeUri {code} / Handler {properties.get('Handler')} is not "
+            f"{FUNCTIONS_DIR.name}/<name> / app.lambda_handler"
+        )
+    return code.name
+
+
+def load_template_handler(function_logical_id: str, module_name: str | None = None) -> Handler:
+    """``lambda_handler`` of the template function ``function_logical_id`` (e.g. ``CallbackFunction``),
+    freshly loaded from its ``CodeUri``."""
+    return load_handler(function_directory(function_logical_id), module_name)

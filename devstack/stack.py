@@ -1,5 +1,11 @@
 """The whole pipeline on one machine: AWS emulator, ZEGO simulator (or a real endpoint), the real
-poller behind a local event source mapping, and the real API behind a local API Gateway.
+poller behind a local event source mapping, and the real API and callback receiver behind a local API
+Gateway (every function with ``Api`` events in the template, on the routes the template gives it).
+
+With ``simulator_callbacks``, the embedded simulator also sends ZEGO's signed completion callbacks to the
+gateway's callback route, signed with the CallbackSecret the receiver checks. A real ZEGO endpoint cannot
+reach this machine: its callbacks go to the URL ZEGO support configured for the AppId (a deployed
+stack's ``/callbacks/zego``), so locally such tasks are finished by polling alone.
 
 Used by ``make run``, the end-to-end tests, the benchmarks and the chaos soak.
 """
@@ -17,12 +23,18 @@ from typing import Any
 import boto3
 import requests
 
-from devstack.api_gateway import LocalApiGateway
+from devstack.api_gateway import CALLBACK_FUNCTION, LocalApiGateway
 from devstack.emulator import AwsEmulator, restore_environment
 from devstack.event_source import EventSourceSettings, LocalEventSourceMapping
-from devstack.handlers import Handler, load_handler
+from devstack.handlers import Handler, load_handler, load_template_handler
 from devstack.resources import ProvisionedStack, provision
-from devstack.zego_simulator import FaultSettings, Scenario, ZegoSimulator
+from devstack.zego_simulator import (
+    CallbackFaultSettings,
+    CallbackSettings,
+    FaultSettings,
+    Scenario,
+    ZegoSimulator,
+)
 
 DEMO_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "demo.json"
 LOCAL_APP_ID = 1234567890
@@ -55,6 +67,19 @@ class StackOptions:
     event_source: EventSourceSettings | None = None
     crash_rate: float = 0.0
     seed: int | None = None
+    simulator_callbacks: bool = False
+    """The embedded simulator sends completion callbacks to the local callback route (off: polling alone,
+    as the soak and the benchmarks measure it)."""
+    callback_faults: CallbackFaultSettings | None = None
+    """Callback fault knobs of the embedded simulator (with ``simulator_callbacks``)."""
+    callback_secret: str | None = field(default=None, repr=False)
+    """The CallbackSecret the receiver checks and the simulator signs with (None: a random one)."""
+    simulator_server_secret: str | None = field(default=None, repr=False)
+    """The embedded simulator's ServerSecret (None: a random one)."""
+    simulator_call_log: Path | None = None
+    """Also write the simulator's DescribeMediaTask call log here, as JSON lines."""
+    simulator_callback_log: Path | None = None
+    """Also write the simulator's callback log here, as JSON lines."""
 
 
 class LocalStack:
@@ -96,19 +121,31 @@ class LocalStack:
         self.emulator.start()
         self._set_environment(self.emulator.environment())
         self.resources = provision(prefix="local", parameter_overrides=options.parameter_overrides)
+        # Bound first: the simulator needs the callback URL before it starts.
+        self.api = LocalApiGateway(options.api_port)
+        callback_secret = options.callback_secret or secrets.token_hex(16)
         zego = options.zego
         if zego is None:
-            secret = secrets.token_hex(16)
-            scenario = options.scenario or Scenario.from_file(DEMO_SCENARIO)
+            server_secret = options.simulator_server_secret or secrets.token_hex(16)
+            callbacks = None
+            if options.simulator_callbacks:
+                callbacks = CallbackSettings(
+                    url=self.api.url_of(CALLBACK_FUNCTION),
+                    secret=callback_secret,
+                    faults=options.callback_faults or CallbackFaultSettings(),
+                )
             self.simulator = ZegoSimulator(
-                scenario,
-                apps={LOCAL_APP_ID: secret},
+                options.scenario or Scenario.from_file(DEMO_SCENARIO),
+                apps={LOCAL_APP_ID: server_secret},
                 rate_limit=options.simulator_rate_limit,
                 time_scale=options.time_scale,
                 faults=options.faults,
                 seed=options.simulator_seed,
+                call_log_path=options.simulator_call_log,
+                callbacks=callbacks,
+                callback_log_path=options.simulator_callback_log,
             ).start()
-            zego = ZegoTarget(endpoint=self.simulator.url, app_id=str(LOCAL_APP_ID), server_secret=secret)
+            zego = ZegoTarget(endpoint=self.simulator.url, app_id=str(LOCAL_APP_ID), server_secret=server_secret)
         resources = self.resources
         self._set_environment(
             {
@@ -119,6 +156,7 @@ class LocalStack:
                 "ZEGO_ENDPOINT": zego.endpoint,
                 "ZEGO_APP_ID": zego.app_id,
                 "ZEGO_SERVER_SECRET": zego.server_secret,
+                "ZEGO_CALLBACK_SECRET": callback_secret,
                 "PAGINATION_SECRET": secrets.token_hex(32),
                 "POWERTOOLS_SERVICE_NAME": "zego-media-tasks",
                 "POWERTOOLS_METRICS_NAMESPACE": "ZegoMediaTasks/Local",
@@ -129,7 +167,6 @@ class LocalStack:
         poller = load_handler("poller")
         if self._wrap_poller is not None:
             poller = self._wrap_poller(poller)
-        api = load_handler("api")
         settings = options.event_source or EventSourceSettings.from_template()
         self.event_source = LocalEventSourceMapping(
             poller,
@@ -138,7 +175,8 @@ class LocalStack:
             crash_rate=options.crash_rate,
             seed=options.seed,
         ).start()
-        self.api = LocalApiGateway(api, options.api_port).start()
+        served = {route.function for route in self.api.routes}
+        self.api.start({function: load_template_handler(function) for function in sorted(served)})
 
     def stop(self) -> None:
         """Stop every part that started, newest first, and restore the environment."""
@@ -187,9 +225,17 @@ class LocalStack:
             raise RuntimeError("stack not started")
         return self.api.url
 
-    def register(self, task_id: str, vendor: str) -> requests.Response:
-        """``POST /tasks`` over HTTP, as a client would."""
-        return self._http.post(f"{self.api_url}/tasks", json={"TaskId": task_id, "Vendor": vendor}, timeout=10)
+    @property
+    def callback_url(self) -> str:
+        """The local callback route (``POST``), where the embedded simulator sends ZEGO's callbacks."""
+        if self.api is None:
+            raise RuntimeError("stack not started")
+        return self.api.url_of(CALLBACK_FUNCTION)
+
+    def register(self, task_id: str, vendor: str, kind: str | None = None) -> requests.Response:
+        """``POST /tasks`` over HTTP, as a client would (with ``Kind`` when given)."""
+        body = {"TaskId": task_id, "Vendor": vendor, **({"Kind": kind} if kind else {})}
+        return self._http.post(f"{self.api_url}/tasks", json=body, timeout=10)
 
     def task(self, task_id: str, vendor: str) -> dict[str, Any] | None:
         """The API's representation of one task, or None when it is not tracked (404)."""
@@ -227,5 +273,6 @@ class LocalStack:
             "aws_emulator": self.emulator.endpoint_url,
             "zego": self.environment.get("ZEGO_ENDPOINT"),
             "simulator": self.simulator is not None,
+            "callbacks": self.callback_url if self.simulator and self.simulator.callbacks else None,
             "resources": json.loads(json.dumps(self.resources.__dict__)) if self.resources else None,
         }

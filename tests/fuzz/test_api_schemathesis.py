@@ -29,7 +29,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
-from devstack.api_gateway import OPENAPI_PATH, LocalApiGateway
+from devstack.api_gateway import API_FUNCTION, OPENAPI_PATH, LocalApiGateway
 from devstack.emulator import AwsEmulator, patched_environment
 from devstack.handlers import load_handler
 from devstack.resources import provision
@@ -62,7 +62,7 @@ def api_url() -> Iterator[str]:
                 stack, POWERTOOLS_METRICS_NAMESPACE="ZegoMediaTasksFuzz", POWERTOOLS_LOG_LEVEL="WARNING"
             )
             with patched_environment(environment):
-                gateway = LocalApiGateway(load_handler("api", "api_app_schemathesis"), 0).start()
+                gateway = LocalApiGateway(0).start({API_FUNCTION: load_handler("api", "api_app_schemathesis")})
                 try:
                     for task_id, vendor in SEEDED_TASKS:
                         body = json.dumps({"TaskId": task_id, "Vendor": vendor})

@@ -1,11 +1,22 @@
-"""HTTP requests become API Gateway REST proxy events with the resource path API Gateway would send."""
+"""HTTP requests become API Gateway REST proxy events with the resource path API Gateway would send, for the
+function the template routes them to."""
 
 from __future__ import annotations
 
 import base64
 import re
 
-from devstack.api_gateway import Route, build_proxy_event
+from devstack.api_gateway import (
+    API_FUNCTION,
+    CALLBACK_FUNCTION,
+    Route,
+    RouteMatch,
+    build_proxy_event,
+    match_route,
+    route_path,
+    routes_from_template,
+)
+from devstack.template import load_template
 
 ROUTES = [
     Route("/tasks/{taskId}", "GET", re.compile(r"^/tasks/(?P<taskId>[^/]+)$")),
@@ -63,3 +74,51 @@ def test_repeated_headers_appear_in_both_maps() -> None:
     )
     assert event["headers"] == {"X-A": "2"}
     assert event["multiValueHeaders"] == {"X-A": ["1", "2"]}
+
+
+def test_each_template_route_is_served_by_the_function_whose_api_event_declares_it() -> None:
+    template = load_template()
+    routes = routes_from_template(template)
+    declared = {
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"], function_id)
+        for function_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+        for event in resource["Properties"].get("Events", {}).values()
+        if event["Type"] == "Api"
+    }
+    assert {(route.method, route.resource, route.function) for route in routes} == declared
+    assert ("POST", "/callbacks/zego", CALLBACK_FUNCTION) in declared
+    assert {route.function for route in routes} == {API_FUNCTION, CALLBACK_FUNCTION}
+
+
+def test_the_callback_route_reaches_the_callback_function_and_the_task_routes_the_api_function() -> None:
+    routes = routes_from_template()
+    assert match_route(routes, "/callbacks/zego", "POST") == RouteMatch("/callbacks/zego", None, CALLBACK_FUNCTION)
+    assert match_route(routes, "/tasks/t1", "GET") == RouteMatch("/tasks/{taskId}", {"taskId": "t1"}, API_FUNCTION)
+    assert route_path(routes, CALLBACK_FUNCTION) == "/callbacks/zego"
+
+
+def test_an_undeclared_method_goes_to_the_function_of_its_path_and_an_unknown_path_to_the_default() -> None:
+    routes = routes_from_template()
+    assert match_route(routes, "/callbacks/zego", "GET").function == CALLBACK_FUNCTION
+    assert match_route(routes, "/nope", "POST").function == API_FUNCTION
+    assert match_route(routes, "/nope", "POST", default_function="Other").function == "Other"
+
+
+def test_a_callback_arrives_as_a_rest_proxy_event_of_its_resource_with_no_caller_identity() -> None:
+    body = b'{"event":"compose","task_id":"289665201"}'
+    event = build_proxy_event(
+        routes_from_template(),
+        "POST",
+        "/callbacks/zego",
+        headers=[("Content-Type", "application/json")],
+        body=body,
+        source_ip="127.0.0.1",
+    )
+    assert event["resource"] == event["requestContext"]["resourcePath"] == "/callbacks/zego"
+    assert event["body"] == body.decode()
+    assert event["headers"] == {"Content-Type": "application/json"}
+    identity = event["requestContext"]["identity"]
+    assert {name: identity[name] for name in ("userArn", "caller", "accessKey", "user")} == dict.fromkeys(
+        ("userArn", "caller", "accessKey", "user")
+    )
