@@ -20,6 +20,7 @@ import pytest
 from devstack.template import TEMPLATE_PATH, load_template, parameter_defaults
 from zego_media_tasks.api.settings import ApiSettings
 from zego_media_tasks.callbacks.settings import CallbackSettings
+from zego_media_tasks.events.settings import PublisherSettings
 from zego_media_tasks.config.environment import SettingsModel, knobs
 from zego_media_tasks.domain.backoff import BackoffPolicy, ThrottleDelay
 from zego_media_tasks.domain.polling import PollingPolicy
@@ -72,6 +73,9 @@ def _resource_text(value: Any) -> str:
         return f"Ref:{value['Ref']}"
     if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
         return str(value["Fn::Sub"])
+    if "Fn::If" in value:  # one of two exact resources, chosen by a condition
+        _, when_true, when_false = value["Fn::If"]
+        return f"{_resource_text(when_true)} | {_resource_text(when_false)}"
     raise AssertionError(f"unexpected policy resource {value!r}")
 
 
@@ -150,7 +154,7 @@ def _camel(variable: str) -> str:
 # --------------------------------------------------------------------------------------------- platform
 
 
-FUNCTIONS = ["PollerFunction", "ApiFunction", "CallbackFunction"]
+FUNCTIONS = ["PollerFunction", "ApiFunction", "CallbackFunction", "PublisherFunction"]
 
 
 @pytest.mark.parametrize("function_id", FUNCTIONS)
@@ -245,12 +249,30 @@ CALLBACK_GRANTS: set[Grant] = {
 }
 
 
+PUBLISHER_GRANTS: set[Grant] = {
+    ("logs:CreateLogStream", "PublisherLogGroup.Arn"),
+    ("logs:PutLogEvents", "PublisherLogGroup.Arn"),
+    ("xray:PutTraceSegments", "*"),
+    ("xray:PutTelemetryRecords", "*"),
+    ("dynamodb:DescribeStream", "TasksTable.StreamArn"),
+    ("dynamodb:GetRecords", "TasksTable.StreamArn"),
+    ("dynamodb:GetShardIterator", "TasksTable.StreamArn"),
+    ("dynamodb:ListStreams", "TasksTable.StreamArn"),
+    (
+        "events:PutEvents",
+        "TasksEventBus.Arn | arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}",
+    ),
+    ("sqs:SendMessage", "PublishFailureQueue.Arn"),
+}
+
+
 @pytest.mark.parametrize(
     ("function_id", "role_id", "expected"),
     [
         ("PollerFunction", "PollerRole", POLLER_GRANTS),
         ("ApiFunction", "ApiRole", API_GRANTS),
         ("CallbackFunction", "CallbackRole", CALLBACK_GRANTS),
+        ("PublisherFunction", "PublisherRole", PUBLISHER_GRANTS),
     ],
 )
 def test_each_function_is_granted_exactly_the_actions_it_uses_on_exactly_these_resources(
@@ -285,7 +307,7 @@ def test_no_policy_statement_anywhere_uses_a_wildcard_action(template: Template)
 def test_only_x_ray_trace_upload_which_has_no_resource_level_permissions_is_granted_on_every_resource(
     template: Template,
 ) -> None:
-    for role_id in ("PollerRole", "ApiRole", "CallbackRole"):
+    for role_id in ("PollerRole", "ApiRole", "CallbackRole", "PublisherRole"):
         for statement in _statements(template, role_id):
             assert statement["Effect"] == "Allow"
             if "*" in _as_list(statement["Resource"]):
@@ -354,6 +376,43 @@ def test_an_alarm_fires_on_a_spike_of_rejected_callbacks(template: Template) -> 
     assert alarm["Threshold"] == {"Ref": "CallbackRejectedAlarmThreshold"}
 
 
+def test_state_changes_are_published_from_the_tables_stream_with_bounded_retries_and_a_failure_queue(
+    template: Template,
+) -> None:
+    stream = _properties(template, "TasksTable")["StreamSpecification"]
+    assert stream == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    [event] = _properties(template, "PublisherFunction")["Events"].values()
+    assert event["Type"] == "DynamoDB"
+    settings = event["Properties"]
+    assert settings["Stream"] == {"Fn::GetAtt": ["TasksTable", "StreamArn"]}
+    assert settings["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert settings["BisectBatchOnFunctionError"] is True
+    assert settings["ParallelizationFactor"] == 1  # one invocation per shard: events in write order
+    assert settings["MaximumRecordAgeInSeconds"] == {"Ref": "PublisherMaxRecordAgeSeconds"}
+    assert settings["MaximumRetryAttempts"] == {"Ref": "PublisherMaxRetryAttempts"}
+    assert settings["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["PublishFailureQueue", "Arn"]},
+    }
+    variables = _properties(template, "PublisherFunction")["Environment"]["Variables"]
+    assert variables["EVENT_SOURCE"] == {"Ref": "EventSource"}
+    assert template["Parameters"]["EventSource"]["Default"] == "zego-media-tasks"
+    # The stack's own bus, or an existing one named by the operator
+    assert template["Resources"]["TasksEventBus"]["Condition"] == "CreateEventBus"
+    assert variables["EVENT_BUS_NAME"] == {
+        "Fn::If": ["CreateEventBus", {"Ref": "TasksEventBus"}, {"Ref": "EventBusName"}]
+    }
+
+
+def test_alarms_watch_publish_failures_and_the_failure_queue(template: Template) -> None:
+    failures = _properties(template, "PublishFailuresAlarm")
+    assert (failures["MetricName"], failures["Namespace"]) == ("PublishFailures", {"Ref": "PowertoolsMetricsNamespace"})
+    parked = _properties(template, "PublishFailureQueueNotEmptyAlarm")
+    assert parked["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["PublishFailureQueue", "QueueName"]}}
+    ]
+
+
 def test_api_auth_mode_offers_no_unauthenticated_option_and_defaults_to_iam(template: Template) -> None:
     parameter = template["Parameters"]["ApiAuthMode"]
     assert parameter["AllowedValues"] == ["IAM", "API_KEY"]
@@ -401,6 +460,7 @@ def test_the_stage_is_throttled_and_access_logged_to_a_log_group_with_retention(
         ("PollerFunction", "PollerLogGroup"),
         ("ApiFunction", "ApiFunctionLogGroup"),
         ("CallbackFunction", "CallbackLogGroup"),
+        ("PublisherFunction", "PublisherLogGroup"),
     ],
 )
 def test_each_function_logs_to_its_own_log_group_with_retention(
@@ -627,6 +687,7 @@ _FUNCTION_SETTINGS: dict[str, tuple[type[SettingsModel], ...]] = {
     "PollerFunction": (PollerSettings, ZegoSettings),
     "ApiFunction": (ApiSettings,),
     "CallbackFunction": (CallbackSettings,),
+    "PublisherFunction": (PublisherSettings,),
 }
 # Values for the variables without a template default (stack resources, the operator's parameters).
 _WITHOUT_DEFAULT = {
@@ -638,6 +699,7 @@ _WITHOUT_DEFAULT = {
     "ZEGO_SERVER_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:zego-AbCdEf",
     "PAGINATION_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:pagination-AbCdEf",
     "ZEGO_CALLBACK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:callback-AbCdEf",
+    "EVENT_BUS_NAME": "tasks-bus",
 }
 
 
@@ -712,7 +774,8 @@ def _alarm(template: Template, namespace: str, metric: str) -> dict[str, Any]:
 
 
 def test_alarms_watch_the_dead_letter_queue_queue_age_poller_errors_and_api_5xx(template: Template) -> None:
-    dlq = _alarm(template, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    dlq = _properties(template, "PollDeadLetterQueueNotEmptyAlarm")
+    assert (dlq["Namespace"], dlq["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
     assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["PollDeadLetterQueue", "QueueName"]}}]
     assert (dlq["ComparisonOperator"], dlq["Threshold"]) == ("GreaterThanThreshold", 0)
 
@@ -838,7 +901,7 @@ def test_after_the_transform_no_role_carries_a_managed_policy_but_api_gateways_l
     translated: Template,
 ) -> None:
     roles = _resources(translated, "AWS::IAM::Role")
-    assert set(roles) == {"PollerRole", "ApiRole", "CallbackRole", "ApiGatewayLoggingRole"}
+    assert set(roles) == {"PollerRole", "ApiRole", "CallbackRole", "PublisherRole", "ApiGatewayLoggingRole"}
     for logical_id, role in roles.items():
         if logical_id != "ApiGatewayLoggingRole":
             assert "ManagedPolicyArns" not in role["Properties"], logical_id

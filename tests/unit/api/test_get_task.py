@@ -71,6 +71,7 @@ def test_the_sample_event_returns_the_record_in_camel_case(call: Call, seed: See
         "deadlineAt": "2026-11-24T09:00:00.000Z",
         "pollCount": 4,
         "nextPollAt": None,
+        "sequence": 1,
         "lastError": {
             "kind": "TRANSIENT",
             "code": "TIMEOUT",

@@ -221,9 +221,10 @@ def is_past_deadline(
 
 
 def with_status(record: TaskRecord, status: TaskStatus, now: datetime) -> TaskRecord:
+    """``record`` in ``status``: a change stamps the time and moves the sequence on by one."""
     if status is record.status:
         return record
-    return replace(record, status=status, status_changed_at=to_iso(now))
+    return replace(record, status=status, status_changed_at=to_iso(now), sequence=record.sequence + 1)
 
 
 def _with_snapshot(record: TaskRecord, snapshot: TaskSnapshot, outcome: CallOutcome) -> TaskRecord:

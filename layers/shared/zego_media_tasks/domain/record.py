@@ -66,6 +66,13 @@ class TaskRecord(TaskSnapshot):
     """DescribeMediaTask calls made for this task, whatever their outcome."""
     next_poll_at: str | None = field(default=None, metadata=about(timestamp=True))
     last_error: LastError | None = field(default=None, metadata=about())
+    sequence: int = field(
+        default=1,
+        metadata=about(
+            "Increases by one with every status change of the task (a new record is 1); its state-change event "
+            "carries the same number, so a consumer can drop a stale or repeated event."
+        ),
+    )
     generation: int = field(metadata=about(internal=True))
     """Poll-chain fencing token: only a message carrying this generation may poll the task."""
     attempt: int = field(default=0, metadata=about(internal=True))

@@ -1,0 +1,1 @@
+"""The state-change publisher: the tasks table's stream in, EventBridge events out."""
