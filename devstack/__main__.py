@@ -5,8 +5,12 @@
     TASKS="Tencent:ID Huawei:ID" make run # your own task ids
     make run ARGS="--tasks-file tasks.txt"
 
+The simulator sends ZEGO's signed completion callbacks to the local callback route (POST /callbacks/zego),
+signed with ZEGO_CALLBACK_SECRET if set, else with a CallbackSecret generated for the run (never shown).
+
 With ZEGO_ENDPOINT, ZEGO_APP_ID and ZEGO_SERVER_SECRET all set, no simulator starts and that endpoint
-is used (real ZEGO, or anything speaking its API).
+is used (real ZEGO, or anything speaking its API). Real ZEGO cannot call back to this machine: ZEGO
+support points an AppId's callback URL at a deployed stack, so here polling alone ends the tasks.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -28,17 +33,27 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from devstack.expectations import expected_status
+from devstack.expectations import expected_source, expected_status, task_kind
 from devstack.stack import DEMO_SCENARIO, LocalStack, StackOptions, ZegoTarget
-from devstack.zego_simulator import Scenario
+from devstack.zego_simulator import CallbackOutcome, Scenario, ZegoSimulator
 from zego_media_tasks.domain.messages import task_id_problem
-from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus, parse_vendor
+from zego_media_tasks.domain.status import (
+    TERMINAL_STATUSES,
+    ChangeSource,
+    TaskKind,
+    TaskStatus,
+    Vendor,
+    is_pollable,
+    parse_vendor,
+)
 
 ZEGO_VARIABLES = ("ZEGO_ENDPOINT", "ZEGO_APP_ID", "ZEGO_SERVER_SECRET")
+CALLBACK_SECRET_VARIABLE = "ZEGO_CALLBACK_SECRET"  # noqa: S105 - a variable name, not a secret
 # The demo's only long wait is a Huawei task that never appears: a 5-minute NO_TASK grace is right in
 # production, too long for a first run. Shown in the banner; override with --not-found-grace.
 DEMO_NOT_FOUND_GRACE_SECONDS = 20
 DEMO_BACKOFF_CAP_SECONDS = 8
+PIPED_WIDTH = 160
 
 
 class UsageError(Exception):
@@ -47,11 +62,19 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class TaskRef:
-    """A task to track: vendor and TaskId, plus the status the scenario says it must end in."""
+    """A task to track: vendor, TaskId and Kind, plus what the scenario says it must end in and by."""
 
     vendor: str
     task_id: str
     expected: TaskStatus | None = None
+    kind: TaskKind | None = None
+    expected_source: ChangeSource | None = None
+    """The ``completedBy`` the scenario dictates (None: a poll and the callback may race for it)."""
+
+    @property
+    def pollable(self) -> bool:
+        """Whether DescribeMediaTask can describe it (a Huawei merge is ended by its callback alone)."""
+        return is_pollable(Vendor(self.vendor), self.kind)
 
 
 def parse_task_list(text: str, source: str) -> list[TaskRef]:
@@ -126,8 +149,17 @@ def choose_tasks(args: argparse.Namespace, environ: dict[str, str], using_simula
         return parse_task_list(listed, "--tasks" if args.tasks else "TASKS")
     if not using_simulator:
         raise UsageError("with a real ZEGO endpoint, name the tasks to track: TASKS='Tencent:ID Huawei:ID'")
-    scenario = Scenario.from_file(DEMO_SCENARIO)
-    return [TaskRef(spec.vendor.value, spec.task_id, expected_status(spec)) for spec in scenario.tasks]
+    # The demo runs against the simulator, which sends its callbacks to the stack.
+    return [
+        TaskRef(
+            spec.vendor.value,
+            spec.task_id,
+            expected_status(spec, callbacks=True),
+            kind=task_kind(spec),
+            expected_source=expected_source(spec, callbacks=True),
+        )
+        for spec in Scenario.from_file(DEMO_SCENARIO).tasks
+    ]
 
 
 def _status_style(status: str) -> str:
@@ -142,7 +174,8 @@ def render(tasks: list[TaskRef], states: dict[TaskRef, dict[str, Any] | None], s
     """The live table: one row per task."""
     done = sum(1 for t in tasks if (states.get(t) or {}).get("status") in TERMINAL_STATUSES)
     table = Table(title=f"ZEGO media tasks: {done}/{len(tasks)} terminal, {time.monotonic() - started:.0f}s")
-    for column in ("vendor", "task id", "status", "vendor status", "polls", "next poll", "result / last error"):
+    columns = ("vendor", "task id", "status", "ended by", "vendor status", "polls", "next poll", "result / last error")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for task in tasks:
         state = states.get(task) or {}
@@ -154,6 +187,7 @@ def render(tasks: list[TaskRef], states: dict[TaskRef, dict[str, Any] | None], s
             task.vendor,
             task.task_id,
             f"[{_status_style(status)}]{status}[/]",
+            str(state.get("completedBy") or ""),
             str(state.get("vendorStatus") or ""),
             str(state.get("pollCount", 0)),
             str(state.get("nextPollAt") or "")[11:19],
@@ -182,7 +216,8 @@ def _follow(
             states[task] = state
             status = (state or {}).get("status")
             if console is not None and status != before:
-                console.print(f"{time.monotonic() - started:6.1f}s  {task.vendor:<7} {task.task_id}  {status}")
+                by = f" by {state['completedBy']}" if state and state.get("completedBy") else ""
+                console.print(f"{time.monotonic() - started:6.1f}s  {task.vendor:<7} {task.task_id}  {status}{by}")
         if refresh is not None:
             refresh()
         all_terminal = all((states.get(t) or {}).get("status") in TERMINAL_STATUSES for t in tasks)
@@ -193,11 +228,53 @@ def _follow(
     return all_terminal
 
 
+def unexpected_endings(
+    tasks: Sequence[TaskRef], states: dict[TaskRef, dict[str, Any] | None], queried: Collection[str | None]
+) -> list[str]:
+    """How the run differs from what the scenario dictates: a status or ``completedBy`` other than the
+    expected one, or a TaskId in ``queried`` (DescribeMediaTask's) that it cannot describe, so must never
+    be polled."""
+    problems = []
+    for task in tasks:
+        state = states.get(task) or {}
+        name = f"{task.vendor}:{task.task_id}"
+        if task.expected is not None and state.get("status") != task.expected:
+            problems.append(f"{name} ended {state.get('status')}, expected {task.expected}")
+        elif task.expected_source is not None and state.get("completedBy") != task.expected_source:
+            problems.append(f"{name} was ended by {state.get('completedBy')}, expected {task.expected_source}")
+        if not task.pollable and task.task_id in queried:
+            problems.append(f"{name} ({task.kind}) was queried with DescribeMediaTask, which cannot describe it")
+    return problems
+
+
+def _callbacks_line(stack: LocalStack, environ: dict[str, str]) -> str:
+    """Where callbacks come from; the CallbackSecret itself is never shown."""
+    given = environ.get(CALLBACK_SECRET_VARIABLE)
+    secret = f"{CALLBACK_SECRET_VARIABLE} from the environment" if given else "a CallbackSecret made for this run"
+    if stack.simulator is not None:
+        return f"  Callbacks: the simulator POSTs signed callbacks to {stack.callback_url} ({secret}, not shown)."
+    return (
+        f"  Callbacks: {stack.callback_url} is served, but real ZEGO cannot reach this machine: ZEGO support points "
+        "the AppId's callback URL at a deployed stack's /callbacks/zego. Here polling alone ends tasks (a Huawei "
+        "merge or transcode only at its deadline)."
+    )
+
+
+def _callbacks_summary(simulator: ZegoSimulator | None) -> str:
+    if simulator is None or simulator.callbacks is None:
+        return ""
+    outcomes = Counter(record.outcome for record in simulator.callback_log.records())
+    ended = ", ".join(f"{outcomes[outcome]} {outcome}" for outcome in CallbackOutcome if outcomes[outcome])
+    return f"callbacks {ended or 'none sent'}; "
+
+
 def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
     """Run the local stack; the exit status for --exit-when-done is 0 only if every task ended as expected."""
     args = build_parser().parse_args(argv)
     environ = dict(os.environ)
     console = Console(file=out or sys.stdout, highlight=False)
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH  # rich assumes 80 columns, which folds every TaskId and URL
     try:
         target = zego_target(environ)
         tasks = choose_tasks(args, environ, using_simulator=target is None)
@@ -214,6 +291,8 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
             "NOT_FOUND_GRACE_SECONDS": str(args.not_found_grace),
             "POLL_BACKOFF_CAP_SECONDS": str(DEMO_BACKOFF_CAP_SECONDS),
         },
+        simulator_callbacks=True,
+        callback_secret=environ.get(CALLBACK_SECRET_VARIABLE) or None,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -230,13 +309,14 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
             f"  AWS emulator (moto) {stack.emulator.endpoint_url}; ZEGO {'simulator ' if target is None else ''}"
             f"{stack.environment['ZEGO_ENDPOINT']}; handler logs: {args.log_file}"
         )
+        console.print(_callbacks_line(stack, environ))
         console.print(
             "  [yellow]Local only: API authorization (IAM/API key) is not enforced here.[/] "
             f"Demo tuning: NO_TASK grace {args.not_found_grace}s, backoff cap {DEMO_BACKOFF_CAP_SECONDS}s."
         )
         console.print(f"  Try: curl -s {stack.api_url}/tasks?status=SUCCEEDED")
         for task in tasks:
-            response = stack.register(task.task_id, task.vendor)
+            response = stack.register(task.task_id, task.vendor, task.kind.value if task.kind else None)
             if response.status_code not in (200, 202):
                 console.print(
                     f"[red]registering {task.vendor}:{task.task_id} failed: {response.status_code} {response.text}"
@@ -269,23 +349,21 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
                 all_terminal = _follow(
                     stack, tasks, states=states, args=args, stop=stop, started=started, refresh=None, console=console
                 )
-                console.print(render(tasks, states, started), width=max(console.width, 160))
+                console.print(render(tasks, states, started))
         except KeyboardInterrupt:
             console.print("stopping…")
             stop.set()
             all_terminal = all((states.get(t) or {}).get("status") in TERMINAL_STATUSES for t in tasks)
-        unexpected = [t for t in tasks if t.expected is not None and (states.get(t) or {}).get("status") != t.expected]
+        queried = {record.task_id for record in stack.simulator.call_log.records()} if stack.simulator else set()
+        unexpected = unexpected_endings(tasks, states, queried)
         summary = "all tasks terminal" if all_terminal else "not every task is terminal"
         console.print(
             f"[bold]{summary}[/] after {time.monotonic() - started:.1f}s; "
             f"poller invocations {stack.event_source.stats.invocations if stack.event_source else 0}; "
-            f"dead letters {len(stack.dead_letters())}"
+            f"{_callbacks_summary(stack.simulator)}dead letters {len(stack.dead_letters())}"
         )
-        for task in unexpected:
-            console.print(
-                f"[red]{task.vendor}:{task.task_id} ended {(states.get(task) or {}).get('status')}, "
-                f"expected {task.expected}"
-            )
+        for problem in unexpected:
+            console.print(f"[red]{problem}")
         if not args.exit_when_done and all_terminal and not stop.is_set():
             console.print("Still serving the API; Ctrl-C to stop.")
             with contextlib.suppress(KeyboardInterrupt):

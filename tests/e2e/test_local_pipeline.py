@@ -1,22 +1,21 @@
 """The whole local stack, in-process on free ports: register over HTTP, read the final states over HTTP.
 
 Real handlers, real boto3 calls to moto's server, real SQS delays and visibility, real HTTP to the ZEGO
-simulator, with simulator faults injected on the way.
+simulator, with simulator faults injected on the way, and the simulator's signed completion callbacks
+POSTed to the local callback route, as ``make run`` runs the demo.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from devstack.event_source import EventSourceSettings
-from devstack.expectations import expected_status
+from devstack.expectations import expected_source, expected_status
 from devstack.stack import DEMO_SCENARIO, LocalStack, StackOptions
-from devstack.zego_simulator import FaultSettings, Scenario
-from zego_media_tasks.domain.status import TERMINAL_STATUSES
+from devstack.zego_simulator import CallbackOutcome, FaultSettings, Scenario, TaskSpec, ZegoSimulator
+from tests.support.local_pipeline import describe_calls, key_of, register_all, timeline_end, wait_until_terminal
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +26,13 @@ FAST_POLLING = {
     "NOT_FOUND_GRACE_SECONDS": "4",
     "ZEGO_READ_TIMEOUT_SECONDS": "1",
 }
+DEMO = Scenario.from_file(DEMO_SCENARIO)
+HUAWEI_MERGE = next(spec for spec in DEMO.tasks if spec.is_huawei_compose)
+TRANSCODE_ENDED_BY_CALLBACK = next(spec for spec in DEMO.tasks if spec.event == "transcode" and spec.callback)
+
+
+def _demo_task(spec: TaskSpec) -> str:
+    return f"{spec.vendor}:{spec.task_id}"
 
 
 @pytest.fixture(scope="module")
@@ -36,46 +42,65 @@ def faulty_stack() -> Iterator[LocalStack]:
         http_5xx_rate=0.15, malformed_json_rate=0.05, code_1000_rate=0.05, hang_rate=0.05, hang_seconds=2
     )
     options = StackOptions(
-        scenario=Scenario.from_file(DEMO_SCENARIO),
+        scenario=DEMO,
         time_scale=0.25,
         faults=faults,
         simulator_seed=7,
         poller_environment=FAST_POLLING,
         event_source=EventSourceSettings(batch_size=10, batching_window_seconds=0.2, maximum_concurrency=2),
+        simulator_callbacks=True,
     )
     with LocalStack(options) as stack:
+        register_all(stack, DEMO.tasks)
         yield stack
 
 
-def _wait_until_terminal(stack: LocalStack, tasks: list[tuple[str, str]], timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    states: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        states = {task_id: stack.task(task_id, vendor) for task_id, vendor in tasks}
-        if all(s is not None and s["status"] in TERMINAL_STATUSES for s in states.values()):
-            return states
-        time.sleep(0.5)
-    raise AssertionError(f"not terminal within {timeout}s: {states}")
+def _simulator(stack: LocalStack) -> ZegoSimulator:
+    assert stack.simulator is not None
+    return stack.simulator
 
 
 def test_every_demo_task_ends_as_its_scenario_dictates_despite_faults(faulty_stack: LocalStack) -> None:
-    # Given the demo scenario's tasks, registered over HTTP
-    scenario = Scenario.from_file(DEMO_SCENARIO)
-    tasks = [(spec.task_id, spec.vendor.value) for spec in scenario.tasks]
-    for task_id, vendor in tasks:
-        assert faulty_stack.register(task_id, vendor).status_code == 202
-
+    # Given the demo scenario's tasks, registered over HTTP with their Kind
     # When the pipeline runs until every task is terminal
-    states = _wait_until_terminal(faulty_stack, tasks, timeout=120)
+    states = wait_until_terminal(faulty_stack, DEMO.tasks, timeout=120)
 
-    # Then each ended in the status its script dictates, read back over HTTP
-    for spec in scenario.tasks:
-        assert states[spec.task_id]["status"] == expected_status(spec), spec.task_id
+    # Then each ended in the status its script dictates, read back over HTTP, by what its script decides
+    for spec in DEMO.tasks:
+        state = states[key_of(spec)]
+        assert state["status"] == expected_status(spec, callbacks=True), _demo_task(spec)
+        source = expected_source(spec, callbacks=True)
+        assert source is None or state["completedBy"] == source, (_demo_task(spec), state["completedBy"])
     # and the simulator really did inject faults on the way, which the pipeline absorbed
-    assert faulty_stack.simulator is not None
-    faulted = {r.task_id for r in faulty_stack.simulator.call_log.records() if r.fault}
-    assert faulted & {task_id for task_id, _ in tasks}
+    faulted = {r.task_id for r in _simulator(faulty_stack).call_log.records() if r.fault}
+    assert faulted & {spec.task_id for spec in DEMO.tasks}
     assert faulty_stack.dead_letters() == []
+
+
+def test_the_huawei_merge_is_ended_by_its_callback_alone_and_never_queried(faulty_stack: LocalStack) -> None:
+    state = wait_until_terminal(faulty_stack, [HUAWEI_MERGE], timeout=120)[key_of(HUAWEI_MERGE)]
+    assert (state["status"], state["completedBy"], state["kind"]) == ("SUCCEEDED", "CALLBACK", "merge")
+    final = HUAWEI_MERGE.final
+    assert final is not None
+    assert state["replayUrl"] == final.fields["ReplayUrl"]
+    assert state["pollCount"] == 0
+    assert describe_calls(_simulator(faulty_stack), HUAWEI_MERGE) == []
+
+
+def test_the_transcode_is_ended_by_its_callback_unless_a_poll_saw_it_end_first(faulty_stack: LocalStack) -> None:
+    # Given a polled task whose callback is sent the moment it ends
+    spec = TRANSCODE_ENDED_BY_CALLBACK
+    state = wait_until_terminal(faulty_stack, [spec], timeout=120)[key_of(spec)]
+    simulator = _simulator(faulty_stack)
+    delivered = [r for r in simulator.callback_log.records(spec.task_id) if r.outcome == CallbackOutcome.DELIVERED]
+    assert len(delivered) == 1
+    assert state["status"] == "SUCCEEDED"
+    if state["completedBy"] != "CALLBACK":
+        # Then only a poll answered between the end and the callback's answer can have ended it first
+        ended, answered = timeline_end(simulator, spec), delivered[0].monotonic + delivered[0].duration_seconds
+        raced = [r for r in describe_calls(simulator, spec) if r.code == 0 and ended <= r.monotonic <= answered]
+        assert state["completedBy"] == "POLL"
+        assert raced, f"ended by a poll, but none was answered between its end and its callback: {state}"
 
 
 def test_registering_the_same_task_again_returns_the_existing_record(faulty_stack: LocalStack) -> None:
@@ -86,9 +111,8 @@ def test_registering_the_same_task_again_returns_the_existing_record(faulty_stac
 
 
 def test_a_finished_task_carries_the_vendor_results(faulty_stack: LocalStack) -> None:
-    compose = "1400341231-ComposeMedia-6fdfc967d7eb12f5e9b27f52519f1afatt0"
-    faulty_stack.register(compose, "Tencent")
-    state = _wait_until_terminal(faulty_stack, [(compose, "Tencent")], timeout=120)[compose]
+    compose = next(spec for spec in DEMO.tasks if spec.event == "compose" and not spec.is_huawei_compose)
+    state = wait_until_terminal(faulty_stack, [compose], timeout=120)[key_of(compose)]
     assert state["status"] == "SUCCEEDED"
     assert state["replayUrl"].startswith("https://")
     assert state["pollCount"] >= 1

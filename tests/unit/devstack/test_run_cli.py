@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from devstack.__main__ import UsageError, build_parser, choose_tasks, parse_task_list, run, zego_target
+from devstack.__main__ import (
+    TaskRef,
+    UsageError,
+    build_parser,
+    choose_tasks,
+    parse_task_list,
+    run,
+    unexpected_endings,
+    zego_target,
+)
+from zego_media_tasks.domain.status import ChangeSource, TaskKind, TaskStatus
 
 
 def test_a_task_list_is_vendor_colon_id_items_with_comments() -> None:
@@ -61,3 +72,34 @@ def test_run_reports_a_usage_error_with_exit_status_2(monkeypatch: pytest.Monkey
     out = io.StringIO()
     assert run([], out=out) == 2
     assert "ZEGO_APP_ID set but" in out.getvalue()
+
+
+def test_the_demo_has_a_huawei_merge_registered_as_a_merge_that_only_its_callback_ends() -> None:
+    tasks = choose_tasks(build_parser().parse_args([]), {}, using_simulator=True)
+    merges = [t for t in tasks if t.vendor == "Huawei" and t.kind is TaskKind.MERGE]
+    assert len(merges) == 1
+    assert not merges[0].pollable
+    assert merges[0].expected_source is ChangeSource.CALLBACK
+    assert {t.expected_source for t in tasks} >= {ChangeSource.CALLBACK, ChangeSource.POLL}
+
+
+def _merge(**fields: Any) -> TaskRef:
+    return TaskRef("Huawei", "289665201", TaskStatus.SUCCEEDED, TaskKind.MERGE, ChangeSource.CALLBACK, **fields)
+
+
+def test_an_ending_as_the_scenario_says_is_no_problem() -> None:
+    merge = _merge()
+    assert unexpected_endings([merge], {merge: {"status": "SUCCEEDED", "completedBy": "CALLBACK"}}, set()) == []
+
+
+def test_the_right_status_from_the_wrong_source_is_a_problem() -> None:
+    merge = _merge()
+    problems = unexpected_endings([merge], {merge: {"status": "SUCCEEDED", "completedBy": "POLL"}}, set())
+    assert problems == ["Huawei:289665201 was ended by POLL, expected CALLBACK"]
+
+
+def test_a_describe_call_for_a_task_describemediatask_cannot_describe_is_a_problem() -> None:
+    merge = _merge()
+    states: dict[TaskRef, dict[str, Any] | None] = {merge: {"status": "SUCCEEDED", "completedBy": "CALLBACK"}}
+    problems = unexpected_endings([merge], states, queried={"289665201"})
+    assert problems == ["Huawei:289665201 (merge) was queried with DescribeMediaTask, which cannot describe it"]
