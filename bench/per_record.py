@@ -73,14 +73,18 @@ def _task_id(number: int) -> str:
 
 
 class FakeStore:
-    """``RecordStore``: a dict with the generation fence of the real conditional write."""
+    """``TaskRecords``: a dict with the generation fence of the real conditional write."""
 
     def __init__(self) -> None:
         self.records: dict[tuple[str, Vendor], TaskRecord] = {}
 
-    def get(self, task_id: str, vendor: Vendor) -> TaskRecord | None:
+    def get(self, task_id: str, vendor: Vendor, *, consistent: bool = True) -> TaskRecord | None:
         """The stored record."""
         return self.records.get((task_id, vendor))
+
+    def for_task(self, task_id: str, *, consistent: bool = False) -> list[TaskRecord]:
+        """Every stored record of the TaskId (the poller reads by key only)."""
+        return [self.records[key] for key in sorted(self.records) if key[0] == task_id]
 
     def put(self, record: TaskRecord, expected_generation: int | None) -> WriteResult:
         """Write if the stored generation is the expected one and the record not terminal."""
@@ -246,7 +250,7 @@ class _Middle:
 
 
 class FakeReads:
-    """``TaskReads`` over a dict."""
+    """``TaskTable`` over a dict."""
 
     def __init__(self, records: Mapping[str, TaskRecord]) -> None:
         self._records = dict(records)
@@ -256,7 +260,7 @@ class FakeReads:
         record = self._records.get(task_id)
         return record if record is not None and record.vendor is vendor else None
 
-    def for_task(self, task_id: str) -> list[TaskRecord]:
+    def for_task(self, task_id: str, *, consistent: bool = False) -> list[TaskRecord]:
         """Every record of the TaskId."""
         record = self._records.get(task_id)
         return [record] if record else []

@@ -10,10 +10,8 @@ absorbed by the poller's generation fencing, so one record and one poll chain su
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
 
 from zego_media_tasks.api.errors import (
     ErrorCode,
@@ -25,41 +23,10 @@ from zego_media_tasks.api.pagination import ListingQuery, PageTokenCodec
 from zego_media_tasks.api.settings import ApiSettings
 from zego_media_tasks.domain.clock import SystemClock
 from zego_media_tasks.domain.messages import PollRequest, task_id_problem
-from zego_media_tasks.domain.ports import Clock
+from zego_media_tasks.domain.ports import Clock, PollSender, TaskTable
 from zego_media_tasks.domain.record import TaskRecord, pending_record
 from zego_media_tasks.domain.status import TaskKind, TaskStatus, Vendor
 from zego_media_tasks.domain.timestamps import to_iso
-from zego_media_tasks.store.task_store import RecordPage
-
-
-class TaskReads(Protocol):
-    """The table operations the API needs (implemented by ``store.task_store.TaskStore``)."""
-
-    def get(self, task_id: str, vendor: Vendor, *, consistent: bool = True) -> TaskRecord | None:
-        """The record for (task_id, vendor), or None."""
-        ...
-
-    def for_task(self, task_id: str) -> list[TaskRecord]:
-        """Every record of a TaskId, ordered by vendor."""
-        ...
-
-    def by_status(
-        self, status: TaskStatus, vendor: Vendor | None, limit: int, start_key: Mapping[str, str] | None = None
-    ) -> RecordPage:
-        """One page of records in a status, newest change first."""
-        ...
-
-    def put_new(self, record: TaskRecord) -> bool:
-        """Store a record unless one exists with its key; False if one does."""
-        ...
-
-
-class PollSender(Protocol):
-    """Sends poll requests (implemented by ``queue.poll_queue.PollQueue``)."""
-
-    def send(self, request: PollRequest, delay_seconds: int = 0) -> str:
-        """Enqueue ``request``; returns the message id."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,22 +51,16 @@ def _require_valid_task_id(task_id: str) -> None:
         raise InvalidRequestError(problem, ErrorCode.INVALID_TASK_ID)
 
 
+@dataclass(frozen=True, slots=True)
 class TaskService:
     """Reads and registration over the tasks table and the poll queue."""
 
-    def __init__(
-        self,
-        tasks: TaskReads,
-        queue: PollSender,
-        tokens: PageTokenCodec,
-        clock: Clock,
-        task_deadline: timedelta,
-    ) -> None:
-        self._tasks = tasks
-        self._queue = queue
-        self._tokens = tokens
-        self._clock = clock
-        self._task_deadline = task_deadline
+    tasks: TaskTable
+    queue: PollSender
+    tokens: PageTokenCodec
+    clock: Clock
+    task_deadline: timedelta
+    """How long after registration a task is polled before it ends ``TIMED_OUT``."""
 
     @classmethod
     def from_settings(cls, settings: ApiSettings) -> TaskService:
@@ -119,9 +80,9 @@ class TaskService:
         """The records of ``task_id`` (only ``vendor``'s if given); :class:`TaskNotFoundError` if none."""
         _require_valid_task_id(task_id)
         if vendor is None:
-            records = self._tasks.for_task(task_id)
+            records = self.tasks.for_task(task_id)
         else:
-            record = self._tasks.get(task_id, vendor, consistent=False)  # shown, not written: the cheaper read
+            record = self.tasks.get(task_id, vendor, consistent=False)  # shown, not written: the cheaper read
             records = [record] if record is not None else []
         if not records:
             scope = f" for vendor {vendor.value}" if vendor is not None else ""
@@ -133,22 +94,22 @@ class TaskService:
     ) -> TaskListing:
         """A page of tasks in ``status`` (and ``vendor``), newest change first, continuing ``next_token``."""
         query = ListingQuery(status=status, vendor=vendor)
-        start_key = self._tokens.decode(next_token, query) if next_token is not None else None
-        page = self._tasks.by_status(status, vendor, limit, start_key)
-        token = self._tokens.encode(page.last_key, query) if page.last_key else None
+        start_key = self.tokens.decode(next_token, query) if next_token is not None else None
+        page = self.tasks.by_status(status, vendor, limit, start_key)
+        token = self.tokens.encode(page.last_key, query) if page.last_key else None
         return TaskListing(records=page.records, next_token=token)
 
     def register(self, task_id: str, vendor: Vendor, kind: TaskKind | None = None) -> Registration:
         """Start tracking ``task_id`` for ``vendor``; idempotent (see the module docstring)."""
         _require_valid_task_id(task_id)
-        existing = self._tasks.get(task_id, vendor, consistent=True)
+        existing = self.tasks.get(task_id, vendor, consistent=True)
         if existing is not None:
             return Registration(record=existing, created=False)
 
-        now = self._clock.now()
+        now = self.clock.now()
         first_seen_at = to_iso(now)
-        deadline_at = to_iso(now + self._task_deadline)
-        self._queue.send(
+        deadline_at = to_iso(now + self.task_deadline)
+        self.queue.send(
             PollRequest(
                 task_id=task_id,
                 vendor=vendor,
@@ -161,9 +122,9 @@ class TaskService:
         record = pending_record(
             task_id, vendor, now=now, first_seen_at=first_seen_at, deadline_at=deadline_at, kind=kind
         )
-        if self._tasks.put_new(record):
+        if self.tasks.put_new(record):
             return Registration(record=record, created=True)
-        winner = self._tasks.get(task_id, vendor, consistent=True)
+        winner = self.tasks.get(task_id, vendor, consistent=True)
         if winner is None:  # created and deleted again in between: only TTL deletes, so practically never
             raise ServiceUnavailableError("the task changed during registration; try again")
         return Registration(record=winner, created=False)

@@ -25,14 +25,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from zego_media_tasks.domain.polling import PollingPolicy, Transition
-from zego_media_tasks.domain.ports import Clock, DependencyUnavailable
+from zego_media_tasks.domain.ports import Clock, DependencyUnavailable, TaskRecords, WriteResult
 from zego_media_tasks.domain.reconciliation import CallbackEffect, callback_vendor, decide_callback
-from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskKind, TaskStatus, Vendor
-from zego_media_tasks.store.task_store import WriteResult
 from zego_media_tasks.zego.callbacks import CallbackKind, CallbackRejected, ZegoCallback, read_callback
 from zego_media_tasks.zego.client import SecretUnavailableError
 
@@ -41,22 +39,6 @@ _KINDS = {
     CallbackKind.PROCEDURE: TaskKind.TRANSCODE,
     CallbackKind.SNAPSHOT: TaskKind.SNAPSHOT,
 }
-
-
-class CallbackStore(Protocol):
-    """The task records (implemented by ``zego_media_tasks.store.task_store.TaskStore``)."""
-
-    def for_task(self, task_id: str, *, consistent: bool = False) -> list[TaskRecord]:
-        """Every record of a TaskId, ordered by vendor."""
-        ...
-
-    def get(self, task_id: str, vendor: Vendor, *, consistent: bool = True) -> TaskRecord | None:
-        """The record for (task_id, vendor), or None."""
-        ...
-
-    def put(self, record: TaskRecord, expected_generation: int | None) -> WriteResult:
-        """Generation-fenced conditional write."""
-        ...
 
 
 class Outcome(StrEnum):
@@ -96,27 +78,18 @@ def _fallback_hint(callback: ZegoCallback) -> Vendor:
     return Vendor.TENCENT if callback.result_code not in (None, "0") else Vendor.HUAWEI
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CallbackService:
     """Applies ZEGO's completion callbacks to the tasks table. Built once per Lambda instance."""
 
-    def __init__(
-        self,
-        *,
-        store: CallbackStore,
-        secret: Callable[[], str],
-        app_id: int,
-        clock: Clock,
-        policy: PollingPolicy,
-        max_age_seconds: float,
-        max_body_bytes: int,
-    ) -> None:
-        self._store = store
-        self._secret = secret
-        self._app_id = app_id
-        self._clock = clock
-        self._policy = policy
-        self._max_age_seconds = max_age_seconds
-        self._max_body_bytes = max_body_bytes
+    store: TaskRecords
+    secret: Callable[[], str]
+    """The CallbackSecret, read at each callback (its provider caches it)."""
+    app_id: int
+    clock: Clock
+    policy: PollingPolicy
+    max_age_seconds: float
+    max_body_bytes: int
 
     def handle(self, body: bytes, content_type: str | None) -> CallbackResult:
         """Answer one callback (never raises for the caller's input; our own failures are a 503)."""
@@ -124,11 +97,11 @@ class CallbackService:
             callback = read_callback(
                 body,
                 content_type,
-                secret=self._secret(),
-                app_id=self._app_id,
-                now_epoch_seconds=self._clock.now().timestamp(),
-                max_age_seconds=self._max_age_seconds,
-                max_bytes=self._max_body_bytes,
+                secret=self.secret(),
+                app_id=self.app_id,
+                now_epoch_seconds=self.clock.now().timestamp(),
+                max_age_seconds=self.max_age_seconds,
+                max_bytes=self.max_body_bytes,
             )
         except CallbackRejected as rejected:
             return CallbackResult(Outcome.REJECTED, rejected.http_status, rejection=rejected, detail=str(rejected))
@@ -142,7 +115,7 @@ class CallbackService:
             )
 
     def _apply(self, callback: ZegoCallback) -> CallbackResult:
-        records = self._store.for_task(callback.task_id, consistent=True)
+        records = self.store.for_task(callback.task_id, consistent=True)
         vendor = callback_vendor(callback.vendor, _fallback_hint(callback), records)
         stored = next((record for record in records if record.vendor is vendor), None)
 
@@ -156,14 +129,14 @@ class CallbackService:
         except CallbackRejected as rejected:
             return answer(Outcome.REJECTED, rejected.http_status, rejection=rejected, detail=str(rejected))
         decided = decide_callback(
-            stored, evidence, kind=_KINDS[callback.kind], now=self._clock.now(), policy=self._policy
+            stored, evidence, kind=_KINDS[callback.kind], now=self.clock.now(), policy=self.policy
         )
         if decided.decision is None:
             return answer(
                 Outcome.ALREADY_TERMINAL, 200, status=stored.status if stored else None, detail="the task had ended"
             )
         decision = decided.decision
-        if self._store.put(decision.record, decision.expected_generation) is WriteResult.WRITTEN:
+        if self.store.put(decision.record, decision.expected_generation) is WriteResult.WRITTEN:
             return answer(
                 Outcome.CREATED if decided.effect is CallbackEffect.CREATED else Outcome.APPLIED,
                 200,
@@ -173,7 +146,7 @@ class CallbackService:
             )
         # A poll (or a twin of this callback) wrote first. Ended now: nothing more to do. Still open: a
         # second write would break the one-write budget, so ZEGO's retry applies it instead.
-        current = self._store.get(callback.task_id, vendor, consistent=True)
+        current = self.store.get(callback.task_id, vendor, consistent=True)
         if current is not None and current.terminal:
             return answer(Outcome.ALREADY_TERMINAL, 200, status=current.status, detail="the task ended meanwhile")
         return answer(Outcome.CONFLICT, 503, detail="the task moved on meanwhile; retry")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
+from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome
-from zego_media_tasks.domain.status import Vendor
+from zego_media_tasks.domain.record import TaskRecord
+from zego_media_tasks.domain.status import TaskStatus, Vendor
 
 
 class TaskDescriber(Protocol):
@@ -15,6 +20,66 @@ class TaskDescriber(Protocol):
     def describe_media_task(self, task_id: str, vendor: Vendor) -> CallOutcome:
         """One DescribeMediaTask call, translated into a :class:`CallOutcome`; never raises for
         network or vendor failures."""
+        ...
+
+
+class WriteResult(StrEnum):
+    """How a fenced write ended."""
+
+    WRITTEN = "WRITTEN"
+    SUPERSEDED = "SUPERSEDED"
+    """The condition failed: the record moved on (another generation, or terminal) or already exists."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPage:
+    """One page of a listing; ``last_key`` is where the store stopped (DynamoDB's LastEvaluatedKey),
+    None on the last page."""
+
+    records: tuple[TaskRecord, ...]
+    last_key: dict[str, str] | None
+
+
+class RecordReads(Protocol):
+    """Reads of the task records by key and by TaskId (implemented by
+    ``zego_media_tasks.store.task_store.TaskStore``, as are the two ports below)."""
+
+    def get(self, task_id: str, vendor: Vendor, *, consistent: bool = True) -> TaskRecord | None:
+        """The record for (task_id, vendor), or None; consistent unless asked otherwise."""
+        ...
+
+    def for_task(self, task_id: str, *, consistent: bool = False) -> list[TaskRecord]:
+        """Every record of a TaskId, ordered by vendor."""
+        ...
+
+
+class TaskRecords(RecordReads, Protocol):
+    """The task records as the poller and the callback receiver use them: reads and the fenced write."""
+
+    def put(self, record: TaskRecord, expected_generation: int | None) -> WriteResult:
+        """Generation-fenced conditional write."""
+        ...
+
+
+class TaskTable(RecordReads, Protocol):
+    """The task records as the read API uses them: reads, listings by status and registration."""
+
+    def by_status(
+        self, status: TaskStatus, vendor: Vendor | None, limit: int, start_key: Mapping[str, str] | None = None
+    ) -> RecordPage:
+        """One page of records in a status, newest change first."""
+        ...
+
+    def put_new(self, record: TaskRecord) -> bool:
+        """Store a record unless one exists with its key; False if one does."""
+        ...
+
+
+class PollSender(Protocol):
+    """The poll queue (implemented by ``zego_media_tasks.queue.poll_queue.PollQueue``)."""
+
+    def send(self, request: PollRequest, delay_seconds: int = 0) -> str:
+        """Enqueue ``request`` to become visible after ``delay_seconds``; returns the SQS MessageId."""
         ...
 
 

@@ -41,12 +41,11 @@ from zego_media_tasks.domain.polling import (
     is_past_deadline,
     reject_malformed,
 )
-from zego_media_tasks.domain.ports import Clock, TaskDescriber
-from zego_media_tasks.domain.record import TaskRecord
+from zego_media_tasks.domain.ports import Clock, PollSender, TaskDescriber, TaskRecords, WriteResult
 from zego_media_tasks.domain.status import Vendor
 from zego_media_tasks.domain.timestamps import from_epoch
 from zego_media_tasks.store.rate_limiter import Permit, Saturated
-from zego_media_tasks.store.task_store import StoreError, WriteResult
+from zego_media_tasks.store.task_store import StoreError
 
 REJECT_WRITE_ROUNDS = 3
 """Re-read-and-write rounds for a REJECTED record when a concurrent poll moves the record meanwhile."""
@@ -54,26 +53,6 @@ REJECT_WRITE_ROUNDS = 3
 Correlate = Callable[[Mapping[str, str]], None]
 """Receives correlation keys (task id, vendor, ZEGO request ids) as soon as they are known, so that
 every later log line of this message carries them."""
-
-
-class RecordStore(Protocol):
-    """Task records (implemented by ``zego_media_tasks.store.task_store.TaskStore``)."""
-
-    def get(self, task_id: str, vendor: Vendor) -> TaskRecord | None:
-        """Consistent read."""
-        ...
-
-    def put(self, record: TaskRecord, expected_generation: int | None) -> WriteResult:
-        """Generation-fenced conditional write."""
-        ...
-
-
-class PollSender(Protocol):
-    """The poll queue (implemented by ``zego_media_tasks.queue.poll_queue.PollQueue``)."""
-
-    def send(self, request: PollRequest, delay_seconds: int = 0) -> str:
-        """Enqueue ``request`` with a delay; returns the SQS MessageId."""
-        ...
 
 
 class DeadLetterSink(Protocol):
@@ -179,29 +158,20 @@ class OutOfTime(ItemRetry):
         self.budget_seconds = budget_seconds
 
 
+@dataclass(slots=True, kw_only=True)
 class PollerService:
-    """Processes one poll message at a time. Built once per Lambda instance."""
+    """Processes one poll message at a time. Built once per Lambda instance (not frozen: the rate-limit
+    benchmark swaps in timed wrappers of the limiter and the describer)."""
 
-    def __init__(
-        self,
-        *,
-        store: RecordStore,
-        queue: PollSender,
-        dead_letters: DeadLetterSink,
-        limiter: CallLimiter,
-        describer: TaskDescriber,
-        clock: Clock,
-        policy: PollingPolicy,
-        random: UniformSource,
-    ) -> None:
-        self.store = store
-        self.queue = queue
-        self.dead_letters = dead_letters
-        self.limiter = limiter
-        self.describer = describer
-        self.clock = clock
-        self.policy = policy
-        self.random = random
+    store: TaskRecords
+    """Read consistently (``get``'s default) and written with the generation fence."""
+    queue: PollSender
+    dead_letters: DeadLetterSink
+    limiter: CallLimiter
+    describer: TaskDescriber
+    clock: Clock
+    policy: PollingPolicy
+    random: UniformSource
 
     def handle(self, message: QueueMessage, correlate: Correlate | None = None) -> PollResult:
         """Process one message; return when it may be acknowledged, raise when it must be retried."""

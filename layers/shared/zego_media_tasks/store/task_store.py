@@ -17,14 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from zego_media_tasks.aws import LazyClient, error_code, lazy
-from zego_media_tasks.domain.ports import DependencyUnavailable
+from zego_media_tasks.domain.ports import DependencyUnavailable, RecordPage, WriteResult
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus, Vendor
 from zego_media_tasks.store.items import (
@@ -43,6 +42,19 @@ from zego_media_tasks.store.items import (
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+# RecordPage and WriteResult are the port's own types (domain.ports), named from here too.
+__all__ = [
+    "CONDITION_FAILED",
+    "Fence",
+    "RecordPage",
+    "StoreError",
+    "TaskStore",
+    "WriteResult",
+    "fence",
+    "from_wire",
+    "to_wire",
+]
+
 CONDITION_FAILED = "ConditionalCheckFailedException"
 _TERMINAL_VALUES = sorted(status.value for status in TERMINAL_STATUSES)
 _SERIALIZER = TypeSerializer()
@@ -50,27 +62,11 @@ _DESERIALIZER = TypeDeserializer()
 T = TypeVar("T")
 
 
-class WriteResult(StrEnum):
-    """How a fenced write ended."""
-
-    WRITTEN = "WRITTEN"
-    SUPERSEDED = "SUPERSEDED"
-    """The condition failed: the record moved on (another generation, or terminal) or already exists."""
-
-
 class StoreError(DependencyUnavailable):
     """DynamoDB failed for a reason other than a write condition (throttling, unavailability,
     permissions); the poller retries the message, the API answers 503."""
 
     dependency = "task table"
-
-
-@dataclass(frozen=True, slots=True)
-class RecordPage:
-    """One page of a listing; ``last_key`` is DynamoDB's LastEvaluatedKey (None on the last page)."""
-
-    records: tuple[TaskRecord, ...]
-    last_key: dict[str, str] | None
 
 
 @dataclass(frozen=True, slots=True)
