@@ -27,6 +27,7 @@ from zego_media_tasks.config.environment import (
 from zego_media_tasks.config.knobs import (
     DEFAULT_SECRET_CACHE_SECONDS,
     SECRET_CACHE_SECONDS,
+    SECRETS_MANAGER_ARN,
     TABLE_NAME,
     TASK_DEADLINE_SECONDS,
 )
@@ -43,12 +44,7 @@ CALLBACK_SECRET_JSON_KEY: Final = "CallbackSecret"  # noqa: S105 - a JSON key na
 MAX_CALLBACK_AGE_SECONDS: Final = 3600
 
 ZEGO_CALLBACK_SECRET_ARN: Final = Knob(
-    "ZEGO_CALLBACK_SECRET_ARN",
-    Text(
-        "a Secrets Manager ARN (arn:...:secretsmanager:...)",
-        lambda text: text.startswith("arn:") and ":secretsmanager:" in text,
-    ),
-    "the Secrets Manager secret holding the CallbackSecret",
+    "ZEGO_CALLBACK_SECRET_ARN", SECRETS_MANAGER_ARN, "the Secrets Manager secret holding the CallbackSecret"
 )
 ZEGO_CALLBACK_SECRET: Final = Knob("ZEGO_CALLBACK_SECRET", Text(), "the CallbackSecret itself, for local runs only")
 CALLBACK_MAX_AGE_SECONDS: Final = Knob(

@@ -12,6 +12,10 @@ DEFAULT_SECRET_CACHE_SECONDS: Final = 300
 MAX_SECRET_CACHE_SECONDS: Final = 86_400
 
 SQS_QUEUE_URL: Final = Text("an SQS queue URL", lambda text: text.startswith(("https://", "http://")))
+SECRETS_MANAGER_ARN: Final = Text(
+    "a Secrets Manager ARN (arn:...:secretsmanager:...)",
+    lambda text: text.startswith("arn:") and ":secretsmanager:" in text,
+)
 
 TABLE_NAME: Final = Knob("TABLE_NAME", Text(), "the tasks table")
 QUEUE_URL: Final = Knob(

@@ -36,7 +36,7 @@ from zego_media_tasks.config.environment import (
     setting,
     settings_model,
 )
-from zego_media_tasks.config.knobs import DEFAULT_SECRET_CACHE_SECONDS, SECRET_CACHE_SECONDS
+from zego_media_tasks.config.knobs import DEFAULT_SECRET_CACHE_SECONDS, SECRET_CACHE_SECONDS, SECRETS_MANAGER_ARN
 from zego_media_tasks.config.secrets import SecretShapeError, secret_text_from
 from zego_media_tasks.zego.client import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -81,12 +81,7 @@ class Endpoint(Text):
 
 ZEGO_APP_ID: Final = Knob("ZEGO_APP_ID", WholeNumber(1, MAX_APP_ID), "the ZEGO project's AppId")
 ZEGO_SERVER_SECRET_ARN: Final = Knob(
-    "ZEGO_SERVER_SECRET_ARN",
-    Text(
-        "a Secrets Manager ARN (arn:...:secretsmanager:...)",
-        lambda text: text.startswith("arn:") and ":secretsmanager:" in text,
-    ),
-    "the Secrets Manager secret holding the ServerSecret",
+    "ZEGO_SERVER_SECRET_ARN", SECRETS_MANAGER_ARN, "the Secrets Manager secret holding the ServerSecret"
 )
 ZEGO_SERVER_SECRET: Final = Knob("ZEGO_SERVER_SECRET", Text(), "the ServerSecret itself, for local runs only")
 ZEGO_ENDPOINT: Final = Knob("ZEGO_ENDPOINT", Endpoint(), "the ZEGO server API base URL")
