@@ -36,7 +36,8 @@ def receiver() -> CallbackService:
     return build_receiver(settings)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+# Never log the event, whatever POWERTOOLS_LOGGER_LOG_EVENT says: its body carries the callback's signature.
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
