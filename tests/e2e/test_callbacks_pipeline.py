@@ -2,8 +2,9 @@
 duplicated, late, out of order) and forged ones (bad signature), while DescribeMediaTask fails too.
 
 One run (a module fixture): a task of each kind (Tencent merge, transcode finished and failed, snapshot,
-Huawei snapshot and merge) gets each callback fate, a few generated tasks get random callback faults, and every DescribeMediaTask call risks a 5xx, malformed JSON, Code
-1000, Code 6 or a hang. Then, separately:
+Huawei snapshot and merge) gets each callback fate, a few generated tasks get random callback faults,
+and every DescribeMediaTask call risks a 5xx, malformed JSON, Code 1000, Code 6 or a hang. Then,
+separately:
 
 - every task ends as its scenario says, by what its scenario decides; a Huawei merge is never queried;
 - no terminal record is ever written again, and each is written terminal once, read from the table's
@@ -42,6 +43,7 @@ from devstack.zego_simulator import (
 )
 from tests.support.local_pipeline import (
     TaskKey,
+    callbacks_settled,
     describe_calls,
     key_of,
     register_all,
@@ -178,10 +180,6 @@ def _stream_of(table_name: str) -> str:
     return enable_stream(table_name)
 
 
-def _settled(simulator: ZegoSimulator) -> bool:
-    return simulator.callbacks is not None and simulator.callbacks.pending == 0
-
-
 @pytest.fixture(scope="module")
 def run() -> Iterator[Run]:
     options = StackOptions(
@@ -221,7 +219,7 @@ def run() -> Iterator[Run]:
         register_all(stack, SCENARIO.tasks)
         final = wait_until_terminal(stack, SCENARIO.tasks, timeout=DEADLINE_SECONDS + 90)
         # Late copies, retries and refused callbacks are still arriving: let them all end.
-        assert simulator.callback_log.wait_for(lambda _: _settled(simulator), timeout=60)
+        assert simulator.callback_log.wait_for(callbacks_settled(simulator), timeout=60)
         final = wait_until_terminal(stack, SCENARIO.tasks, timeout=5)
         yield Run(stack, simulator, final, read_stream(stream), simulator.callback_log.records())
 

@@ -5,12 +5,12 @@ read what the simulator saw."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from devstack.expectations import task_kind
 from devstack.stack import LocalStack
-from devstack.zego_simulator import CallRecord, TaskSpec, ZegoSimulator
+from devstack.zego_simulator import CallbackOutcome, CallbackRecord, CallRecord, TaskSpec, ZegoSimulator
 from zego_media_tasks.domain.status import TERMINAL_STATUSES
 
 TaskKey = tuple[str, str]
@@ -63,3 +63,16 @@ def timeline_end(simulator: ZegoSimulator, spec: TaskSpec) -> float:
     start = simulator.service.book.timeline_start(spec.vendor, spec.task_id)
     assert start is not None, f"{spec.task_id}: its timeline never started"
     return start.monotonic + spec.timeline_seconds * simulator.service.book.time_scale
+
+
+def callbacks_settled(simulator: ZegoSimulator) -> Callable[[list[CallbackRecord]], bool]:
+    """A ``callback_log.wait_for`` condition: nothing is left to send, and no callback's latest try
+    is a retry (a retry leaves the queue while it is tried, so the queue alone can look empty)."""
+    dispatcher = simulator.callbacks
+    assert dispatcher is not None, "the simulator sends no callbacks"
+
+    def settled(records: list[CallbackRecord]) -> bool:
+        latest = {(r.task_id, r.vendor, r.copy, r.nonce): r.outcome for r in records}
+        return dispatcher.pending == 0 and CallbackOutcome.RETRY not in latest.values()
+
+    return settled
