@@ -58,17 +58,17 @@ import hmac
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import parse_qsl, unquote_plus
 
 from zego_media_tasks.domain.messages import task_id_problem
 from zego_media_tasks.domain.snapshot import AudioDetails, MediaDetails, TaskSnapshot, VideoDetails
 from zego_media_tasks.domain.status import TaskStatus, Vendor
-from zego_media_tasks.zego.responses import truncate_message
+from zego_media_tasks.zego.responses import text_value, truncate_message, well_formed, well_formed_value
 
 DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024
 """A suggested ``max_bytes``: a callback is well under 4 KiB except a snapshot with hundreds of pictures,
@@ -88,9 +88,11 @@ _UNSTORED_FIELDS: Final = frozenset({_SIGNATURE_FIELD, _NONCE_FIELD})
 _INTEGER_TEXT = re.compile(r"[0-9]{1,12}")
 _CODE_TEXT = re.compile(r"[+-]?[0-9]{1,12}")
 _MAX_EXACT_INT = 2**53
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-"""JSON joins escaped surrogate pairs into one character, so any surrogate left in a string is alone."""
 _FORM_URLENCODED: Final = "application/x-www-form-urlencoded"
+
+StreamT = TypeVar("StreamT", VideoDetails, AudioDetails)
+Reader = Callable[[object], object]
+"""Reads one JSON member leniently: a value, or None when it is unusable."""
 
 
 # --- rejections ------------------------------------------------------------------------------------
@@ -226,19 +228,6 @@ def _media_type(content_type: str | None) -> str:
     return token if token in _NAMED_MEDIA_TYPES else "other"
 
 
-def _well_formed(text: str) -> str:
-    """``text`` with lone surrogates (legal as JSON escapes, unencodable as UTF-8) replaced by U+FFFD."""
-    return _LONE_SURROGATE.sub("\ufffd", text)
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, str):
-        return _well_formed(value)
-    if isinstance(value, list):
-        return [_clean(item) for item in value]
-    return value
-
-
 class _DuplicateKeyError(ValueError):
     pass
 
@@ -246,11 +235,11 @@ class _DuplicateKeyError(ValueError):
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document: dict[str, Any] = {}
     for key, value in pairs:
-        name = _well_formed(key)
+        name = well_formed(key)
         if name in document:
             # Two values for one name (two signatures, two task ids) are ambiguous: refuse, never pick.
             raise _DuplicateKeyError(name)
-        document[name] = _clean(value)
+        document[name] = well_formed_value(value)
     return document
 
 
@@ -508,7 +497,7 @@ def read_callback(
 
 
 def _kind(value: object) -> CallbackKind:
-    text = _text(value)
+    text = text_value(value)
     for kind in CallbackKind:
         if text is not None and text.strip().lower() == kind.value:
             return kind
@@ -528,10 +517,10 @@ def _task_id(value: object) -> str:
 
 
 def _compose(fields: Mapping[str, Any], common: dict[str, Any]) -> ZegoCallback:
-    file_id = _text(fields.get("file_id"))
+    file_id = text_value(fields.get("file_id"))
     replay_url = _replay_url(fields.get("replay_url"), "replay_url")
     code = _code(fields.get("code"), "code")
-    vendor_message = _text(fields.get("message"))
+    vendor_message = text_value(fields.get("message"))
     if code is not None:
         succeeded = code == 0
         failure = vendor_message or COMPOSE_CODE_MEANINGS.get(code, f"merge failed with code {code}")
@@ -553,11 +542,11 @@ def _compose(fields: Mapping[str, Any], common: dict[str, Any]) -> ZegoCallback:
 
 
 def _procedure(fields: Mapping[str, Any], common: dict[str, Any]) -> ZegoCallback:
-    status_text = _text(fields.get("status"))
+    status_text = text_value(fields.get("status"))
     word = status_text.strip().upper() if status_text is not None else None
     if word not in (CALLBACK_SUCCESS, CALLBACK_FAILED):
         raise CallbackRejected(RejectionReason.UNKNOWN_STATUS, "status is not SUCCESS or FAILED")
-    file_id = _text(fields.get("fileId")) or _text(fields.get("file_id"))
+    file_id = text_value(fields.get("fileId")) or text_value(fields.get("file_id"))
     if word == CALLBACK_SUCCESS:
         outputs = _transcode_outputs(fields.get("extra_params"))
         if not outputs:
@@ -593,7 +582,7 @@ def _procedure(fields: Mapping[str, Any], common: dict[str, Any]) -> ZegoCallbac
 
 def _snapshot(fields: Mapping[str, Any], common: dict[str, Any]) -> ZegoCallback:
     vendor = _snapshot_vendor(fields.get("vendor"))
-    file_id = _text(fields.get("field_id"))
+    file_id = text_value(fields.get("field_id"))
     return ZegoCallback(
         **common,
         vendor=vendor,
@@ -647,39 +636,25 @@ def _transcode_outputs(value: object) -> tuple[TranscodeOutput, ...]:
         outputs.append(
             TranscodeOutput(
                 code=code,
-                message=_text(entry.get("message")),
+                message=text_value(entry.get("message")),
                 replay_url=_replay_url(entry.get("replay_url"), "transcode[].replay_url"),
                 media=MediaDetails(
                     size_bytes=_count(entry.get("size")),
                     duration_seconds=_quantity(entry.get("duration")),
-                    video=_video(entry.get("video")),
-                    audio=_audio(entry.get("audio")),
+                    video=_stream(entry.get("video"), VideoDetails, _VIDEO_READERS),
+                    audio=_stream(entry.get("audio"), AudioDetails, _AUDIO_READERS),
                 ),
             )
         )
     return tuple(outputs)
 
 
-def _video(value: object) -> VideoDetails | None:
+def _stream(value: object, details: Callable[..., StreamT], readers: Mapping[str, Reader]) -> StreamT | None:
+    """A transcode output's ``video`` or ``audio`` object: each field of ``details`` read by its reader
+    from the member of the same name; None when it is not an object."""
     if not isinstance(value, dict):
         return None
-    return VideoDetails(
-        codec=_text(value.get("codec")),
-        bitrate=_count(value.get("bitrate")),
-        width=_count(value.get("width")),
-        height=_count(value.get("height")),
-        fps=_quantity(value.get("fps")),
-    )
-
-
-def _audio(value: object) -> AudioDetails | None:
-    if not isinstance(value, dict):
-        return None
-    return AudioDetails(
-        codec=_text(value.get("codec")),
-        bitrate=_count(value.get("bitrate")),
-        sampling_rate=_count(value.get("sampling_rate")),
-    )
+    return details(**{name: read(value.get(name)) for name, read in readers.items()})
 
 
 def _pictures(value: object) -> tuple[SnapshotPicture, ...]:
@@ -691,7 +666,7 @@ def _pictures(value: object) -> tuple[SnapshotPicture, ...]:
     pictures = []
     for entry in document:
         # An entry without a usable URL shows nothing; it is skipped here and kept in raw.
-        url = _text(entry.get("url")) if isinstance(entry, dict) else None
+        url = text_value(entry.get("url")) if isinstance(entry, dict) else None
         if url is not None:
             pictures.append(SnapshotPicture(url=url, offset_ms=_count(entry.get("offset"))))
     return tuple(pictures)
@@ -700,19 +675,8 @@ def _pictures(value: object) -> tuple[SnapshotPicture, ...]:
 # --- values: strings or numbers, as ZEGO sends them -------------------------------------------------
 
 
-def _text(value: object) -> str | None:
-    """A text field: None for missing, ``null``, blank or non-scalar values; numbers become text."""
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
-        return str(value)
-    return None
-
-
 def _replay_url(value: object, name: str) -> str | None:
-    url = _text(value)
+    url = text_value(value)
     if url is not None and len(url.encode("utf-8")) > MAX_REPLAY_URL_BYTES:
         raise CallbackRejected(RejectionReason.BAD_FIELD, f"{name} is longer than {MAX_REPLAY_URL_BYTES} bytes")
     return url
@@ -755,3 +719,11 @@ def _quantity(value: object) -> float | None:
     else:
         return None
     return number if math.isfinite(number) and 0 <= number <= _MAX_EXACT_INT else None
+
+
+_VIDEO_READERS: Final[Mapping[str, Reader]] = MappingProxyType(
+    {"codec": text_value, "bitrate": _count, "width": _count, "height": _count, "fps": _quantity}
+)
+_AUDIO_READERS: Final[Mapping[str, Reader]] = MappingProxyType(
+    {"codec": text_value, "bitrate": _count, "sampling_rate": _count}
+)

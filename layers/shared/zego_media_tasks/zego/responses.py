@@ -1,4 +1,5 @@
-"""DescribeMediaTask answers → :class:`CallOutcome`: the code → outcome table and the response parser.
+"""DescribeMediaTask answers → :class:`CallOutcome`: the code → outcome table and the response parser
+(and the readers of ZEGO's JSON values, which the completion callbacks share).
 
 Everything here is pure (no HTTP): :mod:`zego_media_tasks.zego.client` hands over the HTTP status and
 body bytes, and this module decides, once, what they mean.
@@ -92,6 +93,8 @@ OUTCOME_BY_HTTP_STATUS: Final[Mapping[int, OutcomeKind]] = MappingProxyType(
 
 _UNKNOWN_CODE = CodeRule(OutcomeKind.TRANSIENT, "unknown ZEGO return code")
 _HUAWEI_TIME = re.compile(r"[0-9]{14}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""JSON joins escaped surrogate pairs into one character, so any surrogate left in a string is alone."""
 
 
 def rule_for_code(code: int) -> CodeRule:
@@ -115,8 +118,8 @@ def interpret_response(http_status: int, body: bytes, *, task_id: str, vendor: V
     Total: never raises, whatever the body holds.
     """
     document = _json_object(body)
-    zego_request_id = _text(document.get("RequestId")) if document is not None else None
-    zego_message = _text(document.get("Message")) if document is not None else None
+    zego_request_id = text_value(document.get("RequestId")) if document is not None else None
+    zego_message = text_value(document.get("Message")) if document is not None else None
     code = _code(document.get("Code")) if document is not None else None
 
     status_kind = OUTCOME_BY_HTTP_STATUS.get(http_status)
@@ -170,7 +173,7 @@ def _success(document: Mapping[str, Any], *, task_id: str, vendor: Vendor, zego_
             f"Code 0 without a Data.{vendor.value} object",
             zego_request_id,
         )
-    answered_task_id = _text(block.get("TaskId"))
+    answered_task_id = text_value(block.get("TaskId"))
     if answered_task_id is not None and answered_task_id.strip() != task_id:
         # Never let another task's data be stored under this task's id. The other id is left out of
         # the message: it is the vendor's data, and the raw block is not kept for this outcome.
@@ -195,7 +198,7 @@ def parse_vendor_block(
     ignored) never raise. ``raw`` is the block as received. The caller has already checked that the
     block's ``TaskId``, when present, is the requested one.
     """
-    vendor_status = _text(block.get("Status"))
+    vendor_status = text_value(block.get("Status"))
     common: dict[str, Any] = {
         # Equal to the block's TaskId when it has one (checked by the caller); the store key stays ours.
         "task_id": requested_task_id,
@@ -208,11 +211,11 @@ def parse_vendor_block(
     if vendor is Vendor.TENCENT:
         return TaskSnapshot(
             **common,
-            event=_text(block.get("Event")),
-            file_id=_text(block.get("FileId")),
-            replay_url=_text(block.get("ReplayUrl")),
-            message=_text(block.get("Message")),
-            vendor_request_id=_text(block.get("RequestId")),
+            event=text_value(block.get("Event")),
+            file_id=text_value(block.get("FileId")),
+            replay_url=text_value(block.get("ReplayUrl")),
+            message=text_value(block.get("Message")),
+            vendor_request_id=text_value(block.get("RequestId")),
             thumbnail_urls=_text_list(block.get("ThumbnailsUrl")),
         )
     return TaskSnapshot(
@@ -223,23 +226,44 @@ def parse_vendor_block(
     )
 
 
-def _well_formed(text: str) -> str:
-    """``text`` with lone surrogates (legal as JSON escapes, unencodable as UTF-8) replaced by U+FFFD."""
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+# --- ZEGO's JSON values, read as both of its JSON sources need them: these answers and the completion
+# callbacks (zego.callbacks). ZEGO does not always keep to a field's documented type, and JSON allows
+# strings that UTF-8 cannot encode.
 
 
-def _clean(value: Any) -> Any:
+def well_formed(text: str) -> str:
+    """``text`` with each lone surrogate (legal as a JSON escape, unencodable as UTF-8) replaced by U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def well_formed_value(value: Any) -> Any:
+    """A decoded JSON value with every string in it, and in its lists, :func:`well_formed` (a decoder's
+    ``object_pairs_hook`` calls this for each member, so objects come out clean too)."""
     if isinstance(value, str):
-        return _well_formed(value)
+        return well_formed(value)
     if isinstance(value, list):
-        return [_clean(item) for item in value]
+        return [well_formed_value(item) for item in value]
     return value
+
+
+def text_value(value: object) -> str | None:
+    """A text field: None for missing, ``null``, blank or non-scalar values; numbers become text."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, bool):
+        # ``True`` is no meaningful id, URL or message.
+        return None
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
+        return str(value)
+    return None
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:
     try:
         # Sanitised while parsing: a lone surrogate would otherwise make every write of the record fail.
-        document = json.loads(body, object_pairs_hook=lambda pairs: {_clean(k): _clean(v) for k, v in pairs})
+        document = json.loads(
+            body, object_pairs_hook=lambda pairs: {well_formed(k): well_formed_value(v) for k, v in pairs}
+        )
     except (ValueError, RecursionError):
         # ValueError covers JSONDecodeError, UnicodeDecodeError and over-long integers.
         return None
@@ -259,28 +283,16 @@ def _code(value: object) -> int | None:
     return None
 
 
-def _text(value: object) -> str | None:
-    """A string field: None for missing, ``null``, blank or non-scalar values; numbers become text."""
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if isinstance(value, bool):
-        # ``True`` is no meaningful id, URL or message.
-        return None
-    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
-        return str(value)
-    return None
-
-
 def _text_list(value: object) -> tuple[str, ...]:
     """An array-of-strings field: items kept in order, unusable items dropped, non-lists ignored."""
     if not isinstance(value, list):
         return ()
-    return tuple(text for text in map(_text, value) if text is not None)
+    return tuple(text for text in map(text_value, value) if text is not None)
 
 
 def _huawei_time(value: object) -> str | None:
     """Huawei's ``YYYYMMDDhhmmss`` (UTC) as ISO 8601; None when missing or not a valid time."""
-    text = _text(value)
+    text = text_value(value)
     if text is None or not _HUAWEI_TIME.fullmatch(text.strip()):
         return None
     try:
