@@ -5,14 +5,23 @@ that does not call AWS, once, under a lock, from a private session: boto3's defa
 safe to build clients from on several threads at once (the local event source runs invocations
 concurrently in one process), while the clients themselves are thread-safe and shared. The wiring of
 a function builds one ``LazyClient`` per service and hands it to every adapter of that service.
+
+:func:`call_aws` turns a failed call into the adapter's :class:`DependencyUnavailable`, named by
+:func:`error_code`, so that the core never sees botocore.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from zego_media_tasks.domain.ports import DependencyUnavailable
+
 ClientT = TypeVar("ClientT")
+T = TypeVar("T")
 
 _SESSION_LOCK = threading.Lock()
 
@@ -53,3 +62,12 @@ def error_code(error: BaseException) -> str:
         if isinstance(code, str) and code:
             return code
     return type(error).__name__
+
+
+def call_aws(operation: str, request: Callable[[], T], failure: type[DependencyUnavailable]) -> T:
+    """``request()``'s response; any botocore failure (a ``ClientError`` from AWS, a ``BotoCoreError`` such
+    as a timeout) is raised as ``failure(operation, code)``, the adapter's own error, once, here."""
+    try:
+        return request()
+    except (ClientError, BotoCoreError) as error:
+        raise failure(operation, error_code(error)) from error

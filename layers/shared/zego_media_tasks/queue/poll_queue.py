@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from zego_media_tasks.aws import LazyClient, error_code, lazy
+from zego_media_tasks.aws import LazyClient, call_aws, lazy
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.ports import DependencyUnavailable
 
@@ -45,12 +43,13 @@ class PollQueue(_Queue):
         Returns the SQS MessageId. Raises :class:`QueueSendError` on any SQS failure.
         """
         delay = max(0, min(MAX_DELAY_SECONDS, int(delay_seconds)))
-        try:
-            response = self.client.send_message(
+        response = call_aws(
+            "SendMessage",
+            lambda: self.client.send_message(
                 QueueUrl=self.queue_url, MessageBody=request.to_body(), DelaySeconds=delay
-            )
-        except (ClientError, BotoCoreError) as error:  # botocore errors of every kind end here, once
-            raise QueueSendError("SendMessage", error_code(error)) from error
+            ),
+            QueueSendError,
+        )
         return response["MessageId"]
 
 
@@ -64,10 +63,11 @@ class DeadLetterQueue(_Queue):
             "ErrorDetail": {"DataType": "String", "StringValue": detail[:1000] or "-"},
             "SourceMessageId": {"DataType": "String", "StringValue": source_message_id or "-"},
         }
-        try:
-            response = self.client.send_message(
+        response = call_aws(
+            "SendMessage to DLQ",
+            lambda: self.client.send_message(
                 QueueUrl=self.queue_url, MessageBody=body or "<empty>", MessageAttributes=attributes
-            )
-        except (ClientError, BotoCoreError) as error:
-            raise QueueSendError("SendMessage to DLQ", error_code(error)) from error
+            ),
+            QueueSendError,
+        )
         return response["MessageId"]

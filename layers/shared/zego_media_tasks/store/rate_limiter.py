@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from zego_media_tasks.aws import LazyClient, error_code, lazy
+from zego_media_tasks.aws import LazyClient, lazy
 from zego_media_tasks.domain.ports import Clock
-from zego_media_tasks.store.task_store import CONDITION_FAILED, StoreError
+from zego_media_tasks.store.task_store import ConditionFailed, conditional_write
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -113,8 +111,9 @@ class RateLimiter:
 
     def _claim_now(self, now: int) -> bool:
         """Step 1: the bucket is idle (or new), take slot ``now``."""
-        try:
-            self.client.update_item(
+        claimed = conditional_write(
+            _OPERATION,
+            lambda: self.client.update_item(
                 TableName=self.table_name,
                 Key={BUCKET_ATTR: {"S": self.bucket}},
                 UpdateExpression="SET #tat = :next",
@@ -124,19 +123,15 @@ class RateLimiter:
                     ":next": {"N": str(now + self.interval_ms)},
                     ":now": {"N": str(now)},
                 },
-            )
-        except ClientError as error:
-            if error_code(error) == CONDITION_FAILED:
-                return False
-            raise StoreError(_OPERATION, error_code(error)) from error
-        except BotoCoreError as error:
-            raise StoreError(_OPERATION, error_code(error)) from error
-        return True
+            ),
+        )
+        return not isinstance(claimed, ConditionFailed)
 
     def _claim_next(self, now: int) -> tuple[int | None, int | None]:
         """Step 2: queue behind the reservations already made; (slot, None) or (None, current tat)."""
-        try:
-            response = self.client.update_item(
+        claimed = conditional_write(
+            _OPERATION,
+            lambda: self.client.update_item(
                 TableName=self.table_name,
                 Key={BUCKET_ATTR: {"S": self.bucket}},
                 UpdateExpression="SET #tat = #tat + :interval",
@@ -149,13 +144,9 @@ class RateLimiter:
                 },
                 ReturnValues="UPDATED_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if error_code(error) == CONDITION_FAILED:
-                item: Any = error.response.get("Item") or {}
-                value = item.get(TAT_ATTR, {}).get("N")
-                return None, int(value) if value is not None else None
-            raise StoreError(_OPERATION, error_code(error)) from error
-        except BotoCoreError as error:
-            raise StoreError(_OPERATION, error_code(error)) from error
-        return int(response["Attributes"][TAT_ATTR]["N"]), None
+            ),
+        )
+        if isinstance(claimed, ConditionFailed):
+            value = claimed.item.get(TAT_ATTR, {}).get("N")
+            return None, int(value) if value is not None else None
+        return int(claimed["Attributes"][TAT_ATTR]["N"]), None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from zego_media_tasks.aws import LazyClient, error_code, lazy
+from zego_media_tasks.aws import LazyClient, call_aws, error_code, lazy
 from zego_media_tasks.domain.ports import DependencyUnavailable, RecordPage, WriteResult
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus, Vendor
@@ -45,11 +45,13 @@ if TYPE_CHECKING:
 # RecordPage and WriteResult are the port's own types (domain.ports), named from here too.
 __all__ = [
     "CONDITION_FAILED",
+    "ConditionFailed",
     "Fence",
     "RecordPage",
     "StoreError",
     "TaskStore",
     "WriteResult",
+    "conditional_write",
     "fence",
     "from_wire",
     "to_wire",
@@ -67,6 +69,29 @@ class StoreError(DependencyUnavailable):
     permissions); the poller retries the message, the API answers 503."""
 
     dependency = "task table"
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionFailed:
+    """A conditional write refused by its condition: a normal outcome of a fenced write, not an error."""
+
+    item: Mapping[str, Any]
+    """The stored item in DynamoDB's wire shape, when the write asked for it
+    (``ReturnValuesOnConditionCheckFailure="ALL_OLD"``); else empty."""
+
+
+def conditional_write(operation: str, write: Callable[[], T]) -> T | ConditionFailed:
+    """``write()``'s response, or :class:`ConditionFailed` when its condition did not hold; every other
+    failure is raised as :class:`StoreError`."""
+    try:
+        return write()
+    except ClientError as error:
+        if error_code(error) == CONDITION_FAILED:
+            item: Any = error.response.get("Item") or {}
+            return ConditionFailed(item)
+        raise StoreError(operation, error_code(error)) from error
+    except BotoCoreError as error:
+        raise StoreError(operation, error_code(error)) from error
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,20 +142,15 @@ class TaskStore:
         """The DynamoDB client (created at first use)."""
         return self._client.get()
 
-    def _call(self, operation: str, call: Callable[[], T]) -> T:
-        try:
-            return call()
-        except (ClientError, BotoCoreError) as error:
-            raise StoreError(operation, error_code(error)) from error
-
     def get(self, task_id: str, vendor: Vendor, *, consistent: bool = True) -> TaskRecord | None:
         """The record for (task_id, vendor), or None; consistent unless asked otherwise (a reader that
         only shows the record may take the cheaper eventually consistent read)."""
-        response = self._call(
+        response = call_aws(
             "GetItem",
             lambda: self.client.get_item(
                 TableName=self.table_name, Key=to_wire(key_of(task_id, vendor)), ConsistentRead=consistent
             ),
+            StoreError,
         )
         item = response.get("Item")
         return _record(item) if item else None
@@ -147,7 +167,7 @@ class TaskStore:
             "ExpressionAttributeValues": {":pk": {"S": task_id}},
         }
         while True:  # one page in practice (an item per vendor), but a Query result must be paged to be complete
-            response = self._call("Query", lambda: self.client.query(**request))
+            response = call_aws("Query", lambda: self.client.query(**request), StoreError)
             records.extend(_record(item) for item in response.get("Items", []))
             start = response.get("LastEvaluatedKey")
             if not start:
@@ -181,7 +201,7 @@ class TaskStore:
         }
         if start_key:
             request["ExclusiveStartKey"] = to_wire(start_key)
-        response = self._call("Query", lambda: self.client.query(**request))
+        response = call_aws("Query", lambda: self.client.query(**request), StoreError)
         records = tuple(_record(item) for item in response.get("Items", []))
         last = response.get("LastEvaluatedKey")
         last_key = {name: str(value) for name, value in from_wire(last).items()} if last else None
@@ -202,15 +222,8 @@ class TaskStore:
         }
         if condition.values:  # DynamoDB refuses an empty ExpressionAttributeValues
             request["ExpressionAttributeValues"] = to_wire(condition.values)
-        try:
-            self.client.put_item(**request)
-        except ClientError as error:
-            if error_code(error) == CONDITION_FAILED:
-                return WriteResult.SUPERSEDED
-            raise StoreError("PutItem", error_code(error)) from error
-        except BotoCoreError as error:
-            raise StoreError("PutItem", error_code(error)) from error
-        return WriteResult.WRITTEN
+        written = conditional_write("PutItem", lambda: self.client.put_item(**request))
+        return WriteResult.SUPERSEDED if isinstance(written, ConditionFailed) else WriteResult.WRITTEN
 
     def put_new(self, record: TaskRecord) -> bool:
         """Store ``record`` unless a record with its key exists; False when one does (a lost race)."""
