@@ -23,6 +23,13 @@ installed in whichever process hosts moto, both process-wide because moto's hand
 Neither changes what moto answers, only when and how fast. The benchmarks install both; the soak, the
 DynamoDB lock; the concurrency tests, the lock for one test; ``make run`` and the other tests, neither.
 
+One more correction is always installed, because without it moto delivers something EventBridge never
+does: **EventBridge's whole event envelope** (:func:`deliver_whole_event_envelope`). moto builds the event
+it hands to a rule's target (an SQS queue, a log group) from a template that leaves out ``account``, which
+EventBridge always delivers, and lists the members in another order; the state-change events a local rule
+delivers (``.devstack/events.jsonl``) are checked against the documented envelope
+(``docs/state-change-event.schema.json``).
+
 bandit's subprocess warnings (B404, B603) are suppressed here: the only child is our own interpreter
 running this module with a port number and flags, without a shell.
 """
@@ -140,6 +147,22 @@ def speed_up_sqs() -> None:
     backend.is_message_valid_based_on_retention_period = _mark(is_message_valid_based_on_retention_period)  # type: ignore[method-assign]
 
 
+EVENT_ENVELOPE_TEMPLATE = (
+    '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+    '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, '
+    '"detail": <detail>}'
+)
+"""The event a rule's target receives, member for member as EventBridge delivers it (moto fills the
+``<...>`` placeholders from the event; ``time`` is turned into ISO 8601 on the way to SQS)."""
+
+
+def deliver_whole_event_envelope() -> None:
+    """Make moto's rules deliver EventBridge's whole envelope, ``account`` included (idempotent)."""
+    from moto.events.utils import EventTemplateParser
+
+    EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = EVENT_ENVELOPE_TEMPLATE
+
+
 @dataclass(frozen=True)
 class MotoFixes:
     """Which corrections (see the module docstring) the process hosting moto installs."""
@@ -182,6 +205,7 @@ class AwsEmulator:
         """Install the fixes and start serving; returns once requests are accepted."""
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request costs CPU
         self.fixes.install()
+        deliver_whole_event_envelope()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self

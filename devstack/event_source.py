@@ -21,7 +21,7 @@ import boto3
 
 from devstack.handlers import Handler
 from devstack.lambda_context import LocalLambdaContext
-from devstack.template import load_template, parameter_defaults
+from devstack.template import function_event
 
 LOG = logging.getLogger(__name__)
 
@@ -40,25 +40,12 @@ class EventSourceSettings:
         cls, function_logical_id: str = "PollerFunction", parameter_overrides: dict[str, Any] | None = None
     ) -> EventSourceSettings:
         """Read batch size, batching window, maximum concurrency and timeout from ``template.yaml``."""
-        template = load_template()
-        parameters = {**parameter_defaults(template), **(parameter_overrides or {})}
-
-        def value(raw: Any, default: Any) -> Any:
-            if isinstance(raw, dict) and "Ref" in raw:
-                return parameters.get(raw["Ref"], default)
-            return default if raw is None else raw
-
-        function = template["Resources"][function_logical_id]["Properties"]
-        globals_ = template.get("Globals", {}).get("Function", {})
-        sqs_events = [e["Properties"] for e in function.get("Events", {}).values() if e.get("Type") == "SQS"]
-        if not sqs_events:
-            raise ValueError(f"{function_logical_id} has no SQS event in template.yaml")
-        event = sqs_events[0]
+        function, event = function_event(function_logical_id, "SQS", parameter_overrides)
         return cls(
-            batch_size=int(value(event.get("BatchSize"), 10)),
-            batching_window_seconds=float(value(event.get("MaximumBatchingWindowInSeconds"), 0)),
-            maximum_concurrency=int(value(event.get("ScalingConfig", {}).get("MaximumConcurrency"), 2)),
-            function_timeout_seconds=float(value(function.get("Timeout", globals_.get("Timeout")), 3)),
+            batch_size=int(event.get("BatchSize", 10)),
+            batching_window_seconds=float(event.get("MaximumBatchingWindowInSeconds", 0)),
+            maximum_concurrency=int(event.get("ScalingConfig", {}).get("MaximumConcurrency", 2)),
+            function_timeout_seconds=float(function.get("Timeout", 3)),
         )
 
 

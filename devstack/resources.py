@@ -1,15 +1,21 @@
-"""Create the template's stateful resources (tables, queues) in an AWS emulator, from ``template.yaml``.
+"""Create the template's stateful resources (tables, queues, event buses) in an AWS emulator, from
+``template.yaml``.
 
 Used by ``make run`` and by the integration tests, so that the emulator and the deployed stack cannot
-drift: the key schema, indexes, TTL, queue settings and redrive policy are read from the template.
-Only the intrinsics these resources use are resolved: ``Ref`` to a parameter, ``Fn::GetAtt X.Arn`` of a
-queue created earlier, and ``Fn::If``/``Fn::Sub`` are refused with a clear error.
+drift: the key schema, indexes, TTL, stream, queue settings, redrive policy and the event bus (when its
+``Condition`` holds) are read from the template. Only the intrinsics these resources and their functions'
+settings use are resolved: ``Ref`` to a parameter, a pseudo parameter or a created bus; ``Fn::GetAtt``
+``X.Arn`` of a queue and ``X.StreamArn`` of a table created earlier; ``Fn::Sub`` of those; ``Fn::If`` on a
+condition built from ``Fn::Equals``/``Fn::Not``/``Fn::And``/``Fn::Or``. Anything else is refused with a
+clear error.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,45 +23,129 @@ import boto3
 
 from devstack.template import load_template, parameter_defaults
 
+LOCAL_ACCOUNT_ID = "123456789012"
+"""moto's default account."""
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
 
 @dataclass
 class ProvisionedStack:
-    """Physical names of what was created, by logical id."""
+    """Physical names of what was created, by logical id, and what the template was resolved with."""
 
     table_names: dict[str, str] = field(default_factory=dict)
     queue_urls: dict[str, str] = field(default_factory=dict)
     queue_arns: dict[str, str] = field(default_factory=dict)
+    stream_arns: dict[str, str] = field(default_factory=dict)
+    """A table's stream (its ``StreamSpecification``), by the table's logical id."""
+    event_bus_names: dict[str, str] = field(default_factory=dict)
+    stack_name: str = ""
+    """The local stand-in for ``AWS::StackName``: unique per provisioning, as moto's state is per process."""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    region: str = "us-east-1"
+
+    def environment_of(self, function_logical_id: str, *names: str) -> dict[str, str]:
+        """The named environment variables of a template function, resolved against this stack (e.g. the
+        publisher's ``EVENT_BUS_NAME``: the stack's own bus, or the parameter's existing one)."""
+        template = load_template()
+        variables = template["Resources"][function_logical_id]["Properties"]["Environment"]["Variables"]
+        resolver = _Resolver(self.parameters, template.get("Conditions", {}), self)
+        return {name: str(resolver.resolve(variables[name])) for name in names}
 
 
 class TemplateResolutionError(ValueError):
     """The template uses an intrinsic this local provisioner cannot resolve."""
 
 
-def _resolve(value: Any, parameters: dict[str, Any], stack: ProvisionedStack) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"Ref"}:
-            name = value["Ref"]
-            if name not in parameters:
-                raise TemplateResolutionError(f"Ref to {name!r}: only parameters can be resolved locally")
-            return parameters[name]
-        if set(value) == {"Fn::GetAtt"}:
-            logical_id, attribute = value["Fn::GetAtt"]
-            if attribute == "Arn" and logical_id in stack.queue_arns:
-                return stack.queue_arns[logical_id]
-            raise TemplateResolutionError(f"GetAtt {logical_id}.{attribute} cannot be resolved locally")
-        if any(key.startswith("Fn::") for key in value):
-            raise TemplateResolutionError(f"intrinsic {next(iter(value))} is not supported locally")
-        return {key: _resolve(item, parameters, stack) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_resolve(item, parameters, stack) for item in value]
-    return value
+class _Resolver:
+    """Resolves the intrinsics named in the module docstring against the parameters and what exists."""
+
+    def __init__(self, parameters: Mapping[str, Any], conditions: Mapping[str, Any], stack: ProvisionedStack) -> None:
+        self.parameters = parameters
+        self.conditions = conditions
+        self.stack = stack
+
+    def ref(self, name: str) -> Any:
+        pseudo = {
+            "AWS::StackName": self.stack.stack_name,
+            "AWS::Region": self.stack.region,
+            "AWS::AccountId": LOCAL_ACCOUNT_ID,
+            "AWS::Partition": "aws",
+        }
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.stack.event_bus_names:
+            return self.stack.event_bus_names[name]
+        raise TemplateResolutionError(f"Ref to {name!r}: only parameters, pseudo parameters and buses resolve locally")
+
+    def get_att(self, logical_id: str, attribute: str) -> Any:
+        if attribute == "Arn" and logical_id in self.stack.queue_arns:
+            return self.stack.queue_arns[logical_id]
+        if attribute == "StreamArn" and logical_id in self.stack.stream_arns:
+            return self.stack.stream_arns[logical_id]
+        raise TemplateResolutionError(f"GetAtt {logical_id}.{attribute} cannot be resolved locally")
+
+    def condition(self, name: str) -> bool:
+        if name not in self.conditions:
+            raise TemplateResolutionError(f"no condition {name!r} in the template")
+        return self._truth(self.conditions[name])
+
+    def _truth(self, value: Any) -> bool:
+        if isinstance(value, dict) and len(value) == 1:
+            [(function, arguments)] = value.items()
+            if function == "Condition":
+                return self.condition(arguments)
+            if function == "Fn::Equals":
+                left, right = (self.resolve(argument) for argument in arguments)
+                return bool(str(left) == str(right))
+            if function == "Fn::Not":
+                return not self._truth(arguments[0])
+            if function == "Fn::And":
+                return all(self._truth(argument) for argument in arguments)
+            if function == "Fn::Or":
+                return any(self._truth(argument) for argument in arguments)
+        raise TemplateResolutionError(f"condition {value!r} cannot be evaluated locally")
+
+    def _sub(self, arguments: Any) -> str:
+        text, variables = (arguments, {}) if isinstance(arguments, str) else arguments
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(self.resolve(variables[name]))
+            if "." in name:
+                return str(self.get_att(*name.split(".", 1)))
+            return str(self.ref(name))
+
+        return _SUB_VARIABLE.sub(value, text)
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"Ref"}:
+                return self.ref(value["Ref"])
+            if set(value) == {"Fn::GetAtt"}:
+                logical_id, attribute = value["Fn::GetAtt"]
+                return self.get_att(logical_id, attribute)
+            if set(value) == {"Fn::Sub"}:
+                return self._sub(value["Fn::Sub"])
+            if set(value) == {"Fn::If"}:
+                condition, when_true, when_false = value["Fn::If"]
+                return self.resolve(when_true if self.condition(condition) else when_false)
+            if any(key.startswith("Fn::") for key in value):
+                raise TemplateResolutionError(f"intrinsic {next(iter(value))} is not supported locally")
+            return {key: self.resolve(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        return value
 
 
 def _physical_name(prefix: str, logical_id: str) -> str:
     return f"{prefix}-{logical_id}-{uuid.uuid4().hex[:8]}"
 
 
-def _create_table(client: Any, name: str, props: dict[str, Any]) -> None:
+def _create_table(client: Any, name: str, props: dict[str, Any]) -> str | None:
+    """Create the table; returns its stream's ARN when it has one."""
     kwargs: dict[str, Any] = {
         "TableName": name,
         "AttributeDefinitions": props["AttributeDefinitions"],
@@ -67,7 +157,11 @@ def _create_table(client: Any, name: str, props: dict[str, Any]) -> None:
     sse = props.get("SSESpecification")
     if sse:
         kwargs["SSESpecification"] = {"Enabled": bool(sse.get("SSEEnabled"))}
-    client.create_table(**kwargs)
+    stream = props.get("StreamSpecification")
+    if stream:
+        # CloudFormation enables the stream by its view type alone; the API asks for both.
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    created = client.create_table(**kwargs)
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
     ttl = props.get("TimeToLiveSpecification")
     if ttl:
@@ -83,6 +177,8 @@ def _create_table(client: Any, name: str, props: dict[str, Any]) -> None:
                 "PointInTimeRecoveryEnabled": bool(pitr.get("PointInTimeRecoveryEnabled"))
             },
         )
+    stream_arn: str | None = created["TableDescription"].get("LatestStreamArn")
+    return stream_arn
 
 
 _QUEUE_ATTRIBUTES = (
@@ -117,7 +213,8 @@ def provision(
     parameter_overrides: dict[str, Any] | None = None,
     session: boto3.session.Session | None = None,
 ) -> ProvisionedStack:
-    """Create every DynamoDB table and SQS queue of the template; queues in dependency order.
+    """Create every DynamoDB table, SQS queue and EventBridge bus of the template whose ``Condition``
+    holds; queues in dependency order.
 
     boto3 reaches the emulator through ``AWS_ENDPOINT_URL`` (or the session's configuration).
     """
@@ -126,21 +223,36 @@ def provision(
     session = session or boto3.session.Session()
     dynamodb = session.client("dynamodb")
     sqs = session.client("sqs")
-    stack = ProvisionedStack()
-    resources: dict[str, Any] = template["Resources"]
+    stack = ProvisionedStack(
+        stack_name=f"{prefix}-{uuid.uuid4().hex[:8]}", parameters=parameters, region=session.region_name or "us-east-1"
+    )
+    resolver = _Resolver(parameters, template.get("Conditions", {}), stack)
+    resources: dict[str, Any] = {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if "Condition" not in resource or resolver.condition(resource["Condition"])
+    }
 
     for logical_id, resource in resources.items():
         if resource.get("Type") == "AWS::DynamoDB::Table":
             name = _physical_name(prefix, logical_id)
-            _create_table(dynamodb, name, _resolve(resource.get("Properties", {}), parameters, stack))
+            stream_arn = _create_table(dynamodb, name, resolver.resolve(resource.get("Properties", {})))
             stack.table_names[logical_id] = name
+            if stream_arn:
+                stack.stream_arns[logical_id] = stream_arn
+
+    for logical_id, resource in resources.items():
+        if resource.get("Type") == "AWS::Events::EventBus":
+            name = resolver.resolve(resource.get("Properties", {}))["Name"]
+            session.client("events").create_event_bus(Name=name)
+            stack.event_bus_names[logical_id] = name
 
     pending = {lid: r for lid, r in resources.items() if r.get("Type") == "AWS::SQS::Queue"}
     while pending:
         progressed = False
         for logical_id, resource in list(pending.items()):
             try:
-                props = _resolve(resource.get("Properties", {}), parameters, stack)
+                props = resolver.resolve(resource.get("Properties", {}))
             except TemplateResolutionError:
                 continue  # depends on a queue not created yet
             name = _physical_name(prefix, logical_id)
@@ -153,6 +265,6 @@ def provision(
         if not progressed:
             # Resolve once more to raise the real error for the first unresolvable queue.
             first = next(iter(pending.values()))
-            _resolve(first.get("Properties", {}), parameters, stack)
+            resolver.resolve(first.get("Properties", {}))
             raise TemplateResolutionError(f"cannot order queues: {sorted(pending)}")
     return stack

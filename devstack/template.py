@@ -60,3 +60,32 @@ def parameter_defaults(template: dict[str, Any]) -> dict[str, Any]:
     return {
         name: spec.get("Default") for name, spec in template.get("Parameters", {}).items() if isinstance(spec, dict)
     }
+
+
+def _with_parameters(value: Any, parameters: dict[str, Any]) -> Any:
+    """``value`` with every ``{"Ref": <parameter>}`` replaced by the parameter's value."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in parameters:
+            return parameters[value["Ref"]]
+        return {key: _with_parameters(item, parameters) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_parameters(item, parameters) for item in value]
+    return value
+
+
+def function_event(
+    function_logical_id: str, event_type: str, parameter_overrides: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A template function's properties (``Timeout`` and the like falling back to ``Globals``) and the
+    properties of its first event of ``event_type`` (``SQS``, ``DynamoDB``), parameters resolved (their
+    defaults, or ``parameter_overrides``): what a local event source needs to behave as deployed."""
+    template = load_template()
+    parameters = {**parameter_defaults(template), **(parameter_overrides or {})}
+    function = {
+        **template.get("Globals", {}).get("Function", {}),
+        **template["Resources"][function_logical_id]["Properties"],
+    }
+    events = [e["Properties"] for e in function.get("Events", {}).values() if e.get("Type") == event_type]
+    if not events:
+        raise ValueError(f"{function_logical_id} has no {event_type} event in template.yaml")
+    return _with_parameters(function, parameters), _with_parameters(events[0], parameters)
