@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from zego_media_tasks.domain.backoff import BackoffPolicy, ThrottleDelay
+from zego_media_tasks.domain.backoff import (
+    DEFAULT_BACKOFF_CAP_SECONDS,
+    DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
+    BackoffPolicy,
+    ThrottleDelay,
+)
 from zego_media_tasks.poller.settings import PollerSettings, SettingsError
 from zego_media_tasks.poller.wiring import load_settings
 
@@ -28,6 +33,8 @@ def test_defaults_are_the_documented_ones() -> None:
         backoff_base_seconds=4,
         backoff_factor=2,
         backoff_cap_seconds=120,
+        callbacks_enabled=False,
+        backoff_cap_with_callbacks_seconds=600,
         throttle_retry_seconds=2,
         not_found_grace_seconds=300,
         task_deadline_seconds=86_400,
@@ -81,6 +88,53 @@ def test_one_error_lists_every_problem() -> None:
     assert "ZEGO_RATE_LIMIT_PER_SECOND must be a number more than 0 and at most 1000" in problems
     assert len(problems) == 8
     assert str(caught.value).startswith("invalid poller settings:\n- ")
+
+
+def test_with_callbacks_enabled_polling_backs_off_to_the_larger_cap() -> None:
+    # Given the default schedule with completion callbacks enabled
+    settings = PollerSettings.from_env({**REQUIRED, "CALLBACKS_ENABLED": "true"})
+    # Then the poll chain is the callbacks' safety net: same start, a cap of 600 s instead of 120 s
+    assert settings.polling_policy().backoff == BackoffPolicy(4, 2, DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS)
+    assert DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS > DEFAULT_BACKOFF_CAP_SECONDS
+
+
+def test_the_cap_with_callbacks_is_its_own_knob() -> None:
+    settings = PollerSettings.from_env(
+        {**REQUIRED, "CALLBACKS_ENABLED": "TRUE", "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": "900"}
+    )
+    assert settings.polling_policy().backoff.cap_seconds == 900
+
+
+def test_the_cap_with_callbacks_applies_only_when_callbacks_are_enabled() -> None:
+    settings = PollerSettings.from_env(
+        {**REQUIRED, "CALLBACKS_ENABLED": "false", "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": "900"}
+    )
+    assert settings.polling_policy().backoff.cap_seconds == DEFAULT_BACKOFF_CAP_SECONDS
+
+
+def test_enabling_callbacks_never_makes_polling_busier() -> None:
+    # Given a pull-only cap above the cap with callbacks
+    settings = PollerSettings.from_env(
+        {
+            **REQUIRED,
+            "CALLBACKS_ENABLED": "true",
+            "POLL_BACKOFF_CAP_SECONDS": "900",
+            "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": "300",
+        }
+    )
+    # Then the larger one is in force
+    assert settings.polling_policy().backoff.cap_seconds == 900
+
+
+def test_the_callback_knobs_are_checked_like_the_others() -> None:
+    with pytest.raises(SettingsError) as caught:
+        PollerSettings.from_env(
+            {**REQUIRED, "CALLBACKS_ENABLED": "yes", "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": "901"}
+        )
+    assert caught.value.problems == (
+        "CALLBACKS_ENABLED must be 'true' or 'false'",
+        "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS must be a number of seconds from 1 to 900",
+    )
 
 
 def test_a_base_above_the_cap_is_refused() -> None:

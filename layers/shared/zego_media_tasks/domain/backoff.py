@@ -23,6 +23,13 @@ DEFAULT_BACKOFF_BASE_SECONDS = 4.0
 DEFAULT_BACKOFF_FACTOR = 2.0
 DEFAULT_BACKOFF_CAP_SECONDS = 120.0
 DEFAULT_THROTTLE_RETRY_SECONDS = 2.0
+DEFAULT_CALLBACKS_ENABLED = False
+"""Whether ZEGO's completion callbacks reach the stack; off until ZEGO support configures the URL."""
+DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS = 600.0
+"""The cap when callbacks are enabled: a callback ends most tasks within seconds, so polling is only the
+safety net for the ones ZEGO loses. Chosen from bench/polling_efficiency.py (docs/benchmarks.md): with
+90 % of callbacks delivered, 600 s makes 45 % fewer ZEGO calls per task than pull-only (300 s: 37 %,
+900 s: 47 %), and a task whose callback is lost is still seen within the cap, 10 minutes."""
 
 
 class UniformSource(Protocol):

@@ -2,7 +2,10 @@
 
 Declared with :mod:`zego_media_tasks.config.environment`: every variable once, with its kind, bounds and
 default; every problem reported in one :class:`SettingsError`. The schedule's defaults are the domain's
-(:mod:`zego_media_tasks.domain.backoff`, :mod:`zego_media_tasks.domain.polling`). ``ZEGO_*`` variables
+(:mod:`zego_media_tasks.domain.backoff`, :mod:`zego_media_tasks.domain.polling`). With
+``CALLBACKS_ENABLED`` the backoff cap is ``POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS`` (or
+``POLL_BACKOFF_CAP_SECONDS`` if that is larger): the callbacks report most ends, and polling is their
+safety net (docs/benchmarks.md, polling efficiency, measures both schedules). ``ZEGO_*`` variables
 belong to :mod:`zego_media_tasks.zego.settings`; :func:`zego_media_tasks.poller.wiring.load_settings`
 reads both and reports their problems together.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 from typing import Final
 
 from zego_media_tasks.config.environment import (
+    Flag,
     Knob,
     Number,
     Relation,
@@ -26,7 +30,9 @@ from zego_media_tasks.config.knobs import QUEUE_URL, SQS_QUEUE_URL, TABLE_NAME, 
 from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_BASE_SECONDS,
     DEFAULT_BACKOFF_CAP_SECONDS,
+    DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
     DEFAULT_BACKOFF_FACTOR,
+    DEFAULT_CALLBACKS_ENABLED,
     DEFAULT_THROTTLE_RETRY_SECONDS,
     SQS_MAX_DELAY_SECONDS,
     BackoffPolicy,
@@ -71,6 +77,16 @@ POLL_BACKOFF_CAP_SECONDS: Final = Knob(
     Number(1, SQS_MAX_DELAY_SECONDS, unit="seconds"),
     "largest backoff ceiling between polls",
 )
+CALLBACKS_ENABLED: Final = Knob(
+    "CALLBACKS_ENABLED",
+    Flag(),
+    "whether ZEGO's completion callbacks reach this stack (POST /callbacks/zego); polling then backs off further",
+)
+POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS: Final = Knob(
+    "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS",
+    Number(1, SQS_MAX_DELAY_SECONDS, unit="seconds"),
+    "largest backoff ceiling between polls when callbacks are enabled (never below POLL_BACKOFF_CAP_SECONDS)",
+)
 THROTTLE_RETRY_SECONDS: Final = Knob(
     "THROTTLE_RETRY_SECONDS",
     Number(0, SQS_MAX_DELAY_SECONDS / 1.5, low_inclusive=False, unit="seconds"),
@@ -113,15 +129,27 @@ class PollerSettings(SettingsModel):
     backoff_base_seconds: float = setting(POLL_BACKOFF_BASE_SECONDS, default=DEFAULT_BACKOFF_BASE_SECONDS)
     backoff_factor: float = setting(POLL_BACKOFF_FACTOR, default=DEFAULT_BACKOFF_FACTOR)
     backoff_cap_seconds: float = setting(POLL_BACKOFF_CAP_SECONDS, default=DEFAULT_BACKOFF_CAP_SECONDS)
+    callbacks_enabled: bool = setting(CALLBACKS_ENABLED, default=DEFAULT_CALLBACKS_ENABLED)
+    backoff_cap_with_callbacks_seconds: float = setting(
+        POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS, default=DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS
+    )
     throttle_retry_seconds: float = setting(THROTTLE_RETRY_SECONDS, default=DEFAULT_THROTTLE_RETRY_SECONDS)
     not_found_grace_seconds: float = setting(NOT_FOUND_GRACE_SECONDS, default=DEFAULT_NOT_FOUND_GRACE_SECONDS)
     task_deadline_seconds: int = setting(TASK_DEADLINE_SECONDS, default=DEFAULT_TASK_DEADLINE_SECONDS)
     terminal_record_ttl_days: int = setting(TERMINAL_RECORD_TTL_DAYS, default=DEFAULT_TERMINAL_RECORD_TTL_DAYS)
 
+    @property
+    def effective_backoff_cap_seconds(self) -> float:
+        """The cap in force: with callbacks enabled polling is only their safety net and backs off further
+        (the larger of the two caps, so enabling callbacks never makes polling busier)."""
+        if self.callbacks_enabled:
+            return max(self.backoff_cap_seconds, self.backoff_cap_with_callbacks_seconds)
+        return self.backoff_cap_seconds
+
     def polling_policy(self) -> PollingPolicy:
         """The schedule knobs as the domain's :class:`PollingPolicy`."""
         return PollingPolicy(
-            backoff=BackoffPolicy(self.backoff_base_seconds, self.backoff_factor, self.backoff_cap_seconds),
+            backoff=BackoffPolicy(self.backoff_base_seconds, self.backoff_factor, self.effective_backoff_cap_seconds),
             throttle=ThrottleDelay(self.throttle_retry_seconds),
             not_found_grace_seconds=self.not_found_grace_seconds,
             task_deadline_seconds=self.task_deadline_seconds,
