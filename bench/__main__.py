@@ -98,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if costs is not None:
         results["costs"] = costs
     results["benchmark_seconds"] = timings
+    results["benchmarks_run"] = [name for name in BENCHMARKS if name in selected]
     results["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["quick"] = args.quick
     results["duration_seconds"] = round(time.monotonic() - started, 1)

@@ -21,6 +21,16 @@ Task mix (weights, completion time drawn uniformly from the range):
 
 DynamoDB request units are measured on every poll of every 10th task (item sizes from the real item
 mapping, ``store.items.record_to_item``) and averaged per poll for each schedule and kind.
+
+Polling as the callbacks' safety net (:func:`run_callbacks`): the same tasks, pull-only on the default
+schedule against completion callbacks delivered for 90 % of them on the callbacks-enabled schedule (the
+default with ``POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS``). A delivered callback arrives 0.2-2 s after the
+task's completion (uniform, its own seeded RNG per task, so the poll jitter draws are the pull-only
+ones); it is decided by the real reconciliation code (``domain.reconciliation.decide_callback``, the
+evidence parsed by the real reader ``zego.callbacks.parse_callback``) on the record the polls left, and
+the poll message queued at that moment then finds the task ended and makes no ZEGO call. A poll that
+sees the end before the callback arrives wins, as in the receiver (the callback is then a late one).
+The other 10 % are found by polling alone, at the larger cap. A sweep over caps shows the trade.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from bench.stats import summary
 from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_BASE_SECONDS,
     DEFAULT_BACKOFF_CAP_SECONDS,
+    DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
     DEFAULT_BACKOFF_FACTOR,
     BackoffPolicy,
     UniformSource,
@@ -47,10 +58,13 @@ from zego_media_tasks.domain.backoff import (
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome
 from zego_media_tasks.domain.polling import PollDecision, PollingPolicy, Step, decide_outcome
+from zego_media_tasks.domain.reconciliation import CallbackEffect, decide_callback
 from zego_media_tasks.domain.record import TaskRecord
-from zego_media_tasks.domain.status import TaskStatus, Vendor
+from zego_media_tasks.domain.snapshot import TaskSnapshot
+from zego_media_tasks.domain.status import TaskKind, TaskStatus, Vendor
 from zego_media_tasks.domain.timestamps import to_iso
 from zego_media_tasks.store.items import record_to_item
+from zego_media_tasks.zego.callbacks import parse_callback
 from zego_media_tasks.zego.responses import interpret_response
 
 START = datetime(2026, 11, 24, 0, 0, 0, tzinfo=UTC)
@@ -102,6 +116,18 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("fixed 10 s", 10.0, 1.0, 10.0, jitter=False),
     Schedule("fixed 60 s", 60.0, 1.0, 60.0, jitter=False),
 )
+
+
+CALLBACKS_ENABLED = Schedule(
+    "callbacks enabled",
+    DEFAULT_BACKOFF_BASE_SECONDS,
+    DEFAULT_BACKOFF_FACTOR,
+    DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
+    jitter=True,
+)
+"""The poller's schedule with ``CALLBACKS_ENABLED``: the default, backing off to the larger cap."""
+CAP_SWEEP_SECONDS: tuple[float, ...] = (DEFAULT_BACKOFF_CAP_SECONDS, 300.0, 600.0, 900.0)
+"""Caps tried with callbacks (the default cap, i.e. callbacks without a schedule change, up to SQS's 900 s)."""
 
 
 class UpperBound:
@@ -238,6 +264,10 @@ class TaskTrace:
     registration_write_units: int = 0
     first_item_bytes: int = 0
     last_item_bytes: int = 0
+    callback_arrived: bool = False
+    """The task's completion callback arrived (:func:`follow_with_callbacks`), first or after a poll."""
+    ended_by_callback: bool = False
+    """The completion callback, not a poll, ended the task."""
 
 
 def _registration(answers_: Answers, policy: PollingPolicy) -> TaskRecord:
@@ -324,6 +354,144 @@ def _follow_chunk(specs: Sequence[TaskSpec], schedule: Schedule) -> list[TaskTra
     return [follow(spec, schedule, size_items=spec.index % SIZE_SAMPLE_EVERY == 0) for spec in specs]
 
 
+# --- callbacks, polling as their safety net -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallbackDelivery:
+    """Which tasks' completion callbacks arrive, and how long after the completion."""
+
+    name: str
+    share: float
+    """Of the tasks, the fraction whose callback arrives (the rest: lost, as ZEGO warns they can be)."""
+    min_delay_seconds: float = 0.2
+    max_delay_seconds: float = 2.0
+
+
+PULL_ONLY = CallbackDelivery("pull_only", 0.0)
+CALLBACKS_90 = CallbackDelivery("callbacks_90", 0.9)
+CALLBACK_SEED = 20261201
+
+
+def callback_arrival(spec: TaskSpec, delivery: CallbackDelivery) -> float | None:
+    """Seconds after registration when the task's callback arrives, or None when it never does; drawn
+    from the task's own RNG, apart from its poll jitter."""
+    rng = random.Random(CALLBACK_SEED * 100_003 + spec.index)
+    if rng.random() >= delivery.share:
+        return None
+    return spec.completion_seconds + rng.uniform(delivery.min_delay_seconds, delivery.max_delay_seconds)
+
+
+_TASK_KINDS = {"snapshot": TaskKind.SNAPSHOT, "merge": TaskKind.MERGE, "transcode": TaskKind.TRANSCODE}
+
+
+def callback_fields(fixture: str) -> dict[str, Any]:
+    """The completion callback ZEGO sends for a fixture task (its final answer's results), as the receiver
+    reads it once the signature is checked (so without ``signature``/``nonce``)."""
+    document = _document(fixture)
+    vendor_name, block = next(iter(document["Data"].items()))
+    common = {"appid": "1", "task_id": str(block["TaskId"]), "timestamp": "1796083200"}
+    if "FileName" in block:  # Huawei snapshot
+        pictures = [{"url": name} for name in block["FileName"]]
+        return {**common, "event": "snapshot", "vendor": "hw", "snapshot_pic_list": json.dumps(pictures)}
+    if "ThumbnailsUrl" in block:
+        pictures = [{"url": url, "offset": 1000 * index} for index, url in enumerate(block["ThumbnailsUrl"])]
+        return {
+            **common,
+            "event": "snapshot",
+            "vendor": vendor_name.lower(),
+            "field_id": block["FileId"],
+            "snapshot_pic_list": json.dumps(pictures),
+        }
+    if block.get("Event") == "compose":
+        return {
+            **common,
+            "event": "compose",
+            "replay_url": block["ReplayUrl"],
+            "file_id": block["FileId"],
+            "code": "0",
+            "message": "",
+        }
+    output = {"code": "0", "message": "SUCCESS", "replay_url": block["ReplayUrl"], "size": 6833612, "duration": 170.6}
+    return {
+        **common,
+        "event": "procedure",
+        "status": "SUCCESS",
+        "file_id": block["FileId"],
+        "extra_params": json.dumps({"media": {"transcode": [output]}}),
+    }
+
+
+@cache
+def callback_evidence(fixture: str) -> TaskSnapshot:
+    """The fixture task's callback as the receiver turns it into evidence (cached per process)."""
+    callback = parse_callback(callback_fields(fixture))
+    return callback.snapshot(callback.vendor or answers(fixture).vendor)
+
+
+def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: CallbackDelivery) -> TaskTrace:
+    """Poll one task as :func:`follow` does until either a poll sees it finished or its callback arrives
+    (then decided by the real reconciliation code); the poll message due after the callback finds the
+    task ended and calls nobody. Detection is whichever came first."""
+    canned = answers(spec.fixture)
+    policy = schedule.policy()
+    rng: UniformSource = random.Random(SEED * 100_003 + spec.index) if schedule.jitter else UpperBound()
+    arrival = callback_arrival(spec, delivery)
+    stored = _registration(canned, policy)
+    calls = 0
+    for poll in simulate_polls(
+        stored,
+        PollRequest(canned.task_id, canned.vendor),
+        canned,
+        completion_seconds=spec.completion_seconds,
+        policy=policy,
+        rng=rng,
+    ):
+        if arrival is not None and poll.elapsed_seconds > arrival:
+            break  # this message finds the record the callback ended: acknowledged without a ZEGO call
+        calls = poll.number
+        if poll.decision.step is Step.FINISH:
+            # Seen by a poll first: a callback arriving later finds the task ended (a late callback).
+            lag = poll.elapsed_seconds - spec.completion_seconds
+            return TaskTrace(spec.kind, calls, lag, sized=False, callback_arrived=arrival is not None)
+        stored = poll.decision.record
+    if arrival is None:  # pragma: no cover - simulate_polls only stops at FINISH
+        raise RuntimeError(f"task {spec.index} neither polled to its end nor called back")
+    decided = decide_callback(
+        stored,
+        callback_evidence(spec.fixture),
+        kind=_TASK_KINDS[spec.kind],
+        now=START + timedelta(seconds=arrival),
+        policy=policy,
+    )
+    if decided.effect is not CallbackEffect.APPLIED:  # pragma: no cover - the record was open
+        raise RuntimeError(f"the callback of task {spec.index} was not applied: {decided.effect}")
+    lag = arrival - spec.completion_seconds
+    return TaskTrace(spec.kind, calls, lag, sized=False, callback_arrived=True, ended_by_callback=True)
+
+
+def _callbacks_chunk(specs: Sequence[TaskSpec], schedule: Schedule, delivery: CallbackDelivery) -> list[TaskTrace]:
+    return [follow_with_callbacks(spec, schedule, delivery) for spec in specs]
+
+
+def callbacks_scenario(
+    traces: Sequence[TaskTrace], tasks: Sequence[TaskSpec], schedule: Schedule, delivery: CallbackDelivery
+) -> dict[str, Any]:
+    """The results of one scenario: its knobs, :func:`aggregate`, how many tasks their callback ended,
+    and the detection lag of the ones polling found."""
+    by_polling = [trace.lag_seconds for trace in traces if not trace.ended_by_callback]
+    return {
+        "schedule": schedule.name,
+        **_schedule_knobs(schedule),
+        "callback_share": delivery.share,
+        "callback_delay_seconds": [delivery.min_delay_seconds, delivery.max_delay_seconds],
+        **aggregate(traces, tasks),
+        "callbacks_arrived": sum(1 for trace in traces if trace.callback_arrived),
+        "ended_by_callback": sum(1 for trace in traces if trace.ended_by_callback),
+        "found_by_polling_detection_lag_seconds": summary(by_polling, digits=1),
+    }
+
+
 # --- aggregation ---------------------------------------------------------------------------------
 
 
@@ -376,11 +544,39 @@ def run(*, tasks: int = 10_000, workers: int = 2) -> dict[str, Any]:
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for schedule in SCHEDULES:
             traces = [trace for part in pool.map(_follow_chunk, pieces, [schedule] * len(pieces)) for trace in part]
-            results["schedules"][schedule.name] = {
-                "base_seconds": schedule.base_seconds,
-                "factor": schedule.factor,
-                "cap_seconds": schedule.cap_seconds,
-                "jitter": schedule.jitter,
-                **aggregate(traces, specs),
-            }
+            results["schedules"][schedule.name] = {**_schedule_knobs(schedule), **aggregate(traces, specs)}
+        results.update(run_callbacks(specs, pool, pieces))
     return results
+
+
+def _schedule_knobs(schedule: Schedule) -> dict[str, Any]:
+    return {
+        "base_seconds": schedule.base_seconds,
+        "factor": schedule.factor,
+        "cap_seconds": schedule.cap_seconds,
+        "jitter": schedule.jitter,
+    }
+
+
+def run_callbacks(
+    specs: Sequence[TaskSpec], pool: ProcessPoolExecutor, pieces: Sequence[Sequence[TaskSpec]]
+) -> dict[str, Any]:
+    """``pull_only`` (default schedule, no callbacks), ``callbacks_90`` (the callbacks-enabled schedule,
+    90 % delivered) and ``callbacks_90_cap_sweep`` (the same at each cap of :data:`CAP_SWEEP_SECONDS`)."""
+
+    def scenario(schedule: Schedule, delivery: CallbackDelivery) -> dict[str, Any]:
+        parts = pool.map(_callbacks_chunk, pieces, [schedule] * len(pieces), [delivery] * len(pieces))
+        return callbacks_scenario([trace for part in parts for trace in part], specs, schedule, delivery)
+
+    default = SCHEDULES[0]
+    with_callbacks = scenario(CALLBACKS_ENABLED, CALLBACKS_90)
+    sweep = {}
+    for cap in CAP_SWEEP_SECONDS:
+        schedule = Schedule(f"callbacks, cap {cap:g} s", default.base_seconds, default.factor, cap, jitter=True)
+        same = cap == CALLBACKS_ENABLED.cap_seconds
+        sweep[f"{cap:g}"] = with_callbacks if same else scenario(schedule, CALLBACKS_90)
+    return {
+        PULL_ONLY.name: scenario(default, PULL_ONLY),
+        CALLBACKS_90.name: with_callbacks,
+        "callbacks_90_cap_sweep": sweep,
+    }

@@ -28,9 +28,20 @@ def _yes(flag: bool) -> str:
 def machine_block(results: Mapping[str, Any]) -> str:
     """Where and when."""
     m = results["machine"]
+    ran = results.get("benchmarks_run")
+    partial = ran is not None and len(ran) < len(results.get("benchmark_seconds", ran))
+    kind = "quick run, not for figures" if results.get("quick") else "full-length run" if partial else "full run"
+    if ran is not None and partial:
+        # A `--only` run keeps the other sections: say which figures are new and which are older.
+        earlier = sorted(set(results["benchmark_seconds"]) - set(ran))
+        run = (
+            f"`python -m bench {' '.join(f'--only {name}' for name in ran)}` took "
+            f"{results['duration_seconds'] / 60:.1f} min; {', '.join(earlier)} from an earlier run"
+        )
+    else:
+        run = f"`make bench` took {results['duration_seconds'] / 60:.1f} min"
     return (
-        f"Run {results['generated_at']} ({'quick run, not for figures' if results.get('quick') else 'full run'}), "
-        f"`make bench` took {results['duration_seconds'] / 60:.1f} min. Machine: {m['nproc']} CPUs "
+        f"Run {results['generated_at']} ({kind}), {run}. Machine: {m['nproc']} CPUs "
         f"({m['cpu_model']}), {m['memory_gib']} GiB, {m['implementation']} {m['python']} on {m['platform']}; "
         f"boto3 {m['packages']['boto3']}, Powertools {m['packages']['aws-lambda-powertools']}, "
         f"moto {m['packages']['moto']}."
@@ -133,7 +144,65 @@ def polling_block(section: Mapping[str, Any]) -> str:
         "tasks tracked at 20/s",
     ]
     drawn = ", ".join(f"{k} {v:,}" for k, v in section["kinds_drawn"].items())
-    return f"{section['tasks']:,} tasks ({drawn}), seed {section['seed']}.\n\n" + _table(headers, rows)
+    text = f"{section['tasks']:,} tasks ({drawn}), seed {section['seed']}.\n\n" + _table(headers, rows)
+    if "callbacks_90" in section:
+        text += "\n\n" + callbacks_block(section)
+    return text
+
+
+def _lag(block: Mapping[str, Any], *keys: str) -> str:
+    return " / ".join(f"{block[key]:.0f}" if key in block else "-" for key in keys)
+
+
+def _callback_row(name: str, scenario: Mapping[str, Any]) -> list[Any]:
+    everything = scenario["all"]
+    rate = everything["calls_per_second_per_1000_tracked"]
+    lag = everything["detection_lag_seconds"]
+    return [
+        name,
+        f"{scenario['cap_seconds']:g}",
+        _pct(scenario["callbacks_arrived"] / everything["tasks"]),
+        _pct(scenario["ended_by_callback"] / everything["tasks"]),
+        *(f"{scenario[kind]['calls_per_task']['mean']:.1f}" for kind in ("snapshot", "merge", "transcode")),
+        f"**{everything['calls_per_task']['mean']:.2f}**",
+        f"**{lag['p50']:.1f} / {lag['p95']:.1f}** / {lag['p99']:.0f}",
+        _lag(scenario["found_by_polling_detection_lag_seconds"], "p50", "p95", "max"),
+        f"{rate:.1f}",
+        f"{20_000 / rate:,.0f}",
+    ]
+
+
+def callbacks_block(section: Mapping[str, Any]) -> str:
+    """Benchmark 2, polling as the callbacks' safety net: pull-only against 90 % of callbacks delivered."""
+    with_callbacks = section["callbacks_90"]
+    rows = [
+        _callback_row("pull-only (default schedule)", section["pull_only"]),
+        _callback_row("callbacks 90 % (callbacks-enabled schedule)", with_callbacks),
+    ]
+    rows += [
+        _callback_row("callbacks 90 %, cap sweep", scenario)
+        for scenario in section.get("callbacks_90_cap_sweep", {}).values()
+        if scenario["cap_seconds"] != with_callbacks["cap_seconds"]
+    ]
+    headers = [
+        "scenario",
+        "cap s",
+        "callbacks arrived",
+        "ended by callback",
+        "calls/task snapshot",
+        "merge",
+        "transcode",
+        "all",
+        "lag p50 / p95 / p99 s (all)",
+        "lag p50 / p95 / max s, found by polling",
+        "calls/s per 1,000 tracked",
+        "tasks tracked at 20/s",
+    ]
+    low, high = with_callbacks["callback_delay_seconds"]
+    return (
+        f"Polling as the callbacks' safety net: the same tasks; a delivered callback arrives {low:g}-{high:g} s "
+        "after the task's completion.\n\n" + _table(headers, rows)
+    )
 
 
 def costs_block(section: Mapping[str, Any]) -> str:
@@ -241,7 +310,7 @@ def per_record_block(section: Mapping[str, Any], rate_limit: Mapping[str, Any] |
         f"batches of 1; marginal {poller['marginal_cpu_ms_per_record']:.3f} ms per record plus "
         f"{poller['cpu_ms_per_invocation_overhead']:.3f} ms per invocation.",
         f"- API, fake store: **{api['cpu_ms_per_get']:.3f} ms CPU per GET** ({api['requests']:,} GETs, "
-        f"statuses {api['statuses']}).",
+        f"statuses {', '.join(f'{status}: {count}' for status, count in api['statuses'].items())}).",
     ]
     if rate_limit:
         handler = rate_limit["handler_default"]
@@ -327,6 +396,14 @@ def summary(results: Mapping[str, Any]) -> str:
             lines.append(
                 f"polling {name}: {a['calls_per_task']['mean']:.1f} calls/task, lag p50 "
                 f"{a['detection_lag_seconds']['p50']:.0f} s, p95 {a['detection_lag_seconds']['p95']:.0f} s"
+            )
+    for key in ("pull_only", "callbacks_90"):
+        scenario = results.get("polling_efficiency", {}).get(key)
+        if scenario:
+            a = scenario["all"]
+            lines.append(
+                f"polling {key} (cap {scenario['cap_seconds']:g} s): {a['calls_per_task']['mean']:.2f} calls/task, "
+                f"lag p50 {a['detection_lag_seconds']['p50']:.1f} s, p95 {a['detection_lag_seconds']['p95']:.1f} s"
             )
     if "cold_start" in results:
         for name, handler in results["cold_start"]["handlers"].items():

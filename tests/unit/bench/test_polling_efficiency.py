@@ -6,18 +6,29 @@ from collections import Counter
 
 import pytest
 from bench.polling_efficiency import (
+    CALLBACKS_90,
+    CALLBACKS_ENABLED,
     MIX,
+    PULL_ONLY,
     SCHEDULES,
+    CallbackDelivery,
     TaskSpec,
     UpperBound,
     aggregate,
     answers,
+    callback_arrival,
+    callback_evidence,
+    callbacks_scenario,
     follow,
+    follow_with_callbacks,
     generate_tasks,
 )
+from bench.report import callbacks_block
 
+from zego_media_tasks.domain.backoff import DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS
 from zego_media_tasks.domain.outcome import OutcomeKind
 from zego_media_tasks.domain.status import TaskStatus
+from zego_media_tasks.poller.settings import PollerSettings
 
 DEFAULT, FIXED_10, FIXED_60 = SCHEDULES
 
@@ -106,3 +117,109 @@ def test_aggregate_reports_per_kind_and_overall() -> None:
     assert result["snapshot"]["detection_lag_seconds"]["max"] == 5
     # 6 calls over 40 s of tracking (completions 25 + 5 s, lags 5 + 5 s)
     assert result["all"]["calls_per_second_per_1000_tracked"] == pytest.approx(1000 * 6 / 40)
+
+
+# --- polling as the callbacks' safety net -----------------------------------------------------------
+
+ALWAYS = CallbackDelivery("always", 1.0)
+
+
+def test_without_callbacks_the_safety_net_simulation_is_the_pull_only_one() -> None:
+    for index in range(20):
+        task = _task(600, index=index)
+        pulled = follow(task, DEFAULT, size_items=False)
+        netted = follow_with_callbacks(task, DEFAULT, PULL_ONLY)
+        assert (netted.polls, netted.lag_seconds, netted.ended_by_callback) == (pulled.polls, pulled.lag_seconds, False)
+
+
+def test_a_callback_ends_the_task_and_the_poll_due_after_it_calls_nobody() -> None:
+    # Given a task polled every 10 s that finishes at 25 s, its callback arriving shortly after
+    task = _task(25)
+    arrival = callback_arrival(task, ALWAYS)
+    assert arrival is not None
+
+    trace = follow_with_callbacks(task, FIXED_10, ALWAYS)
+
+    # Then the polls at 0, 10 and 20 s called ZEGO, the message due at 30 s found the task ended
+    assert (trace.polls, trace.callback_arrived, trace.ended_by_callback) == (3, True, True)
+    assert trace.lag_seconds == pytest.approx(arrival - 25)
+    assert 0.2 <= trace.lag_seconds <= 2.0
+
+
+def test_a_poll_that_sees_the_end_before_the_callback_arrives_wins() -> None:
+    # Given a task finishing at 29.5 s, polled at 30 s, whose callback takes at least a second
+    late = CallbackDelivery("late", 1.0, min_delay_seconds=1.0, max_delay_seconds=2.0)
+    trace = follow_with_callbacks(_task(29.5), FIXED_10, late)
+    # Then the poll saw it first, half a second after the end
+    assert (trace.polls, trace.lag_seconds, trace.callback_arrived, trace.ended_by_callback) == (4, 0.5, True, False)
+
+
+def test_callback_arrivals_follow_the_share_and_delay_and_are_reproducible() -> None:
+    tasks = generate_tasks(2000)
+    arrivals = [callback_arrival(task, CALLBACKS_90) for task in tasks]
+    assert arrivals == [callback_arrival(task, CALLBACKS_90) for task in tasks]
+    delivered = [(task, arrival) for task, arrival in zip(tasks, arrivals, strict=True) if arrival is not None]
+    assert len(delivered) / len(tasks) == pytest.approx(0.9, abs=0.02)
+    assert all(0.2 <= arrival - task.completion_seconds <= 2.0 for task, arrival in delivered)
+    assert all(callback_arrival(task, PULL_ONLY) is None for task in tasks)
+
+
+def test_callback_evidence_is_read_by_the_real_reader_for_every_task_of_the_mix() -> None:
+    for fixture in {fixture for kind in MIX for fixture in kind.fixtures}:
+        evidence = callback_evidence(fixture)
+        canned = answers(fixture)
+        assert (evidence.task_id, evidence.vendor, evidence.status) == (
+            canned.task_id,
+            canned.vendor,
+            TaskStatus.SUCCEEDED,
+        )
+        assert evidence.replay_url or evidence.thumbnail_urls
+
+
+def test_the_callbacks_schedule_is_the_pollers_with_callbacks_enabled() -> None:
+    settings = PollerSettings.from_env(
+        {
+            "TABLE_NAME": "tasks",
+            "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll",
+            "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll-dlq",
+            "RATE_LIMIT_TABLE_NAME": "rate",
+            "CALLBACKS_ENABLED": "true",
+        }
+    )
+    assert CALLBACKS_ENABLED.policy().backoff == settings.polling_policy().backoff
+    assert CALLBACKS_ENABLED.cap_seconds == DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS > DEFAULT.cap_seconds
+
+
+def test_a_scenario_counts_the_tasks_callbacks_ended_and_the_lag_of_the_others() -> None:
+    tasks = [_task(25, index=0), _task(25, index=1)]
+    traces = [follow_with_callbacks(tasks[0], FIXED_10, ALWAYS), follow_with_callbacks(tasks[1], FIXED_10, PULL_ONLY)]
+    scenario = callbacks_scenario(traces, tasks, FIXED_10, ALWAYS)
+    assert (scenario["callbacks_arrived"], scenario["ended_by_callback"]) == (1, 1)
+    assert scenario["found_by_polling_detection_lag_seconds"]["max"] == 5
+    assert scenario["all"]["calls_per_task"]["mean"] == (3 + 4) / 2
+    assert (scenario["cap_seconds"], scenario["callback_share"]) == (10.0, 1.0)
+
+
+def test_the_report_shows_both_schedules_and_the_sweep() -> None:
+    tasks = [
+        _task(25, index=0),
+        TaskSpec(1, "snapshot", "tencent-snapshot-finish.json", 5),
+        TaskSpec(2, "transcode", "transcode-finish", 300),
+    ]
+    pull = callbacks_scenario([follow_with_callbacks(t, DEFAULT, PULL_ONLY) for t in tasks], tasks, DEFAULT, PULL_ONLY)
+    netted = callbacks_scenario(
+        [follow_with_callbacks(t, CALLBACKS_ENABLED, CALLBACKS_90) for t in tasks],
+        tasks,
+        CALLBACKS_ENABLED,
+        CALLBACKS_90,
+    )
+    other = {**netted, "cap_seconds": 300.0}
+    text = callbacks_block(
+        {"pull_only": pull, "callbacks_90": netted, "callbacks_90_cap_sweep": {"300": other, "600": netted}}
+    )
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert [line.split(" | ")[0] for line in lines[1:]] == [
+        "| pull-only (default schedule)",
+        "| callbacks 90 % (callbacks-enabled schedule)",
+        "| callbacks 90 %, cap sweep",
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.cold_start import attribute_imports, import_self_times
-from bench.report import BEGIN, END, update_document
+from bench.report import BEGIN, END, machine_block, update_document
 
 IMPORTTIME = """import time: self [us] | cumulative | imported package
 import time:       120 |        120 |   _io
@@ -69,3 +69,18 @@ def test_update_document_leaves_a_file_without_markers_alone(tmp_path: Path) -> 
     assert not update_document(doc, RESULTS)
     assert doc.read_text(encoding="utf-8") == "# Hand-written only\n"
     assert not update_document(tmp_path / "missing.md", RESULTS)
+
+
+def test_the_run_line_says_which_figures_an_only_run_refreshed() -> None:
+    partial = {
+        **RESULTS,
+        "duration_seconds": 60.0,
+        "benchmarks_run": ["polling_efficiency"],
+        "benchmark_seconds": {"cold_start": 60.0, "polling_efficiency": 60.0, "rate_limit": 400.0},
+    }
+    assert (
+        "(full-length run), `python -m bench --only polling_efficiency` took 1.0 min; cold_start, rate_limit from "
+        "an earlier run." in machine_block(partial)
+    )
+    full = {**partial, "benchmarks_run": ["cold_start", "polling_efficiency", "rate_limit"]}
+    assert "(full run), `make bench` took 1.0 min." in machine_block(full)
