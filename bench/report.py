@@ -348,6 +348,29 @@ def per_record_block(section: Mapping[str, Any], rate_limit: Mapping[str, Any] |
     return "\n".join(lines) + "\n\nAPI latency under load (GET /tasks/{taskId}?vendor=, loopback):\n\n" + table
 
 
+def callback_latency_block(section: Mapping[str, Any]) -> str:
+    """Benchmark 5."""
+    measured = (
+        ("**sent → record shows it**", "send_to_visible_ms"),
+        ("one delivery (simulator's HTTP round trip)", "delivery_round_trip_ms"),
+        ("one consistent GetItem (the watcher's read period)", "read_period_ms"),
+    )
+    rows = [
+        [label, *(section[key].get(q, "-") for q in ("count", "p50", "p95", "p99", "max"))] for label, key in measured
+    ]
+    tasks = section["tasks"]
+    load = section.get("load_average_1m", {})
+    return (
+        f"{section['callbacks']} callbacks, {section['spacing_seconds']:g} s apart, through `make run`'s stack: "
+        f"{tasks['huawei_merge_registered']} for registered Huawei merges (never polled), "
+        f"{tasks['tencent_transcode_unregistered']} for Tencent transcodes nobody registered (the callback "
+        f"creates the record). {section['measured']} measured, {section['ended_otherwise']} ended otherwise, "
+        f"{section['not_seen']} never seen, {section['first_try_refused']} first tries refused (counted with "
+        f"their retry). Load average (1 min) {load.get('before', '-')} before, {load.get('after', '-')} after "
+        "(the machine is shared).\n\n" + _table(["ms", "count", "p50", "p95", "p99", "max"], rows)
+    )
+
+
 def figures(results: Mapping[str, Any]) -> str:
     """The whole generated block (sections present in ``results`` only)."""
     parts: list[tuple[str, Callable[[], str]]] = [("Machine and run", lambda: machine_block(results))]
@@ -361,6 +384,8 @@ def figures(results: Mapping[str, Any]) -> str:
         parts.append(("3. Cold start", lambda: cold_start_block(results["cold_start"])))
     if "per_record" in results:
         parts.append(("4. Per-record cost", lambda: per_record_block(results["per_record"], results.get("rate_limit"))))
+    if "callback_latency" in results:
+        parts.append(("5. Callback latency", lambda: callback_latency_block(results["callback_latency"])))
     return "\n\n".join(f"### {title}\n\n{render()}" for title, render in parts)
 
 
@@ -416,5 +441,11 @@ def summary(results: Mapping[str, Any]) -> str:
         lines.append(
             f"per record: poller {p['poller']['batch_10']['cpu_ms_per_record']:.3f} ms CPU, API "
             f"{p['api']['cpu_ms_per_get']:.3f} ms CPU per GET"
+        )
+    if "callback_latency" in results:
+        latency = results["callback_latency"]["send_to_visible_ms"]
+        lines.append(
+            f"callback latency: sent to visible p50 {latency.get('p50', '-')} ms, p95 {latency.get('p95', '-')} ms "
+            f"over {latency.get('count', 0)} callbacks"
         )
     return "\n".join(lines)
