@@ -602,6 +602,8 @@ POLLER_RESOURCE_VARIABLES = {
     "RATE_LIMIT_TABLE_NAME": {"Ref": "RateLimitTable"},
     "QUEUE_URL": {"Ref": "PollQueue"},
     "DLQ_URL": {"Ref": "PollDeadLetterQueue"},
+    # Polling backs off further exactly when the stack receives callbacks
+    "CALLBACKS_ENABLED": {"Fn::If": ["CallbacksEnabled", "true", "false"]},
 }
 POLLER_KNOBS = {
     "ZEGO_APP_ID",
@@ -616,6 +618,7 @@ POLLER_KNOBS = {
     "POLL_BACKOFF_BASE_SECONDS",
     "POLL_BACKOFF_FACTOR",
     "POLL_BACKOFF_CAP_SECONDS",
+    "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS",
     "THROTTLE_RETRY_SECONDS",
     "NOT_FOUND_GRACE_SECONDS",
     "TASK_DEADLINE_SECONDS",
@@ -629,6 +632,21 @@ API_RESOURCE_VARIABLES = {
     "PAGINATION_SECRET_ARN": {"Ref": "PaginationTokenSecret"},
 }
 API_KNOBS = {"TASK_DEADLINE_SECONDS", "SECRET_CACHE_SECONDS", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+CALLBACK_RESOURCE_VARIABLES = {"TABLE_NAME": {"Ref": "TasksTable"}}
+CALLBACK_KNOBS = {
+    "ZEGO_APP_ID",
+    "ZEGO_CALLBACK_SECRET_ARN",
+    "CALLBACK_MAX_AGE_SECONDS",
+    "SECRET_CACHE_SECONDS",
+    "TASK_DEADLINE_SECONDS",
+    "TERMINAL_RECORD_TTL_DAYS",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+}
+PUBLISHER_RESOURCE_VARIABLES = {
+    "EVENT_BUS_NAME": {"Fn::If": ["CreateEventBus", {"Ref": "TasksEventBus"}, {"Ref": "EventBusName"}]}
+}
+PUBLISHER_KNOBS = {"EVENT_SOURCE", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 
 
 @pytest.mark.parametrize(
@@ -636,6 +654,8 @@ API_KNOBS = {"TASK_DEADLINE_SECONDS", "SECRET_CACHE_SECONDS", "POWERTOOLS_METRIC
     [
         ("PollerFunction", POLLER_RESOURCE_VARIABLES, POLLER_KNOBS),
         ("ApiFunction", API_RESOURCE_VARIABLES, API_KNOBS),
+        ("CallbackFunction", CALLBACK_RESOURCE_VARIABLES, CALLBACK_KNOBS),
+        ("PublisherFunction", PUBLISHER_RESOURCE_VARIABLES, PUBLISHER_KNOBS),
     ],
 )
 def test_every_setting_of_a_function_is_a_stack_resource_or_the_parameter_of_the_same_name(
