@@ -20,10 +20,10 @@ import pytest
 from devstack.template import TEMPLATE_PATH, load_template, parameter_defaults
 from zego_media_tasks.api.settings import ApiSettings
 from zego_media_tasks.callbacks.settings import CallbackSettings
-from zego_media_tasks.events.settings import PublisherSettings
 from zego_media_tasks.config.environment import SettingsModel, knobs
 from zego_media_tasks.domain.backoff import BackoffPolicy, ThrottleDelay
 from zego_media_tasks.domain.polling import PollingPolicy
+from zego_media_tasks.events.settings import PublisherSettings
 from zego_media_tasks.poller.settings import (
     DEFAULT_RATE_LIMIT_MAX_WAIT_SECONDS,
     DEFAULT_RATE_LIMIT_PER_SECOND,
