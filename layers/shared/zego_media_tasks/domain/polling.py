@@ -61,9 +61,9 @@ RATE_LIMITED = "RATE_LIMITED"
 DEADLINE_PASSED = "DEADLINE_PASSED"
 """Reason label for a task that reached its deadline."""
 NO_TASK_GRACE = "NO_TASK_GRACE"
+"""Reason label for Huawei ``NO_TASK`` inside the grace period."""
 AWAITING_CALLBACK = "AWAITING_CALLBACK"
 """Reason label for a task DescribeMediaTask cannot answer, kept alive until its callback or deadline."""
-"""Reason label for Huawei ``NO_TASK`` inside the grace period."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +326,21 @@ def _continue(
     )
 
 
+def _defer(
+    stored: TaskRecord | None,
+    request: PollRequest,
+    now: datetime,
+    policy: PollingPolicy,
+    sent_at: datetime | None,
+    *,
+    delay: int,
+    reason: str,
+) -> PollDecision:
+    """The chain goes on after ``delay`` without a ZEGO call: the record changes only by its update time."""
+    base = _open(stored, request, now, policy, sent_at)
+    return _continue(stored, replace(base, updated_at=to_iso(now)), delay, now, reason, called_zego=False)
+
+
 def decide_outcome(
     stored: TaskRecord | None,
     request: PollRequest,
@@ -411,9 +426,7 @@ def decide_rate_limited(
 
     No ZEGO call was made, so neither the poll count nor the attempt changes.
     """
-    base = _open(stored, request, now, policy, sent_at)
-    record = replace(base, updated_at=to_iso(now))
-    return _continue(stored, record, policy.throttle.delay(random), now, RATE_LIMITED, called_zego=False)
+    return _defer(stored, request, now, policy, sent_at, delay=policy.throttle.delay(random), reason=RATE_LIMITED)
 
 
 def awaits_callback(stored: TaskRecord | None, request: PollRequest) -> bool:
@@ -433,9 +446,7 @@ def decide_awaiting_callback(
 ) -> PollDecision:
     """A task only its completion callback can end: come back at the deadline (in hops of at most
     SQS's 900 s), without calling ZEGO, so that a lost callback still ends the task ``TIMED_OUT``."""
-    base = _open(stored, request, now, policy, sent_at)
-    record = replace(base, updated_at=to_iso(now))
-    return _continue(stored, record, SQS_MAX_DELAY_SECONDS, now, AWAITING_CALLBACK, called_zego=False)
+    return _defer(stored, request, now, policy, sent_at, delay=SQS_MAX_DELAY_SECONDS, reason=AWAITING_CALLBACK)
 
 
 def decide_deadline_passed(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
+
+MemberT = TypeVar("MemberT", bound=StrEnum)
 
 
 class Vendor(StrEnum):
@@ -31,10 +34,15 @@ def is_pollable(vendor: Vendor, kind: TaskKind | None) -> bool:
 
 def parse_kind(value: object) -> TaskKind | None:
     """The TaskKind for an exact ``merge``/``transcode``/``snapshot`` string, else None."""
+    return _exact_member(TaskKind, value)
+
+
+def _exact_member(vocabulary: type[MemberT], value: object) -> MemberT | None:
+    """The member of ``vocabulary`` spelled exactly ``value`` (no case folding, no trimming), else None."""
     if isinstance(value, str):
-        for kind in TaskKind:
-            if kind.value == value:
-                return kind
+        for member in vocabulary:
+            if member.value == value:
+                return member
     return None
 
 
@@ -120,8 +128,4 @@ def normalize_vendor_status(vendor: Vendor, raw: str | None) -> TaskStatus:
 
 def parse_vendor(value: object) -> Vendor | None:
     """The Vendor for an exact ``Tencent``/``Huawei`` string, else None."""
-    if isinstance(value, str):
-        for vendor in Vendor:
-            if vendor.value == value:
-                return vendor
-    return None
+    return _exact_member(Vendor, value)
