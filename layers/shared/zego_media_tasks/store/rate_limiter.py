@@ -18,8 +18,9 @@ applies conditional writes on one item one at a time, so the handed-out slots ar
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from zego_media_tasks.aws import LazyClient, lazy
 from zego_media_tasks.domain.ports import Clock
@@ -27,6 +28,7 @@ from zego_media_tasks.store.task_store import ConditionFailed, conditional_write
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import UpdateItemOutputTypeDef
 
 BUCKET_ATTR = "bucket"
 TAT_ATTR = "tat"
@@ -111,42 +113,43 @@ class RateLimiter:
 
     def _claim_now(self, now: int) -> bool:
         """Step 1: the bucket is idle (or new), take slot ``now``."""
-        claimed = conditional_write(
-            _OPERATION,
-            lambda: self.client.update_item(
-                TableName=self.table_name,
-                Key={BUCKET_ATTR: {"S": self.bucket}},
-                UpdateExpression="SET #tat = :next",
-                ConditionExpression="attribute_not_exists(#tat) OR #tat <= :now",
-                ExpressionAttributeNames={"#tat": TAT_ATTR},
-                ExpressionAttributeValues={
-                    ":next": {"N": str(now + self.interval_ms)},
-                    ":now": {"N": str(now)},
-                },
-            ),
+        claimed = self._update_tat(
+            "SET #tat = :next",
+            "attribute_not_exists(#tat) OR #tat <= :now",
+            {":next": now + self.interval_ms, ":now": now},
         )
         return not isinstance(claimed, ConditionFailed)
 
     def _claim_next(self, now: int) -> tuple[int | None, int | None]:
         """Step 2: queue behind the reservations already made; (slot, None) or (None, current tat)."""
-        claimed = conditional_write(
-            _OPERATION,
-            lambda: self.client.update_item(
-                TableName=self.table_name,
-                Key={BUCKET_ATTR: {"S": self.bucket}},
-                UpdateExpression="SET #tat = #tat + :interval",
-                ConditionExpression="#tat > :now AND #tat <= :limit",
-                ExpressionAttributeNames={"#tat": TAT_ATTR},
-                ExpressionAttributeValues={
-                    ":interval": {"N": str(self.interval_ms)},
-                    ":now": {"N": str(now)},
-                    ":limit": {"N": str(now + self.max_wait_ms)},
-                },
-                ReturnValues="UPDATED_OLD",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            ),
+        claimed = self._update_tat(
+            "SET #tat = #tat + :interval",
+            "#tat > :now AND #tat <= :limit",
+            {":interval": self.interval_ms, ":now": now, ":limit": now + self.max_wait_ms},
+            old_tat=True,
         )
         if isinstance(claimed, ConditionFailed):
             value = claimed.item.get(TAT_ATTR, {}).get("N")
             return None, int(value) if value is not None else None
         return int(claimed["Attributes"][TAT_ATTR]["N"]), None
+
+    def _update_tat(
+        self, update: str, condition: str, numbers: Mapping[str, int], *, old_tat: bool = False
+    ) -> UpdateItemOutputTypeDef | ConditionFailed:
+        """One conditional UpdateItem of the bucket's ``tat`` (``#tat``, with ``numbers`` as its values);
+        with ``old_tat`` the ``tat`` it replaced, or found when the condition failed, comes back too."""
+        returns: dict[str, Any] = (
+            {"ReturnValues": "UPDATED_OLD", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"} if old_tat else {}
+        )
+        return conditional_write(
+            _OPERATION,
+            lambda: self.client.update_item(
+                TableName=self.table_name,
+                Key={BUCKET_ATTR: {"S": self.bucket}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#tat": TAT_ATTR},
+                ExpressionAttributeValues={name: {"N": str(number)} for name, number in numbers.items()},
+                **returns,
+            ),
+        )

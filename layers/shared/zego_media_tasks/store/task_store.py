@@ -41,6 +41,7 @@ from zego_media_tasks.store.items import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import QueryOutputTypeDef
 
 # RecordPage and WriteResult are the port's own types (domain.ports), named from here too.
 __all__ = [
@@ -159,20 +160,14 @@ class TaskStore:
         """Every record of ``task_id`` (one per vendor), ordered by vendor: one Query on the partition
         (consistent when a writer decides on it)."""
         records: list[TaskRecord] = []
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "ConsistentRead": consistent,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
-            "ExpressionAttributeValues": {":pk": {"S": task_id}},
-        }
+        options: dict[str, Any] = {"ConsistentRead": consistent}
         while True:  # one page in practice (an item per vendor), but a Query result must be paged to be complete
-            response = call_aws("Query", lambda: self.client.query(**request), StoreError)
+            response = self._query(PARTITION_KEY, task_id, options)
             records.extend(_record(item) for item in response.get("Items", []))
             start = response.get("LastEvaluatedKey")
             if not start:
                 return records
-            request["ExclusiveStartKey"] = start
+            options["ExclusiveStartKey"] = start
 
     def by_status(
         self,
@@ -190,22 +185,30 @@ class TaskStore:
             index, key_attr, key_value = STATUS_INDEX, STATUS_ATTR, status.value
         else:
             index, key_attr, key_value = VENDOR_STATUS_INDEX, VENDOR_STATUS_KEY_ATTR, vendor_status_key(vendor, status)
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
+        options: dict[str, Any] = {
             "IndexName": index,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": key_attr},
-            "ExpressionAttributeValues": {":pk": {"S": key_value}},
             "ScanIndexForward": False,  # statusChangedAt descending: newest change first
             "Limit": limit,
         }
         if start_key:
-            request["ExclusiveStartKey"] = to_wire(start_key)
-        response = call_aws("Query", lambda: self.client.query(**request), StoreError)
+            options["ExclusiveStartKey"] = to_wire(start_key)
+        response = self._query(key_attr, key_value, options)
         records = tuple(_record(item) for item in response.get("Items", []))
         last = response.get("LastEvaluatedKey")
         last_key = {name: str(value) for name, value in from_wire(last).items()} if last else None
         return RecordPage(records=records, last_key=last_key)
+
+    def _query(self, key_attr: str, key_value: str, options: Mapping[str, Any]) -> QueryOutputTypeDef:
+        """One Query page of the items whose partition key ``key_attr`` (the table's, or the index's named
+        in ``options``) is ``key_value``; ``options`` holds the Query's other parameters."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": key_attr},
+            "ExpressionAttributeValues": {":pk": {"S": key_value}},
+            **options,
+        }
+        return call_aws("Query", lambda: self.client.query(**request), StoreError)
 
     def put(self, record: TaskRecord, expected_generation: int | None) -> WriteResult:
         """Write ``record`` if the stored one is still at ``expected_generation`` and not terminal.
