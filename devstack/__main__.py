@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--time-scale", type=float, default=1.0, help="simulator seconds per real second")
     parser.add_argument("--not-found-grace", type=int, default=DEMO_NOT_FOUND_GRACE_SECONDS)
     parser.add_argument("--log-file", type=Path, default=Path(".devstack/run.log"), help="handlers' logs go here")
+    parser.add_argument(
+        "--events-file",
+        type=Path,
+        default=Path(".devstack/events.jsonl"),
+        help="every delivered state-change event, one JSON line each, as EventBridge delivered it (rewritten)",
+    )
     return parser
 
 
@@ -170,10 +176,15 @@ def _status_style(status: str) -> str:
     return "cyan"
 
 
-def render(tasks: list[TaskRef], states: dict[TaskRef, dict[str, Any] | None], started: float) -> Table:
-    """The live table: one row per task."""
+def render(
+    tasks: list[TaskRef], states: dict[TaskRef, dict[str, Any] | None], started: float, events: int | None = None
+) -> Table:
+    """The live table: one row per task; the title counts terminal tasks and, when given, the state-change
+    events delivered so far."""
     done = sum(1 for t in tasks if (states.get(t) or {}).get("status") in TERMINAL_STATUSES)
-    table = Table(title=f"ZEGO media tasks: {done}/{len(tasks)} terminal, {time.monotonic() - started:.0f}s")
+    delivered = "" if events is None else f", {events} state-change events"
+    title = f"ZEGO media tasks: {done}/{len(tasks)} terminal, {time.monotonic() - started:.0f}s{delivered}"
+    table = Table(title=title)
     columns = ("vendor", "task id", "status", "ended by", "vendor status", "polls", "next poll", "result / last error")
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -260,6 +271,25 @@ def _callbacks_line(stack: LocalStack, environ: dict[str, str]) -> str:
     )
 
 
+def event_count(stack: LocalStack) -> int | None:
+    """State-change events delivered to the local subscriber queue so far (None: events are off)."""
+    return stack.delivered_events.count if stack.delivered_events is not None else None
+
+
+def _events_line(stack: LocalStack, path: Path) -> str:
+    bus = stack.environment.get("EVENT_BUS_NAME")
+    return (
+        f"  State-change events: the tasks table's stream → the publisher → bus {bus} → a local rule → {path} "
+        "(one line per event, as delivered)."
+    )
+
+
+def _events_summary(stack: LocalStack) -> str:
+    # The last writes' events are a stream read, a batching window and a queue read behind the API.
+    settled = stack.wait_for_events(timeout=15.0)
+    return f"state-change events {event_count(stack)}{'' if settled else ' (still arriving)'}; "
+
+
 def _callbacks_summary(simulator: ZegoSimulator | None) -> str:
     if simulator is None or simulator.callbacks is None:
         return ""
@@ -293,6 +323,7 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
         },
         simulator_callbacks=True,
         callback_secret=environ.get(CALLBACK_SECRET_VARIABLE) or None,
+        events_log=args.events_file,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -310,6 +341,7 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
             f"{stack.environment['ZEGO_ENDPOINT']}; handler logs: {args.log_file}"
         )
         console.print(_callbacks_line(stack, environ))
+        console.print(_events_line(stack, args.events_file))
         console.print(
             "  [yellow]Local only: API authorization (IAM/API key) is not enforced here.[/] "
             f"Demo tuning: NO_TASK grace {args.not_found_grace}s, backoff cap {DEMO_BACKOFF_CAP_SECONDS}s."
@@ -328,7 +360,7 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
         try:
             if console.is_terminal:
                 with Live(
-                    render(tasks, states, started),
+                    render(tasks, states, started, event_count(stack)),
                     console=console,
                     refresh_per_second=2,
                     # stdout is the handlers' log file here; Live must not pull it back onto the screen.
@@ -342,14 +374,14 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
                         args=args,
                         stop=stop,
                         started=started,
-                        refresh=lambda: live.update(render(tasks, states, started)),
+                        refresh=lambda: live.update(render(tasks, states, started, event_count(stack))),
                     )
             else:
                 # Piped or CI: one line per status change, then the table once.
                 all_terminal = _follow(
                     stack, tasks, states=states, args=args, stop=stop, started=started, refresh=None, console=console
                 )
-                console.print(render(tasks, states, started))
+                console.print(render(tasks, states, started, event_count(stack)))
         except KeyboardInterrupt:
             console.print("stopping…")
             stop.set()
@@ -360,7 +392,7 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
         console.print(
             f"[bold]{summary}[/] after {time.monotonic() - started:.1f}s; "
             f"poller invocations {stack.event_source.stats.invocations if stack.event_source else 0}; "
-            f"{_callbacks_summary(stack.simulator)}dead letters {len(stack.dead_letters())}"
+            f"{_callbacks_summary(stack.simulator)}{_events_summary(stack)}dead letters {len(stack.dead_letters())}"
         )
         for problem in unexpected:
             console.print(f"[red]{problem}")

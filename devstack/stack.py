@@ -7,6 +7,11 @@ gateway's callback route, signed with the CallbackSecret the receiver checks. A 
 reach this machine: its callbacks go to the URL ZEGO support configured for the AppId (a deployed
 stack's ``/callbacks/zego``), so locally such tasks are finished by polling alone.
 
+Every task write also reaches the real state-change publisher, as deployed: the tasks table's stream feeds
+it through a local stream event source (:mod:`devstack.stream_source`), it publishes to the stack's bus in
+moto's EventBridge, and a local rule delivers the events to a queue that :mod:`devstack.delivered_events`
+reads (``make run`` writes them to ``.devstack/events.jsonl``).
+
 Used by ``make run``, the end-to-end tests, the benchmarks and the chaos soak.
 """
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +30,12 @@ import boto3
 import requests
 
 from devstack.api_gateway import CALLBACK_FUNCTION, LocalApiGateway
+from devstack.delivered_events import DeliveredEvents
 from devstack.emulator import AwsEmulator, restore_environment
 from devstack.event_source import EventSourceSettings, LocalEventSourceMapping
 from devstack.handlers import Handler, load_handler, load_template_handler
 from devstack.resources import ProvisionedStack, provision
+from devstack.stream_source import LocalStreamEventSource, StreamSourceSettings
 from devstack.zego_simulator import (
     CallbackFaultSettings,
     CallbackSettings,
@@ -38,6 +46,7 @@ from devstack.zego_simulator import (
 
 DEMO_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "demo.json"
 LOCAL_APP_ID = 1234567890
+PUBLISHER_FUNCTION = "PublisherFunction"
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,13 @@ class StackOptions:
     """Also write the simulator's DescribeMediaTask call log here, as JSON lines."""
     simulator_callback_log: Path | None = None
     """Also write the simulator's callback log here, as JSON lines."""
+    state_change_events: bool = True
+    """Run the publisher behind the tasks table's stream and subscribe a local queue to its events (off:
+    no stream reads and no publishing, for measurements of the poller alone)."""
+    stream_source: StreamSourceSettings | None = None
+    """The stream event source's settings (None: the template's ``PublisherFunction`` event)."""
+    events_log: Path | None = None
+    """Also write every delivered state-change event here, one JSON line each (rewritten at start)."""
 
 
 class LocalStack:
@@ -91,13 +107,18 @@ class LocalStack:
         *,
         emulator: AwsEmulator | None = None,
         wrap_poller: Callable[[Handler], Handler] | None = None,
+        wrap_publisher: Callable[[Handler], Handler] | None = None,
     ) -> None:
         """``emulator``: another AWS emulator than moto in this process, uncorrected (e.g. one in its own
         process, or with :class:`devstack.emulator.MotoFixes`); ``wrap_poller``: what the event source
-        invokes instead of the poller's handler (the soak logs each invocation through it)."""
+        invokes instead of the poller's handler (the soak logs each invocation through it);
+        ``wrap_publisher``: the same for the publisher behind the stream."""
         self.options = options or StackOptions()
         self.emulator = emulator or AwsEmulator()
         self._wrap_poller = wrap_poller
+        self._wrap_publisher = wrap_publisher
+        self.stream_source: LocalStreamEventSource | None = None
+        self.delivered_events: DeliveredEvents | None = None
         self.simulator: ZegoSimulator | None = None
         self.resources: ProvisionedStack | None = None
         self.event_source: LocalEventSourceMapping | None = None
@@ -175,8 +196,35 @@ class LocalStack:
             crash_rate=options.crash_rate,
             seed=options.seed,
         ).start()
+        if options.state_change_events:
+            self._start_state_change_events(resources)
         served = {route.function for route in self.api.routes}
         self.api.start({function: load_template_handler(function) for function in sorted(served)})
+
+    def _start_state_change_events(self, resources: ProvisionedStack) -> None:
+        """The bus's subscriber queue first (no event is published before it exists), then the publisher
+        behind the table's stream, with the template's bus, source and stream settings."""
+        self._set_environment(resources.environment_of(PUBLISHER_FUNCTION, "EVENT_BUS_NAME", "EVENT_SOURCE"))
+        self.delivered_events = DeliveredEvents(
+            self.environment["EVENT_BUS_NAME"],
+            self.environment["EVENT_SOURCE"],
+            path=self.options.events_log,
+            name_prefix=resources.stack_name,
+        ).start()
+        publisher = load_template_handler(PUBLISHER_FUNCTION)
+        if self._wrap_publisher is not None:
+            publisher = self._wrap_publisher(publisher)
+        settings = self.options.stream_source or StreamSourceSettings.from_template(
+            PUBLISHER_FUNCTION, self.options.parameter_overrides
+        )
+        failure_queue = resources.queue_urls.get(settings.on_failure_queue or "")
+        self.stream_source = LocalStreamEventSource(
+            publisher,
+            resources.stream_arns["TasksTable"],
+            settings,
+            function_name=PUBLISHER_FUNCTION,
+            on_failure_queue_url=failure_queue,
+        ).start()
 
     def stop(self) -> None:
         """Stop every part that started, newest first, and restore the environment."""
@@ -186,6 +234,12 @@ class LocalStack:
         if self.event_source is not None:
             self.event_source.stop()
             self.event_source = None
+        if self.stream_source is not None:
+            self.stream_source.stop()
+            self.stream_source = None
+        if self.delivered_events is not None:
+            self.delivered_events.stop()
+            self.delivered_events = None
         if self.simulator is not None:
             self.simulator.stop()
             self.simulator = None
@@ -248,6 +302,28 @@ class LocalStack:
         if isinstance(tasks, list):
             return tasks[0] if tasks else None
         return body
+
+    def wait_for_events(self, timeout: float = 15.0) -> bool:
+        """Wait until every write made so far has been through the publisher and every event it published
+        has been read from the subscriber queue; False when ``timeout`` (s, monotonic) passed first."""
+        if self.stream_source is None or self.delivered_events is None:
+            return True
+        deadline = time.monotonic() + timeout
+        written = time.monotonic()
+        while not self.stream_source.drained_since(written):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        published = time.monotonic()
+        while not self.delivered_events.idle_since(published):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def state_change_events(self) -> list[dict[str, Any]]:
+        """Every state-change event delivered to the local subscriber queue so far, as delivered."""
+        return self.delivered_events.events() if self.delivered_events is not None else []
 
     def dead_letters(self) -> list[dict[str, Any]]:
         """Messages currently visible in the DLQ (peeked and made visible again at once)."""
