@@ -315,8 +315,15 @@ class Recorder:
 
 
 def enable_stream(table_name: str) -> str:
-    """Turn on a NEW_AND_OLD_IMAGES stream on the table (before any traffic); returns its ARN."""
+    """The table's NEW_AND_OLD_IMAGES stream: the one the template declares, or one turned on now (before
+    any traffic); returns its ARN. DynamoDB refuses to enable a stream twice, hence the look first."""
     client = boto3.client("dynamodb")
+    table = client.describe_table(TableName=table_name)["Table"]
+    specification = table.get("StreamSpecification", {})
+    if specification.get("StreamEnabled") and table.get("LatestStreamArn"):
+        if specification.get("StreamViewType") != "NEW_AND_OLD_IMAGES":
+            raise ValueError(f"{table_name}: the soak needs old and new images, the stream has {specification}")
+        return str(table["LatestStreamArn"])
     response = client.update_table(
         TableName=table_name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     )
