@@ -6,8 +6,9 @@ safe to build clients from on several threads at once (the local event source ru
 concurrently in one process), while the clients themselves are thread-safe and shared. The wiring of
 a function builds one ``LazyClient`` per service and hands it to every adapter of that service.
 
-:func:`call_aws` turns a failed call into the adapter's :class:`DependencyUnavailable`, named by
-:func:`error_code`, so that the core never sees botocore.
+An :class:`AwsAdapter` holds an adapter's ``client`` (built at first use), and :func:`call_aws` turns a
+failed call into the adapter's :class:`DependencyUnavailable`, named by :func:`error_code`, so that the
+core never sees botocore.
 """
 
 from __future__ import annotations
@@ -44,6 +45,19 @@ class LazyClient(Generic[ClientT]):
                 with _SESSION_LOCK:
                     self._client = cast(ClientT, boto3.session.Session().client(self.service))  # type: ignore[call-overload]
             return self._client
+
+
+class AwsAdapter(Generic[ClientT]):
+    """The base of an adapter over one AWS service: its client, built at first use (a given
+    :class:`LazyClient` is shared as it is)."""
+
+    def __init__(self, service: str, client: ClientT | LazyClient[ClientT] | None) -> None:
+        self._client = lazy(service, client)
+
+    @property
+    def client(self) -> ClientT:
+        """The boto3 client (created at first use)."""
+        return self._client.get()
 
 
 def lazy(service: str, client: ClientT | LazyClient[ClientT] | None) -> LazyClient[ClientT]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from zego_media_tasks.aws import LazyClient, call_aws, lazy
+from zego_media_tasks.aws import AwsAdapter, LazyClient, call_aws
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.ports import DependencyUnavailable
 
@@ -21,17 +21,12 @@ class QueueSendError(DependencyUnavailable):
     dependency = "poll queue"
 
 
-class _Queue:
+class _Queue(AwsAdapter["SQSClient"]):
     """One SQS queue; the boto3 client is created at first use (never at import or cold start)."""
 
     def __init__(self, queue_url: str, client: SQSClient | LazyClient[SQSClient] | None = None) -> None:
+        super().__init__("sqs", client)
         self.queue_url = queue_url
-        self._client = lazy("sqs", client)
-
-    @property
-    def client(self) -> SQSClient:
-        """The SQS client (created at first use)."""
-        return self._client.get()
 
 
 class PollQueue(_Queue):

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from zego_media_tasks.aws import LazyClient, lazy
+from zego_media_tasks.aws import AwsAdapter, LazyClient
 from zego_media_tasks.domain.ports import Clock
 from zego_media_tasks.store.task_store import ConditionFailed, conditional_write
 
@@ -58,7 +58,7 @@ class Saturated:
     max_wait_seconds: float
 
 
-class RateLimiter:
+class RateLimiter(AwsAdapter["DynamoDBClient"]):
     """Reserves ZEGO call slots so that all instances together stay under ``per_second`` calls."""
 
     def __init__(
@@ -75,6 +75,7 @@ class RateLimiter:
             raise ValueError("per_second must be in (0, 1000]")
         if not math.isfinite(max_wait_seconds) or max_wait_seconds < 0:
             raise ValueError("max_wait_seconds must not be negative")
+        super().__init__("dynamodb", client)
         self.table_name = table_name
         self.bucket = bucket
         self.per_second = per_second
@@ -83,12 +84,6 @@ class RateLimiter:
         self.max_wait_ms = math.floor(max_wait_seconds * 1000)
         self.max_wait_seconds = max_wait_seconds
         self.clock = clock
-        self._client = lazy("dynamodb", client)
-
-    @property
-    def client(self) -> DynamoDBClient:
-        """The DynamoDB client (created at first use)."""
-        return self._client.get()
 
     def _now_ms(self) -> int:
         return math.floor(self.clock.now().timestamp() * 1000)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from zego_media_tasks.aws import LazyClient, call_aws, error_code, lazy
+from zego_media_tasks.aws import AwsAdapter, LazyClient, call_aws, error_code
 from zego_media_tasks.domain.ports import DependencyUnavailable, RecordPage, WriteResult
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus, Vendor
@@ -131,17 +131,12 @@ def _record(item: Mapping[str, Any]) -> TaskRecord:
     return record_from_item(from_wire(item))
 
 
-class TaskStore:
+class TaskStore(AwsAdapter["DynamoDBClient"]):
     """Task records in the TasksTable. Built once per Lambda instance; the client is created lazily."""
 
     def __init__(self, table_name: str, client: DynamoDBClient | LazyClient[DynamoDBClient] | None = None) -> None:
+        super().__init__("dynamodb", client)
         self.table_name = table_name
-        self._client = lazy("dynamodb", client)
-
-    @property
-    def client(self) -> DynamoDBClient:
-        """The DynamoDB client (created at first use)."""
-        return self._client.get()
 
     def get(self, task_id: str, vendor: Vendor, *, consistent: bool = True) -> TaskRecord | None:
         """The record for (task_id, vendor), or None; consistent unless asked otherwise (a reader that
