@@ -11,20 +11,19 @@ from zego_media_tasks.callbacks.settings import CALLBACK_SECRET_JSON_KEY, Callba
 from zego_media_tasks.domain.clock import SystemClock
 from zego_media_tasks.domain.ports import Clock
 from zego_media_tasks.store.task_store import TaskStore
-from zego_media_tasks.zego.settings import secrets_manager_provider, static_secret_provider
+from zego_media_tasks.zego.settings import secret_provider
 
 
 def build_receiver(settings: CallbackSettings, *, clock: Clock | None = None) -> CallbackService:
     """The receiver wired to the tasks table and the configured CallbackSecret."""
-    if settings.callback_secret_arn is not None:
-        secret = secrets_manager_provider(
-            settings.callback_secret_arn, settings.secret_cache_seconds, json_key=CALLBACK_SECRET_JSON_KEY
-        )
-    else:
-        secret = static_secret_provider(settings.callback_secret or "")
     return CallbackService(
         store=TaskStore(settings.table_name),
-        secret=secret,
+        secret=secret_provider(
+            settings.callback_secret_arn,
+            settings.callback_secret,
+            settings.secret_cache_seconds,
+            json_key=CALLBACK_SECRET_JSON_KEY,
+        ),
         app_id=settings.app_id,
         clock=clock or SystemClock(),
         policy=settings.polling_policy(),

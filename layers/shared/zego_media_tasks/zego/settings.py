@@ -122,20 +122,27 @@ def build_client(settings: ZegoSettings, *, transport: BaseAdapter | None = None
 
     ``transport`` replaces the default HTTP transport (tests only).
     """
-    provider: SecretProvider
-    if settings.server_secret_arn is not None:
-        provider = secrets_manager_provider(settings.server_secret_arn, settings.secret_cache_seconds)
-    else:
-        provider = static_secret_provider(settings.server_secret or "")
     return ZegoClient(
         app_id=settings.app_id,
-        secret_provider=provider,
+        secret_provider=secret_provider(
+            settings.server_secret_arn, settings.server_secret, settings.secret_cache_seconds
+        ),
         endpoint=settings.endpoint,
         is_test=settings.is_test,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         transport=transport,
     )
+
+
+def secret_provider(
+    secret_arn: str | None, secret: str | None, max_age: int, *, json_key: str = SECRET_JSON_KEY
+) -> SecretProvider:
+    """The configured source of a ZEGO secret: Secrets Manager (:func:`secrets_manager_provider`) when
+    ``secret_arn`` is set, else ``secret`` itself (local runs); the settings allow exactly one of them."""
+    if secret_arn is not None:
+        return secrets_manager_provider(secret_arn, max_age, json_key=json_key)
+    return static_secret_provider(secret or "")
 
 
 def secrets_manager_provider(secret_arn: str, max_age: int, *, json_key: str = SECRET_JSON_KEY) -> SecretProvider:
