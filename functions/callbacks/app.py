@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from zego_media_tasks.callbacks.http import request_body, response
+from zego_media_tasks.callbacks.http import method_not_allowed, request_body, response
 from zego_media_tasks.callbacks.service import CallbackService
 from zego_media_tasks.callbacks.settings import CallbackSettings
 from zego_media_tasks.callbacks.telemetry import configured, for_result
@@ -42,6 +42,9 @@ def receiver() -> CallbackService:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Answer one callback: 200 when applied (or already applied), 4xx for bad input, 503 for our failure."""
+    refused = method_not_allowed(event)
+    if refused is not None:
+        return refused
     result = receiver().handle(*request_body(event))
     emit(for_result(result), logger=logger, metrics=metrics)
     return response(result)

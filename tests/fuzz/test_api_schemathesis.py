@@ -1,7 +1,8 @@
-"""The read API against its own OpenAPI document, with schemathesis: zero 5xx, zero answers that break it.
+"""The API against its own OpenAPI document, with schemathesis: zero 5xx, zero answers that break it.
 
-The real handler (``functions/api/app.py``) runs behind the local API Gateway (``devstack.api_gateway``)
-on a free loopback port, with moto's server behind it holding the template's table and queue and a few
+The real handlers (``functions/api/app.py``, and ``functions/callbacks/app.py`` for the callback route the
+document also describes) run behind the local API Gateway (``devstack.api_gateway``) on a free loopback
+port, with moto's server behind it holding the template's table and queue and a few
 registered tasks. schemathesis generates requests from ``docs/openapi.json`` (valid and invalid ones) and
 runs every response check it has, except two:
 
@@ -11,7 +12,7 @@ runs every response check it has, except two:
   breaking the document, and one refusal is right and cannot be described by a schema: an opaque
   ``nextToken`` is only valid if we signed it.
 
-Bounded: ``EXAMPLES`` per operation and phase (three operations), so the whole module runs in well under a
+Bounded: ``EXAMPLES`` per operation and phase (four operations), so the whole module runs in well under a
 minute.
 """
 
@@ -29,11 +30,12 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
-from devstack.api_gateway import API_FUNCTION, OPENAPI_PATH, LocalApiGateway
+from devstack.api_gateway import API_FUNCTION, CALLBACK_FUNCTION, OPENAPI_PATH, LocalApiGateway
 from devstack.emulator import AwsEmulator, patched_environment
-from devstack.handlers import load_handler
+from devstack.handlers import load_handler, load_template_handler
 from devstack.resources import provision
 from tests.support.api_events import api_environment
+from tests.support.zego_callbacks import receiver_environment
 
 pytestmark = pytest.mark.integration
 
@@ -53,16 +55,19 @@ schema.config.generation.update(max_examples=EXAMPLES, deterministic=True)
 
 @pytest.fixture(scope="module")
 def api_url() -> Iterator[str]:
-    """The local API Gateway in front of the real API handler, over moto, with a few tasks registered."""
+    """The local API Gateway in front of the real handlers, over moto, with a few tasks registered."""
     emulator = AwsEmulator().start()
     try:
         with patched_environment(emulator.environment()):
             stack = provision(prefix="fuzz")
-            environment = api_environment(
-                stack, POWERTOOLS_METRICS_NAMESPACE="ZegoMediaTasksFuzz", POWERTOOLS_LOG_LEVEL="WARNING"
-            )
+            tuning = {"POWERTOOLS_METRICS_NAMESPACE": "ZegoMediaTasksFuzz", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+            environment = {**receiver_environment(stack, **tuning), **api_environment(stack, **tuning)}
             with patched_environment(environment):
-                gateway = LocalApiGateway(0).start({API_FUNCTION: load_handler("api", "api_app_schemathesis")})
+                handlers = {
+                    API_FUNCTION: load_handler("api", "api_app_schemathesis"),
+                    CALLBACK_FUNCTION: load_template_handler(CALLBACK_FUNCTION, "callbacks_app_schemathesis"),
+                }
+                gateway = LocalApiGateway(0).start(handlers)
                 try:
                     for task_id, vendor in SEEDED_TASKS:
                         body = json.dumps({"TaskId": task_id, "Vendor": vendor})

@@ -16,6 +16,18 @@ from typing import Any
 from zego_media_tasks.callbacks.service import CallbackResult, Outcome
 
 _ACCEPTED = frozenset({Outcome.APPLIED, Outcome.CREATED, Outcome.ALREADY_TERMINAL})
+_METHOD = "POST"
+
+
+def method_not_allowed(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The 405 answer (with ``Allow``) to any method but POST, as every route documents; None for POST.
+    Deployed, API Gateway refuses other methods before the function; the local gateway hands them on."""
+    method = event.get("httpMethod")
+    if method in (None, _METHOD):
+        return None
+    body = {"error": {"code": "METHOD_NOT_ALLOWED", "message": f"{method} is not allowed here; ZEGO POSTs"}}
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store", "Allow": _METHOD}
+    return {"statusCode": 405, "headers": headers, "body": json.dumps(body)}
 
 
 def request_body(event: Mapping[str, Any]) -> tuple[bytes, str | None]:
