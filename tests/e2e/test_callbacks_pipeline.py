@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from soak.analysis import check_write_log
 from soak.instruments import StreamWrite, enable_stream, read_stream
@@ -172,14 +171,6 @@ class Run:
         return [record for record in self.callbacks if (record.task_id, record.vendor) == key_of(spec)]
 
 
-def _stream_of(table_name: str) -> str:
-    """The tasks table's stream (the one the template declares, or one turned on now, before any traffic)."""
-    table = boto3.client("dynamodb").describe_table(TableName=table_name)["Table"]
-    if table.get("StreamSpecification", {}).get("StreamEnabled") and table.get("LatestStreamArn"):
-        return str(table["LatestStreamArn"])
-    return enable_stream(table_name)
-
-
 @pytest.fixture(scope="module")
 def run() -> Iterator[Run]:
     options = StackOptions(
@@ -215,7 +206,7 @@ def run() -> Iterator[Run]:
         simulator = stack.simulator
         assert simulator is not None
         assert simulator.callbacks is not None
-        stream = _stream_of(stack.provisioned().table_names["TasksTable"])
+        stream = enable_stream(stack.provisioned().table_names["TasksTable"])  # before any traffic
         register_all(stack, SCENARIO.tasks)
         final = wait_until_terminal(stack, SCENARIO.tasks, timeout=DEADLINE_SECONDS + 90)
         # Late copies, retries and refused callbacks are still arriving: let them all end.
