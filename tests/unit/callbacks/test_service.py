@@ -109,6 +109,28 @@ def test_a_callback_for_a_task_nobody_registered_creates_its_record_already_term
     assert scene.new_messages() == []
 
 
+def test_a_huawei_snapshot_callback_keeps_its_object_names_where_polling_keeps_them(scene: Scene) -> None:
+    # Huawei's DescribeMediaTask answers object names (FileName), normalized to fileNames; the callback too
+    scene.register(SNAPSHOT_TASK, HUAWEI, TaskKind.SNAPSHOT)
+    result = scene.callback(tencent_snapshot(vendor="hw"))
+    assert (result.outcome, result.vendor) == (Outcome.APPLIED, HUAWEI)
+    record = stored(scene, SNAPSHOT_TASK, HUAWEI)
+    assert (record.file_names, record.thumbnail_urls) == (
+        ("https://example.com/1.jpg", "https://example.com/2.jpg"),
+        (),
+    )
+
+
+def test_a_snapshot_callback_without_pictures_proves_nothing_and_leaves_the_task_to_polling(scene: Scene) -> None:
+    # ZEGO documents no failure field for the snapshot callback: an empty list is neither success nor failure
+    registered = scene.register(SNAPSHOT_TASK, TENCENT, TaskKind.SNAPSHOT)
+    result = scene.callback(tencent_snapshot(snapshot_pic_list="[]"))
+    assert (result.outcome, result.status_code) == (Outcome.INCONCLUSIVE, 200)
+    assert stored(scene, SNAPSHOT_TASK) == registered
+    assert scene.callback(tencent_snapshot(task_id="nobody-registered", snapshot_pic_list="[]")).status_code == 200
+    assert scene.store.for_task("nobody-registered") == []
+
+
 # --- 200: the task had ended already ------------------------------------------------------------------
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from zego_media_tasks.callbacks.service import Outcome
+from zego_media_tasks.callbacks.service import ACCEPTED
 from zego_media_tasks.zego.callbacks import DEFAULT_MAX_BODY_BYTES, HTTP_STATUS_BY_REASON, CallbackKind
 
 PATH = "/callbacks/zego"
 TAG = "callbacks"
 _ERROR = {"$ref": "#/components/schemas/ErrorResponse"}
 _TEXT_OR_NUMBER: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
-_ACCEPTED = (Outcome.APPLIED, Outcome.CREATED, Outcome.ALREADY_TERMINAL)
 
 
 def _body_schema() -> dict[str, Any]:
@@ -83,7 +82,9 @@ def callback_path_item() -> dict[str, Any]:
                             "schema": {
                                 "type": "object",
                                 "required": ["outcome"],
-                                "properties": {"outcome": {"type": "string", "enum": [o.value for o in _ACCEPTED]}},
+                                "properties": {
+                                    "outcome": {"type": "string", "enum": sorted(o.value for o in ACCEPTED)}
+                                },
                             }
                         }
                     },

@@ -13,9 +13,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from zego_media_tasks.callbacks.service import CallbackResult, Outcome
+from zego_media_tasks.callbacks.service import ACCEPTED, CallbackResult
 
-_ACCEPTED = frozenset({Outcome.APPLIED, Outcome.CREATED, Outcome.ALREADY_TERMINAL})
 _METHOD = "POST"
 
 
@@ -49,7 +48,7 @@ def request_body(event: Mapping[str, Any]) -> tuple[bytes, str | None]:
 
 def response(result: CallbackResult) -> dict[str, Any]:
     """The proxy response for ``result``: ``{"outcome": ...}`` on success, the error envelope otherwise."""
-    if result.outcome in _ACCEPTED:
+    if result.outcome in ACCEPTED:
         body: dict[str, Any] = {"outcome": result.outcome.value}
     elif result.rejection is not None:
         body = {"error": {"code": result.rejection.reason.value, "message": result.rejection.detail}}

@@ -14,6 +14,7 @@ unparseable body, unknown event, bad fields       400
 body over the size cap                            413
 the write lost to a concurrent poll, still open   503     ZEGO retries in 2 s; the retry is safe
 the table or the CallbackSecret is unavailable    503     our failure; ZEGO retries
+a snapshot callback without any picture           200     proves nothing: no write, polling decides
 ================================================  ======  ==============================================
 
 Every answer is safe to repeat: a retried callback either finds the task ended (200, no change) or
@@ -47,10 +48,17 @@ class Outcome(StrEnum):
     APPLIED = "APPLIED"
     CREATED = "CREATED"
     ALREADY_TERMINAL = "ALREADY_TERMINAL"
+    INCONCLUSIVE = "INCONCLUSIVE"
+    """A snapshot callback without a single picture: ZEGO documents no failure field for it, so it proves
+    neither success nor failure; nothing is written and the poll chain decides."""
     REJECTED = "REJECTED"
     CONFLICT = "CONFLICT"
     """The fenced write lost to a concurrent poll and the task is still open: 503, ZEGO retries."""
     UNAVAILABLE = "UNAVAILABLE"
+
+
+ACCEPTED = frozenset({Outcome.APPLIED, Outcome.CREATED, Outcome.ALREADY_TERMINAL, Outcome.INCONCLUSIVE})
+"""The outcomes answered with a 2xx (ZEGO then stops retrying)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +132,8 @@ class CallbackService:
                 outcome, status_code, task_id=callback.task_id, vendor=vendor, event=callback.kind.value, **details
             )
 
+        if callback.kind is CallbackKind.SNAPSHOT and not callback.pictures:
+            return answer(Outcome.INCONCLUSIVE, 200, detail="a snapshot callback without pictures proves nothing")
         try:
             evidence = callback.snapshot(vendor)
         except CallbackRejected as rejected:

@@ -9,11 +9,9 @@ secret, the signature or the nonce: the result carries none of them.
 
 from __future__ import annotations
 
-from zego_media_tasks.callbacks.service import CallbackResult, Outcome
+from zego_media_tasks.callbacks.service import ACCEPTED, CallbackResult
 from zego_media_tasks.callbacks.settings import CallbackSettings
 from zego_media_tasks.observability.signals import Level, LogLine, Metric, Telemetry, Unit
-
-_ACCEPTED = frozenset({Outcome.APPLIED, Outcome.CREATED, Outcome.ALREADY_TERMINAL})
 
 
 def configured(settings: CallbackSettings) -> Telemetry:
@@ -41,7 +39,7 @@ def for_result(result: CallbackResult) -> Telemetry:
             metrics=(Metric("CallbacksRejected"), Metric("CallbacksRejected", dimensions={"Reason": reason})),
             log=LogLine(Level.WARNING, "callback rejected", extra),
         )
-    if result.outcome not in _ACCEPTED:
+    if result.outcome not in ACCEPTED:
         extra["detail"] = result.detail
         return Telemetry(
             metrics=(Metric("CallbacksFailed", dimensions={"Outcome": result.outcome.value}),),

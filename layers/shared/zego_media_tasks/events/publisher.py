@@ -18,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from zego_media_tasks.aws import LazyClient, error_code, lazy
 from zego_media_tasks.domain.ports import DependencyUnavailable
 from zego_media_tasks.domain.state_change import DETAIL_TYPE, StateChange
+from zego_media_tasks.domain.timestamps import from_iso
 
 MAX_ENTRIES_PER_CALL: Final = 10
 """PutEvents takes at most 10 entries per call."""
@@ -61,6 +62,7 @@ class EventPublisher:
             "DetailType": DETAIL_TYPE,
             "Detail": change.detail_json(),
             "Resources": [],
+            "Time": from_iso(change.time),  # the change's own time, not the publication's
         }
 
     def publish(self, changes: Sequence[StateChange]) -> int:

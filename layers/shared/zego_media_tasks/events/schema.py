@@ -227,7 +227,11 @@ def event_schema() -> dict[str, Any]:
                 "not": {"pattern": "^aws\\."},
             },
             "account": {"description": "The AWS account of the bus.", "type": "string", "pattern": "^[0-9]{12}$"},
-            "time": {"description": "When EventBridge received the event.", "type": "string", "format": "date-time"},
+            "time": {
+                "description": "When the status changed (the detail's statusChangedAt, to the second).",
+                "type": "string",
+                "format": "date-time",
+            },
             "region": {"description": "The AWS Region of the bus.", "type": "string", "minLength": 1},
             "resources": {"description": "Empty.", "type": "array", "items": {"type": "string"}},
             "detail": {"$ref": "#/$defs/detail"},

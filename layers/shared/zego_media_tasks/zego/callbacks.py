@@ -425,6 +425,7 @@ class ZegoCallback:
         ``raw`` (``extra_params``). Raises :class:`CallbackRejected` VENDOR_MISMATCH (409) when the
         callback names another vendor: storing it under ``vendor`` would be a lie.
         """
+        pictures = tuple(picture.url for picture in self.pictures)
         if self.vendor is not None and self.vendor is not vendor:
             raise CallbackRejected(
                 RejectionReason.VENDOR_MISMATCH, f"the callback is for {self.vendor.value}, not {vendor.value}"
@@ -437,7 +438,9 @@ class ZegoCallback:
             event=self.kind.record_event,
             file_id=self.file_id,
             replay_url=self.replay_url,
-            thumbnail_urls=tuple(picture.url for picture in self.pictures),
+            # As DescribeMediaTask's answers are normalized: Tencent gives thumbnail URLs, Huawei object names.
+            thumbnail_urls=pictures if vendor is Vendor.TENCENT else (),
+            file_names=pictures if vendor is Vendor.HUAWEI else (),
             message=self.message,
             result_code=self.result_code,
             media=self.media,
