@@ -5,25 +5,22 @@ events shaped exactly like Lambda's SQS events and a Lambda-like context, delete
 succeeded, and leaves reported failures on the queue to reappear after the visibility timeout. At most
 ``maximum_concurrency`` invocations run at once, as with the event source's ``ScalingConfig``.
 Settings are read from the template's ``PollerFunction`` event, so the local run behaves as deployed.
+The reader threads and the invocation are :mod:`devstack.event_source_core`'s, shared with the stream source.
 """
 
 from __future__ import annotations
 
-import logging
 import random
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
+from devstack.event_source_core import EventSourceCore, InvocationStats, Record
 from devstack.handlers import Handler
-from devstack.lambda_context import LocalLambdaContext
 from devstack.template import function_event
-
-LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +31,7 @@ class EventSourceSettings:
     batching_window_seconds: float = 1.0
     maximum_concurrency: int = 2
     function_timeout_seconds: float = 30.0
+    report_batch_item_failures: bool = True
 
     @classmethod
     def from_template(
@@ -46,6 +44,7 @@ class EventSourceSettings:
             batching_window_seconds=float(event.get("MaximumBatchingWindowInSeconds", 0)),
             maximum_concurrency=int(event.get("ScalingConfig", {}).get("MaximumConcurrency", 2)),
             function_timeout_seconds=float(function.get("Timeout", 3)),
+            report_batch_item_failures="ReportBatchItemFailures" in event.get("FunctionResponseTypes", []),
         )
 
 
@@ -79,26 +78,21 @@ def sqs_event_record(message: dict[str, Any], queue_arn: str, region: str) -> di
 
 
 @dataclass
-class MappingStats:
-    """Counters of what the mapping did (read by the progress view, benchmarks and the soak)."""
+class MappingStats(InvocationStats):
+    """What the SQS mapping did, besides :class:`InvocationStats` (the soak reports these)."""
 
-    invocations: int = 0
-    records: int = 0
     deleted: int = 0
+    """Messages deleted from the queue: done."""
     reported_failures: int = 0
-    failed_invocations: int = 0
+    """Messages the handler reported failed (``batchItemFailures``): left to reappear."""
     crashes_injected: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, **counts: int) -> None:
-        """Add to several counters atomically."""
-        with self.lock:
-            for name, amount in counts.items():
-                setattr(self, name, getattr(self, name) + amount)
+    """Invocations made to die after their work, before anything was deleted (``crash_rate``)."""
 
 
-class LocalEventSourceMapping:
+class LocalEventSourceMapping(EventSourceCore):
     """Runs ``maximum_concurrency`` pollers that feed batches to ``handler``."""
+
+    stats: MappingStats
 
     def __init__(
         self,
@@ -114,28 +108,21 @@ class LocalEventSourceMapping:
     ) -> None:
         """``crash_rate`` simulates an invocation that did its work and died before returning (the
         batch is neither deleted nor reported); used by the chaos soak."""
-        self._handler = handler
+        super().__init__(handler, settings, MappingStats(), function_name, invoke_hook)
         self._queue_url = queue_url
         self._settings = settings
-        self._function_name = function_name
         self._region = region
         self._crash_rate = crash_rate
         self._random = random.Random(seed)
-        self._invoke_hook = invoke_hook
         self._sqs = boto3.client("sqs")
         self._queue_arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self.stats = MappingStats()
 
     def start(self) -> LocalEventSourceMapping:
         """Start the pollers (daemon threads)."""
         for index in range(self._settings.maximum_concurrency):
-            thread = threading.Thread(target=self._run, name=f"esm-{index}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            self._start_reader(f"esm-{index}", self._poll)
         return self
 
     def stop_crashing(self) -> None:
@@ -143,16 +130,15 @@ class LocalEventSourceMapping:
         for another visibility timeout)."""
         self._crash_rate = 0.0
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop polling; in-flight invocations finish first."""
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout)
-        self._threads.clear()
+    def _event_record(self, record: Record) -> dict[str, Any]:
+        return sqs_event_record(record, self._queue_arn, self._region)
 
-    def _receive_batch(self) -> list[dict[str, Any]]:
+    def _item_identifier(self, record: Record) -> str:
+        return str(record["MessageId"])
+
+    def _receive_batch(self) -> list[Record]:
         settings = self._settings
-        batch: list[dict[str, Any]] = []
+        batch: list[Record] = []
         window_ends: float | None = None
         while not self._stop.is_set() and len(batch) < settings.batch_size:
             remaining = None if window_ends is None else window_ends - time.monotonic()
@@ -175,38 +161,18 @@ class LocalEventSourceMapping:
                 time.sleep(min(0.05, max(0.0, (window_ends or 0) - time.monotonic())))
         return batch
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                batch = self._receive_batch()
-                if batch:
-                    self._invoke(batch)
-            except Exception:
-                # The mapping itself must survive anything (as Lambda's does); log and keep polling.
-                LOG.exception("local event source mapping: poll cycle failed")
-                time.sleep(0.2)
-
-    def _invoke(self, batch: list[dict[str, Any]]) -> None:
-        event = {"Records": [sqs_event_record(m, self._queue_arn, self._region) for m in batch]}
-        context = LocalLambdaContext(
-            function_name=self._function_name, timeout_seconds=self._settings.function_timeout_seconds
-        )
-        self.stats.add(invocations=1, records=len(batch))
-        if self._invoke_hook:
-            self._invoke_hook(event)
-        try:
-            response = self._handler(event, context)
-        except Exception:
-            LOG.exception("handler raised: the whole batch will be retried after the visibility timeout")
-            self.stats.add(failed_invocations=1)
+    def _poll(self) -> None:
+        """One poll cycle: a batch, handed to the handler; what succeeded is deleted. A failed batch is left
+        on the queue, to reappear after the visibility timeout."""
+        batch = self._receive_batch()
+        if not batch:
+            return
+        failed = self._invoke(batch)
+        if failed is None:
             return
         if self._crash_rate and self._random.random() < self._crash_rate:
             self.stats.add(crashes_injected=1)
             return  # died after doing the work, before Lambda could delete anything
-        failed = self._failed_ids(response, batch)
-        if failed is None:
-            self.stats.add(failed_invocations=1)
-            return
         done = [m for m in batch if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]
@@ -215,21 +181,3 @@ class LocalEventSourceMapping:
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
             )
         self.stats.add(deleted=len(done), reported_failures=len(failed))
-
-    @staticmethod
-    def _failed_ids(response: Any, batch: list[dict[str, Any]]) -> set[str] | None:
-        """The reported failures, or None when the response is invalid (Lambda then fails the batch)."""
-        if response is None:
-            return set()
-        if not isinstance(response, dict):
-            return None
-        failures = response.get("batchItemFailures", [])
-        ids = {m["MessageId"] for m in batch}
-        failed: set[str] = set()
-        for failure in failures:
-            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-            if not identifier or identifier not in ids:
-                LOG.error("invalid batchItemFailures entry %r: failing the whole batch", failure)
-                return None
-            failed.add(identifier)
-        return failed

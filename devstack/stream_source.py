@@ -12,11 +12,13 @@ retried batch is halved until one record is left, without spending the retry bud
 ``MaximumRetryAttempts`` or ``MaximumRecordAgeInSeconds`` the batch is skipped and described on the
 on-failure queue (the ``DDBStreamBatchInfo`` Lambda sends), so one bad record cannot block the shard.
 Settings are read from the template's ``PublisherFunction`` event, so the local run behaves as deployed.
+The reader threads and the invocation are :mod:`devstack.event_source_core`'s, shared with the SQS mapping.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import threading
@@ -29,8 +31,8 @@ from typing import Any
 
 import boto3
 
+from devstack.event_source_core import EventSourceCore, InvocationStats, Record
 from devstack.handlers import Handler
-from devstack.lambda_context import LocalLambdaContext
 from devstack.resources import LOCAL_ACCOUNT_ID
 from devstack.template import function_event
 from zego_media_tasks.domain.timestamps import to_iso
@@ -135,36 +137,24 @@ def stream_event_record(record: Mapping[str, Any], stream_arn: str) -> dict[str,
 
 
 @dataclass
-class StreamStats:
-    """Counters of what the mapping did (read by the progress view, the tests and the soak)."""
+class StreamStats(InvocationStats):
+    """What the stream mapping did, besides :class:`InvocationStats`."""
 
-    invocations: int = 0
-    records: int = 0
-    """Records handed to the handler (a retried record counts again)."""
     checkpointed: int = 0
     """Records done: never handed again."""
     reported_failures: int = 0
     """Invocations that reported failed records (``batchItemFailures``)."""
-    failed_invocations: int = 0
-    """Invocations that raised or answered something invalid: the whole batch failed."""
     retries: int = 0
     bisections: int = 0
     parked: int = 0
     """Records skipped past their retry budget or age, described on the on-failure queue."""
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, **counts: int) -> None:
-        """Add to several counters atomically."""
-        with self.lock:
-            for name, amount in counts.items():
-                setattr(self, name, getattr(self, name) + amount)
 
 
 @dataclass
 class _Shard:
     shard_id: str
     iterator: str | None
-    buffer: list[dict[str, Any]] = field(default_factory=list)
+    buffer: list[Record] = field(default_factory=list)
     window_started: float | None = None
     limit: int = 0
     """The size of the next batch: the batch size, or less while bisecting."""
@@ -172,8 +162,10 @@ class _Shard:
     """Consecutive failed attempts of the batch at the head of the buffer."""
 
 
-class LocalStreamEventSource:
+class LocalStreamEventSource(EventSourceCore):
     """One reader per shard of ``stream_arn`` that feeds batches to ``handler``."""
+
+    stats: StreamStats
 
     def __init__(
         self,
@@ -187,19 +179,14 @@ class LocalStreamEventSource:
     ) -> None:
         """``on_failure_queue_url``: where skipped batches are described (None: only logged);
         ``invoke_hook`` sees each event before the handler does."""
-        self._handler = handler
+        super().__init__(handler, settings, StreamStats(), function_name, invoke_hook)
         self._stream_arn = stream_arn
         self._settings = settings
-        self._function_name = function_name
         self._on_failure_queue_url = on_failure_queue_url
-        self._invoke_hook = invoke_hook
         self._streams = boto3.client("dynamodbstreams")
         self._sqs = boto3.client("sqs") if on_failure_queue_url else None
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
         self._idle_lock = threading.Lock()
         self._idle_read_started: dict[str, float | None] = {}
-        self.stats = StreamStats()
 
     def start(self) -> LocalStreamEventSource:
         """Start one reader per shard (daemon threads)."""
@@ -211,17 +198,8 @@ class LocalStreamEventSource:
             )["ShardIterator"]
             self._idle_read_started[shard_id] = None
             state = _Shard(shard_id, iterator, limit=self._settings.batch_size)
-            thread = threading.Thread(target=self._run, args=(state,), name=f"stream-{shard_id[-8:]}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            self._start_reader(f"stream-{shard_id[-8:]}", functools.partial(self._cycle, state))
         return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop reading; an in-flight invocation finishes first."""
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout)
-        self._threads.clear()
 
     def drained_since(self, moment: float) -> bool:
         """True when every shard has nothing left to hand over, as seen by a read that began at or after
@@ -231,16 +209,16 @@ class LocalStreamEventSource:
                 started is not None and started >= moment for started in self._idle_read_started.values()
             )
 
+    def _event_record(self, record: Record) -> dict[str, Any]:
+        return stream_event_record(record, self._stream_arn)
+
+    def _item_identifier(self, record: Record) -> str:
+        return str(record["dynamodb"]["SequenceNumber"])
+
     # -- reading -----------------------------------------------------------------------------------
-    def _run(self, shard: _Shard) -> None:
-        while not self._stop.is_set():
-            try:
-                if not self._step(shard):
-                    self._stop.wait(1 / IDLE_READS_PER_SECOND)
-            except Exception:
-                # The mapping itself must survive anything (as Lambda's does); log and keep reading.
-                LOG.exception("local stream event source: read cycle failed")
-                self._stop.wait(0.2)
+    def _cycle(self, shard: _Shard) -> None:
+        if not self._step(shard):
+            self._stop.wait(1 / IDLE_READS_PER_SECOND)
 
     def _read(self, shard: _Shard) -> int:
         """One GetRecords into the buffer; returns how many records came."""
@@ -250,7 +228,7 @@ class LocalStreamEventSource:
         want = min(MAX_GET_RECORDS, max(1, self._settings.batch_size - len(shard.buffer)))
         response = self._streams.get_records(ShardIterator=shard.iterator, Limit=want)
         shard.iterator = response.get("NextShardIterator")
-        records: list[dict[str, Any]] = list(response.get("Records", []))
+        records: list[Record] = list(response.get("Records", []))
         if records:
             shard.buffer.extend(records)
             if shard.window_started is None:
@@ -271,31 +249,23 @@ class LocalStreamEventSource:
                 return True  # more may be waiting right behind
             self._stop.wait(min(1 / IDLE_READS_PER_SECOND, self._settings.batching_window_seconds - waited))
             return True
-        self._invoke(shard)
+        self._invoke_head(shard)
         return True
 
     # -- invoking ----------------------------------------------------------------------------------
-    def _invoke(self, shard: _Shard) -> None:
+    def _invoke_head(self, shard: _Shard) -> None:
+        """Hand the batch at the head of the buffer over; what succeeded is checkpointed, the rest retried."""
         batch = shard.buffer[: shard.limit]
-        event = {"Records": [stream_event_record(record, self._stream_arn) for record in batch]}
-        context = LocalLambdaContext(
-            function_name=self._function_name, timeout_seconds=self._settings.function_timeout_seconds
+        if shard.failures:
+            self.stats.add(retries=1)
+        failed = self._invoke(batch)
+        if failed is None:
+            self._function_error(shard, batch)
+            return
+        # The records before the first reported failure are done; the next batch starts at it.
+        done = next(
+            (index for index, record in enumerate(batch) if self._item_identifier(record) in failed), len(batch)
         )
-        self.stats.add(invocations=1, records=len(batch), retries=1 if shard.failures else 0)
-        if self._invoke_hook:
-            self._invoke_hook(event)
-        try:
-            response = self._handler(event, context)
-        except Exception:
-            LOG.exception("stream handler raised: the batch is retried")
-            self.stats.add(failed_invocations=1)
-            self._function_error(shard, batch)
-            return
-        done = self._done_count(response, batch)
-        if done is None:
-            self.stats.add(failed_invocations=1)
-            self._function_error(shard, batch)
-            return
         self._checkpoint(shard, done)
         if done < len(batch):
             self.stats.add(reported_failures=1)
@@ -304,23 +274,6 @@ class LocalStreamEventSource:
             shard.failures = 0
             shard.limit = self._settings.batch_size
 
-    def _done_count(self, response: Any, batch: Sequence[dict[str, Any]]) -> int | None:
-        """How many records at the head of ``batch`` succeeded, or None for a response Lambda would treat
-        as the failure of the whole batch."""
-        if response is None or not self._settings.report_batch_item_failures:
-            return len(batch)
-        if not isinstance(response, dict):
-            return None
-        positions = {record["dynamodb"]["SequenceNumber"]: index for index, record in enumerate(batch)}
-        first = len(batch)
-        for failure in response.get("batchItemFailures") or []:
-            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-            if identifier not in positions:
-                LOG.error("invalid batchItemFailures entry %r: failing the whole batch", failure)
-                return None
-            first = min(first, positions[identifier])
-        return first
-
     def _checkpoint(self, shard: _Shard, done: int) -> None:
         if done:
             del shard.buffer[:done]
@@ -328,14 +281,14 @@ class LocalStreamEventSource:
             shard.window_started = time.monotonic() if shard.buffer else None
             self.stats.add(checkpointed=done)
 
-    def _function_error(self, shard: _Shard, batch: Sequence[dict[str, Any]]) -> None:
+    def _function_error(self, shard: _Shard, batch: Sequence[Record]) -> None:
         if self._settings.bisect_on_function_error and len(batch) > 1:
             shard.limit = max(1, len(batch) // 2)  # splitting spends no retry
             self.stats.add(bisections=1)
             return
         self._failed(shard, batch)
 
-    def _failed(self, shard: _Shard, batch: Sequence[dict[str, Any]]) -> None:
+    def _failed(self, shard: _Shard, batch: Sequence[Record]) -> None:
         """A failed attempt of ``batch`` (the head of the buffer): retry after a pause, or skip it."""
         shard.failures += 1
         settings = self._settings
@@ -353,7 +306,7 @@ class LocalStreamEventSource:
             return
         self._park(shard, batch, condition)
 
-    def _park(self, shard: _Shard, batch: Sequence[dict[str, Any]], condition: str) -> None:
+    def _park(self, shard: _Shard, batch: Sequence[Record], condition: str) -> None:
         """Skip ``batch`` and describe it on the on-failure queue, as Lambda does."""
         first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
 

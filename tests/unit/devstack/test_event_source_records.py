@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from devstack.event_source import LocalEventSourceMapping, sqs_event_record
+from devstack.event_source import sqs_event_record
 
 MESSAGE = {
     "MessageId": "m-1",
@@ -36,12 +36,3 @@ def test_record_has_lambdas_field_names_and_lower_camel_message_attributes() -> 
         "binaryListValues": [],
         "dataType": "String",
     }
-
-
-def test_a_response_naming_an_unknown_message_fails_the_whole_batch() -> None:
-    batch = [MESSAGE]
-    assert LocalEventSourceMapping._failed_ids({"batchItemFailures": [{"itemIdentifier": "other"}]}, batch) is None
-    assert LocalEventSourceMapping._failed_ids({"batchItemFailures": [{"itemIdentifier": "m-1"}]}, batch) == {"m-1"}
-    assert LocalEventSourceMapping._failed_ids({"batchItemFailures": []}, batch) == set()
-    assert LocalEventSourceMapping._failed_ids(None, batch) == set()
-    assert LocalEventSourceMapping._failed_ids("nonsense", batch) is None
