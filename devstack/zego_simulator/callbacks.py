@@ -32,15 +32,14 @@ import math
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
-from pathlib import Path
-from typing import IO, Any, Final, TypedDict, Unpack
+from typing import Any, Final, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 from devstack.zego_simulator.faults import ExclusiveRates
+from devstack.zego_simulator.record_log import RecordLog
 from devstack.zego_simulator.scenario import (
     SNAPSHOT_EVENTS,
     CallbackFate,
@@ -391,57 +390,8 @@ class CallbackRecord:
         return asdict(self)
 
 
-class CallbackLog:
+class CallbackLog(RecordLog[CallbackRecord]):
     """Every callback attempt, in memory (optionally bounded) and optionally as JSON lines; thread-safe."""
-
-    def __init__(self, path: str | Path | None = None, *, max_records: int | None = None) -> None:
-        self._records: deque[CallbackRecord] = deque(maxlen=max_records)
-        self._changed = threading.Condition()
-        self._file: IO[str] | None = None
-        if path is not None:
-            self._file = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 - closed by close()
-
-    def append(self, record: CallbackRecord) -> None:
-        """Add one record (and write it to the file, if any)."""
-        with self._changed:
-            self._records.append(record)
-            if self._file is not None:
-                self._file.write(json.dumps(record.as_dict(), separators=(",", ":")) + "\n")
-                self._file.flush()
-            self._changed.notify_all()
-
-    def records(self, task_id: str | None = None) -> list[CallbackRecord]:
-        """A snapshot of the records, oldest first, optionally of one task only."""
-        with self._changed:
-            return [record for record in self._records if task_id is None or record.task_id == task_id]
-
-    def wait_for(self, condition: Callable[[list[CallbackRecord]], bool], timeout: float) -> bool:
-        """Block until ``condition(records)`` holds (re-checked on every append) or ``timeout`` real
-        seconds pass; returns whether it holds."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while not condition(list(self._records)):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._changed.wait(remaining)
-            return True
-
-    def __len__(self) -> int:
-        with self._changed:
-            return len(self._records)
-
-    def clear(self) -> None:
-        """Drop the in-memory records (the file, if any, keeps its lines)."""
-        with self._changed:
-            self._records.clear()
-
-    def close(self) -> None:
-        """Close the JSON-lines file, if any (records stay readable)."""
-        with self._changed:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from enum import IntEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Final, Self, Unpack, cast
+from typing import Any, Final, Self, Unpack, cast
 from urllib.parse import parse_qs, urlsplit
 
 from devstack.zego_simulator.callbacks import (
@@ -60,6 +60,7 @@ from devstack.zego_simulator.faults import (
     error_page,
     truncate_json,
 )
+from devstack.zego_simulator.record_log import RecordLog
 from devstack.zego_simulator.scenario import Scenario, TaskBook, TaskSpec, Vendor
 
 logger = logging.getLogger(__name__)
@@ -214,40 +215,9 @@ def busiest_window(times: Collection[float], window_seconds: float = 1.0) -> tup
     return best, best_start
 
 
-class CallLog:
-    """Every call served, in memory (optionally bounded) and optionally as JSON lines in a file.
-
-    Thread-safe.
-    """
-
-    def __init__(self, path: str | Path | None = None, *, max_records: int | None = None) -> None:
-        self._records: deque[CallRecord] = deque(maxlen=max_records)
-        self._lock = threading.Lock()
-        self._file: IO[str] | None = None
-        if path is not None:
-            self._file = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 - closed by close()
-
-    def append(self, record: CallRecord) -> None:
-        """Add one record (and write it to the file, if any)."""
-        with self._lock:
-            self._records.append(record)
-            if self._file is not None:
-                self._file.write(json.dumps(record.as_dict(), separators=(",", ":")) + "\n")
-                self._file.flush()
-
-    def records(self) -> list[CallRecord]:
-        """A snapshot of the records, oldest first."""
-        with self._lock:
-            return list(self._records)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._records)
-
-    def clear(self) -> None:
-        """Drop the in-memory records (the file, if any, keeps its lines)."""
-        with self._lock:
-            self._records.clear()
+class CallLog(RecordLog[CallRecord]):
+    """Every call served, in memory (optionally bounded) and optionally as JSON lines in a file, with the
+    aggregates the tests and the soak check the rate limit by. Thread-safe."""
 
     def max_in_window(
         self, window_seconds: float = 1.0, *, codes: Collection[int] | None = None, app_id: str | None = None
@@ -296,13 +266,6 @@ class CallLog:
             per_second=tuple(per_second),
             duration_seconds=(max(times) - min(times)) if times else 0.0,
         )
-
-    def close(self) -> None:
-        """Close the JSON-lines file, if any (records stay readable)."""
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
 
 
 # --------------------------------------------------------------------------------------------------
