@@ -30,13 +30,13 @@ from zego_media_tasks.config.knobs import (
     SECRETS_MANAGER_ARN,
     TABLE_NAME,
     TASK_DEADLINE_SECONDS,
+    TERMINAL_RECORD_TTL_DAYS,
 )
 from zego_media_tasks.domain.polling import (
     DEFAULT_TASK_DEADLINE_SECONDS,
     DEFAULT_TERMINAL_RECORD_TTL_DAYS,
     PollingPolicy,
 )
-from zego_media_tasks.poller.settings import TERMINAL_RECORD_TTL_DAYS
 from zego_media_tasks.zego.callbacks import DEFAULT_MAX_AGE_SECONDS, DEFAULT_MAX_BODY_BYTES
 from zego_media_tasks.zego.settings import ZEGO_APP_ID
 

@@ -3,8 +3,8 @@
 - :mod:`.environment`: the mechanism. A settings model declares each variable once (name, kind with
   its bounds, default, description) and ``from_env`` reports every problem in one
   :class:`~zego_media_tasks.config.environment.SettingsError`.
-- :mod:`.knobs`: the variables both functions read (``TABLE_NAME``, ``QUEUE_URL``,
-  ``TASK_DEADLINE_SECONDS``, ``SECRET_CACHE_SECONDS``), declared once.
+- :mod:`.knobs`: the variables several functions read (``TABLE_NAME``, ``QUEUE_URL``,
+  ``TASK_DEADLINE_SECONDS``, ``TERMINAL_RECORD_TTL_DAYS``, ``SECRET_CACHE_SECONDS``), declared once.
 - :mod:`.secrets`: the one reading of a Secrets Manager value, "plain string or JSON object".
 
 The models themselves live with what they configure: ``poller.settings``, ``api.settings`` and

@@ -1,4 +1,4 @@
-"""The variables both functions read, declared once; each function's own are declared with its model."""
+"""The variables several functions read, declared once; each function's own are declared with its model."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ TASK_DEADLINE_SECONDS: Final = Knob(
     "TASK_DEADLINE_SECONDS",
     WholeNumber(MIN_TASK_DEADLINE_SECONDS, MAX_TASK_DEADLINE_SECONDS),
     "how long after first seen a task is polled before it ends TIMED_OUT, seconds",
+)
+TERMINAL_RECORD_TTL_DAYS: Final = Knob(
+    "TERMINAL_RECORD_TTL_DAYS", WholeNumber(1, 3650), "days a finished task's record is kept (DynamoDB TTL)"
 )
 SECRET_CACHE_SECONDS: Final = Knob(
     "SECRET_CACHE_SECONDS",

@@ -22,11 +22,16 @@ from zego_media_tasks.config.environment import (
     SettingsError,
     SettingsModel,
     Text,
-    WholeNumber,
     setting,
     settings_model,
 )
-from zego_media_tasks.config.knobs import QUEUE_URL, SQS_QUEUE_URL, TABLE_NAME, TASK_DEADLINE_SECONDS
+from zego_media_tasks.config.knobs import (
+    QUEUE_URL,
+    SQS_QUEUE_URL,
+    TABLE_NAME,
+    TASK_DEADLINE_SECONDS,
+    TERMINAL_RECORD_TTL_DAYS,
+)
 from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_BASE_SECONDS,
     DEFAULT_BACKOFF_CAP_SECONDS,
@@ -96,9 +101,6 @@ NOT_FOUND_GRACE_SECONDS: Final = Knob(
     "NOT_FOUND_GRACE_SECONDS",
     Number(0, 7 * 86_400, unit="seconds"),
     "how long after first seen a Huawei NO_TASK answer still means 'not visible yet'",
-)
-TERMINAL_RECORD_TTL_DAYS: Final = Knob(
-    "TERMINAL_RECORD_TTL_DAYS", WholeNumber(1, 3650), "days a finished task's record is kept (DynamoDB TTL)"
 )
 
 
