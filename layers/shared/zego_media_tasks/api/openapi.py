@@ -12,9 +12,7 @@ has no body. All three are rewritten here, in code, so the document stays genera
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from zego_media_tasks.api.service import TaskService
 from zego_media_tasks.callbacks.document import PATH as CALLBACK_PATH
 from zego_media_tasks.callbacks.document import TAG as CALLBACK_TAG
 from zego_media_tasks.callbacks.document import callback_path_item
+from zego_media_tasks.documents import write_or_check
 
 DOCUMENT_PATH = Path(__file__).resolve().parents[4] / "docs" / "openapi.json"
 """``docs/openapi.json`` of the repository this module is checked out in."""
@@ -133,20 +132,9 @@ def openapi_json() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the document (default ``docs/openapi.json``), or with ``--check`` report whether it is stale."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--output", type=Path, default=DOCUMENT_PATH)
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file differs from the code")
-    args = parser.parse_args(argv)
-    text = openapi_json()
-    if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            sys.stderr.write(f"{args.output} is stale: run python -m zego_media_tasks.api.openapi\n")
-            return 1
-        return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check(
+        argv, openapi_json, default_path=DOCUMENT_PATH, module="zego_media_tasks.api.openapi", doc=__doc__
+    )
 
 
 if __name__ == "__main__":

@@ -12,10 +12,8 @@ vocabularies are the enums of :mod:`zego_media_tasks.domain.status`; the limits 
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
-import sys
 import types
 import typing
 from datetime import UTC, datetime
@@ -23,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
+from zego_media_tasks.documents import write_or_check
 from zego_media_tasks.domain.fields import DeclaredField, declared_fields
 from zego_media_tasks.domain.messages import MAX_TASK_ID_LENGTH, TASK_ID_PATTERN
 from zego_media_tasks.domain.record import TaskRecord, pending_record
@@ -256,20 +255,9 @@ def schema_json() -> str:
 def main(argv: list[str] | None = None) -> int:
     """Write the document (default ``docs/state-change-event.schema.json``), or with ``--check`` report
     whether it is stale."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--output", type=Path, default=DOCUMENT_PATH)
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file differs from the code")
-    args = parser.parse_args(argv)
-    text = schema_json()
-    if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            sys.stderr.write(f"{args.output} is stale: run python -m zego_media_tasks.events.schema\n")
-            return 1
-        return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check(
+        argv, schema_json, default_path=DOCUMENT_PATH, module="zego_media_tasks.events.schema", doc=__doc__
+    )
 
 
 if __name__ == "__main__":
