@@ -1,6 +1,6 @@
 """What the publisher reports, as plain data: one metric per stream record, a log line per problem.
 
-``EventsPublished`` and ``EventsUnchanged`` count records; ``PublishFailures`` (by ``Reason``) counts
+``EventsPublished`` and ``EventsUnchanged`` count records; ``PublishFailures`` (in total, and by ``Reason``) counts
 records that must be retried, and is alarmed: a sustained count means EventBridge refuses us or the
 stream holds something this version cannot read.
 """
@@ -43,6 +43,8 @@ def for_failure(error: Exception) -> Telemetry:
     """A record that failed and will be retried (or, past the budget, sent to the on-failure queue)."""
     reason = type(error).__name__
     return Telemetry(
-        metrics=(Metric("PublishFailures", dimensions={"Reason": reason}),),
+        # The total (service dimension only) is what PublishFailuresAlarm watches: CloudWatch counts a metric
+        # with an extra dimension as another metric.
+        metrics=(Metric("PublishFailures"), Metric("PublishFailures", dimensions={"Reason": reason})),
         log=LogLine(Level.ERROR, "stream record not published; it is retried", {"reason": reason}, with_exception=True),
     )
