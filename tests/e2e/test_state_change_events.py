@@ -12,29 +12,22 @@ import itertools
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devstack.event_source import EventSourceSettings
 from devstack.expectations import expected_status
 from devstack.handlers import Handler
-from devstack.stack import DEMO_SCENARIO, LocalStack, StackOptions
+from devstack.stack import DEMO_SCENARIO, LocalStack
 from devstack.zego_simulator import Scenario, TaskSpec
-from tests.support.local_pipeline import TaskKey, key_of, register_all, wait_until_terminal
+from tests.support.local_pipeline import TaskKey, key_of, label, quick_run, register_all, wait_until_terminal
 from tests.support.state_change_events import by_task, schema_violations
 from zego_media_tasks.domain.status import TaskStatus, Vendor, normalize_vendor_status
 
 pytestmark = pytest.mark.e2e
 
-FAST_POLLING = {
-    "POLL_BACKOFF_BASE_SECONDS": "1",
-    "POLL_BACKOFF_CAP_SECONDS": "2",
-    "THROTTLE_RETRY_SECONDS": "1",
-    "NOT_FOUND_GRACE_SECONDS": "4",
-}
 DEMO = Scenario.from_file(DEMO_SCENARIO)
 
 
@@ -104,14 +97,7 @@ class Run:
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     witness = StreamWitness()
     events_file = tmp_path_factory.mktemp("devstack") / "events.jsonl"
-    options = StackOptions(
-        scenario=DEMO,
-        time_scale=0.25,
-        poller_environment=FAST_POLLING,
-        event_source=EventSourceSettings(batch_size=10, batching_window_seconds=0.2, maximum_concurrency=2),
-        simulator_callbacks=True,
-        events_log=events_file,
-    )
+    options = replace(quick_run(DEMO), events_log=events_file)
     with LocalStack(options, wrap_publisher=witness.wrap) as stack:
         register_all(stack, DEMO.tasks)
         states = wait_until_terminal(stack, DEMO.tasks, timeout=120)
@@ -133,7 +119,7 @@ def _is_in_order_within(path: list[str], allowed: list[TaskStatus]) -> bool:
     return all(any(status == step for step in remaining) for status in path)
 
 
-@pytest.mark.parametrize("spec", DEMO.tasks, ids=lambda spec: f"{spec.vendor}:{spec.task_id}")
+@pytest.mark.parametrize("spec", DEMO.tasks, ids=label)
 def test_a_demo_tasks_events_are_exactly_its_status_transitions_ending_in_its_expected_status(
     run: Run, spec: TaskSpec
 ) -> None:

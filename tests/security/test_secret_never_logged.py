@@ -36,12 +36,11 @@ from pathlib import Path
 
 import pytest
 
-from devstack.event_source import EventSourceSettings
 from devstack.expectations import task_kind
-from devstack.stack import DEMO_SCENARIO, LocalStack, StackOptions
+from devstack.stack import DEMO_SCENARIO, LocalStack
 from devstack.zego_simulator import CallbackFate, CallbackOutcome, CallbackScript, FaultSettings, Scenario
 from devstack.zego_simulator import callbacks as simulator_callbacks
-from tests.support.local_pipeline import callbacks_settled
+from tests.support.local_pipeline import callbacks_settled, embedded_simulator, quick_run
 from zego_media_tasks.domain.status import TERMINAL_STATUSES
 from zego_media_tasks.zego import callbacks as zego_callbacks
 from zego_media_tasks.zego import client as zego_client
@@ -239,28 +238,18 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Captured:
         contextlib.redirect_stderr(stream),
     ):
         patch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")  # the incoming events, logged whole
-        options = StackOptions(
-            scenario=scenario,
+        options = replace(
+            quick_run(scenario, NOT_FOUND_GRACE_SECONDS="3", POWERTOOLS_LOG_LEVEL="DEBUG"),
             time_scale=0.2,
             faults=faults,
             simulator_seed=3,
             simulator_server_secret=SECRET,
-            simulator_callbacks=True,
             callback_secret=CALLBACK_SECRET,
             simulator_call_log=call_log,
             simulator_callback_log=callback_log,
-            poller_environment={
-                "POLL_BACKOFF_BASE_SECONDS": "1",
-                "POLL_BACKOFF_CAP_SECONDS": "2",
-                "THROTTLE_RETRY_SECONDS": "1",
-                "NOT_FOUND_GRACE_SECONDS": "3",
-                "POWERTOOLS_LOG_LEVEL": "DEBUG",
-            },
-            event_source=EventSourceSettings(batch_size=10, batching_window_seconds=0.2, maximum_concurrency=2),
         )
         with LocalStack(options) as stack:
-            simulator = stack.simulator
-            assert simulator is not None
+            simulator = embedded_simulator(stack)
             assert simulator.callbacks is not None
             statuses = _run_until_terminal(stack, scenario, capture)
             # The refused callback's retries outlast the tasks: capture them all.
