@@ -1,4 +1,5 @@
-"""Test support for the poller: a scripted ZEGO describer, Lambda-shaped SQS events, queue inspection."""
+"""Test support for the poller: a scripted ZEGO describer, Lambda-shaped SQS events, queue inspection, and the
+tasks table and poll queue a unit test drives the poller (and the callback receiver) over."""
 
 from __future__ import annotations
 
@@ -17,9 +18,13 @@ import pytest
 
 from devstack.emulator import serialize_dynamodb_writes
 from devstack.handlers import load_function_module
+from devstack.resources import ProvisionedStack
+from tests.support.clock import FakeClock
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
+from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.snapshot import TaskSnapshot
 from zego_media_tasks.domain.status import Vendor, normalize_vendor_status
+from zego_media_tasks.store.task_store import TaskStore
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -160,6 +165,31 @@ def queued_messages(queue_url: str) -> list[QueuedMessage]:
             )
         )
     return found
+
+
+@dataclass
+class PollingScene:
+    """The template's tasks table and poll queue (on moto), with a fake clock and a scripted ZEGO: what a
+    unit test of the poller, or of the callback receiver beside it, reads and drives."""
+
+    stack: ProvisionedStack
+    clock: FakeClock
+    describer: ScriptedDescriber
+
+    @property
+    def store(self) -> TaskStore:
+        return TaskStore(self.stack.table_names["TasksTable"])
+
+    @property
+    def queue_url(self) -> str:
+        return self.stack.queue_urls["PollQueue"]
+
+    def record(self, task_id: str, vendor: Vendor) -> TaskRecord | None:
+        return self.store.get(task_id, vendor)
+
+    def queued(self) -> list[QueuedMessage]:
+        """Every poll message in the queue, delayed ones included, oldest first."""
+        return queued_messages(self.queue_url)
 
 
 def public_message_count(sqs: Any, queue_url: str) -> int:

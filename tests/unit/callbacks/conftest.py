@@ -14,7 +14,7 @@ import pytest
 
 from devstack.resources import ProvisionedStack
 from tests.support.clock import FakeClock
-from tests.support.poller import QueuedMessage, ScriptedDescriber, poller_environment, queued_messages
+from tests.support.poller import PollingScene, QueuedMessage, ScriptedDescriber, poller_environment
 from tests.support.zego_callbacks import json_body, receiver_environment, signed
 from zego_media_tasks.api.pagination import PageTokenCodec
 from zego_media_tasks.api.service import TaskService
@@ -32,24 +32,13 @@ PAGINATION_SECRET = "unit-test-pagination-secret-0123456789abcdef"
 
 
 @dataclass
-class Scene:
+class Scene(PollingScene):
     """One tasks table and poll queue, with everything that writes to them sharing one fake clock."""
 
-    stack: ProvisionedStack
-    clock: FakeClock
-    describer: ScriptedDescriber
     receiver: CallbackService
     poller: PollerService
     registry: TaskService
     seen: set[str] = field(default_factory=set)
-
-    @property
-    def store(self) -> TaskStore:
-        return TaskStore(self.stack.table_names["TasksTable"])
-
-    @property
-    def queue_url(self) -> str:
-        return self.stack.queue_urls["PollQueue"]
 
     def callback(self, fields: dict[str, Any], **signing: Any) -> CallbackResult:
         """Deliver ``fields`` signed now, as a JSON body, to the receiver."""
@@ -60,12 +49,9 @@ class Scene:
         """``POST /tasks``: a PENDING record and the chain's first message."""
         return self.registry.register(task_id, vendor, kind).record
 
-    def record(self, task_id: str, vendor: Vendor) -> TaskRecord | None:
-        return self.store.get(task_id, vendor)
-
     def new_messages(self) -> list[QueuedMessage]:
         """The poll messages queued since the last look (delayed ones included)."""
-        fresh = [message for message in queued_messages(self.queue_url) if message.message_id not in self.seen]
+        fresh = [message for message in self.queued() if message.message_id not in self.seen]
         self.seen.update(message.message_id for message in fresh)
         return fresh
 

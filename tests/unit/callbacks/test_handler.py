@@ -8,9 +8,7 @@ EMF blobs on stdout.
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
@@ -20,6 +18,7 @@ import pytest
 from devstack.handlers import load_function_module
 from devstack.lambda_context import LocalLambdaContext
 from tests.support.clock import FakeClock
+from tests.support.powertools_logs import LogLines, captured_log_lines
 from tests.support.zego_callbacks import (
     CALLBACK_SECRET,
     NONCE,
@@ -62,15 +61,10 @@ def invoke(app_module: ModuleType) -> Invoke:
 
 
 @pytest.fixture
-def log_lines(app_module: ModuleType) -> Iterator[Callable[[], list[dict[str, Any]]]]:
+def log_lines(app_module: ModuleType) -> Iterator[LogLines]:
     """The handler's log lines as JSON, formatted by its own Powertools formatter at logging time."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(app_module.logger.registered_formatter)
-    target = logging.getLogger(app_module.logger.name)
-    target.addHandler(handler)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    target.removeHandler(handler)
+    with captured_log_lines(app_module.logger) as lines:
+        yield lines
 
 
 def emf_blobs(text: str) -> list[dict[str, Any]]:
@@ -172,7 +166,7 @@ def test_a_misconfigured_environment_fails_loudly_at_the_first_invocation(
 
 
 def test_a_rejection_is_logged_with_its_reason_and_counted_by_reason(
-    invoke: Invoke, clock: FakeClock, log_lines: Callable[[], list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+    invoke: Invoke, clock: FakeClock, log_lines: LogLines, capsys: pytest.CaptureFixture[str]
 ) -> None:
     invoke(callback_event(json_body(signed(tencent_compose(), at=clock.now(), secret="wrong"))))
 
@@ -187,7 +181,7 @@ def test_a_rejection_is_logged_with_its_reason_and_counted_by_reason(
 
 
 def test_an_applied_callback_is_logged_and_counted_with_its_transition(
-    invoke: Invoke, clock: FakeClock, log_lines: Callable[[], list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+    invoke: Invoke, clock: FakeClock, log_lines: LogLines, capsys: pytest.CaptureFixture[str]
 ) -> None:
     invoke(callback_event(json_body(signed(tencent_compose(), at=clock.now()))))
     [line] = [line for line in log_lines() if line["message"] == "callback applied"]
@@ -216,7 +210,7 @@ def test_an_applied_callback_is_logged_and_counted_with_its_transition(
 def test_no_secret_signature_or_nonce_reaches_a_log_line_or_a_metric(
     invoke: Invoke,
     clock: FakeClock,
-    log_lines: Callable[[], list[dict[str, Any]]],
+    log_lines: LogLines,
     capsys: pytest.CaptureFixture[str],
     tamper: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> None:

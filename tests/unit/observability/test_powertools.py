@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aws_lambda_powertools import Logger, Metrics
 
+from tests.support.powertools_logs import LogLines, captured_log_lines
 from zego_media_tasks.observability.powertools import emit
 from zego_media_tasks.observability.signals import Level, LogLine, Metric, Telemetry, Unit
 
@@ -26,15 +25,10 @@ def metrics() -> Iterator[Metrics]:
 
 
 @pytest.fixture
-def logged() -> Iterator[tuple[Logger, io.StringIO]]:
+def logged() -> Iterator[tuple[Logger, LogLines]]:
     logger = Logger(service="emit-test")
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logger.registered_formatter)
-    target = logging.getLogger(logger.name)
-    target.addHandler(handler)
-    yield logger, stream
-    target.removeHandler(handler)
+    with captured_log_lines(logger) as lines:
+        yield logger, lines
 
 
 def blobs(text: str) -> list[dict[str, Any]]:
@@ -42,7 +36,7 @@ def blobs(text: str) -> list[dict[str, Any]]:
 
 
 def test_a_metric_without_dimensions_joins_the_invocation_and_one_with_dimensions_goes_out_alone(
-    metrics: Metrics, logged: tuple[Logger, io.StringIO], capsys: pytest.CaptureFixture[str]
+    metrics: Metrics, logged: tuple[Logger, LogLines], capsys: pytest.CaptureFixture[str]
 ) -> None:
     logger, _ = logged
     telemetry = Telemetry(
@@ -65,13 +59,13 @@ def test_a_metric_without_dimensions_joins_the_invocation_and_one_with_dimension
     assert definition["Dimensions"] == [["environment"]]
 
 
-def test_a_log_line_carries_its_level_message_and_fields(metrics: Metrics, logged: tuple[Logger, io.StringIO]) -> None:
-    logger, stream = logged
+def test_a_log_line_carries_its_level_message_and_fields(metrics: Metrics, logged: tuple[Logger, LogLines]) -> None:
+    logger, log_lines = logged
     line = LogLine(Level.WARNING, "message is ahead of its record", {"message_generation": 2, "record_generation": 1})
 
     emit(Telemetry(log=line), logger=logger, metrics=metrics)
 
-    [record] = [json.loads(text) for text in stream.getvalue().splitlines()]
+    [record] = log_lines()
     assert (record["level"], record["message"]) == ("WARNING", "message is ahead of its record")
     assert (record["message_generation"], record["record_generation"]) == (2, 1)
     assert "exception" not in record
@@ -79,15 +73,15 @@ def test_a_log_line_carries_its_level_message_and_fields(metrics: Metrics, logge
 
 
 def test_a_line_with_the_exception_carries_the_one_being_handled(
-    metrics: Metrics, logged: tuple[Logger, io.StringIO]
+    metrics: Metrics, logged: tuple[Logger, LogLines]
 ) -> None:
-    logger, stream = logged
+    logger, log_lines = logged
     try:
         raise RuntimeError("the store is down")
     except RuntimeError:
         emit(Telemetry(log=LogLine(Level.ERROR, "record failed", with_exception=True)), logger=logger, metrics=metrics)
 
-    [record] = [json.loads(text) for text in stream.getvalue().splitlines()]
+    [record] = log_lines()
     assert (record["level"], record["message"]) == ("ERROR", "record failed")
     assert record["exception_name"] == "RuntimeError"
     assert "the store is down" in record["exception"]

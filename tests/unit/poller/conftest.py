@@ -17,6 +17,7 @@ from devstack.lambda_context import LocalLambdaContext
 from devstack.resources import ProvisionedStack
 from tests.support.clock import FakeClock
 from tests.support.poller import (
+    PollingScene,
     QueuedMessage,
     ScriptedDescriber,
     load_poller_app,
@@ -25,20 +26,14 @@ from tests.support.poller import (
     sqs_event,
     sqs_record,
 )
-from zego_media_tasks.domain.record import TaskRecord
-from zego_media_tasks.domain.status import Vendor
 from zego_media_tasks.poller.service import PollerService, PollResult, QueueMessage
 from zego_media_tasks.poller.wiring import PollerRuntime, build_runtime
-from zego_media_tasks.store.task_store import TaskStore
 
 
 @dataclass
-class Poller:
+class Poller(PollingScene):
     """A poller over moto resources, driven message by message."""
 
-    stack: ProvisionedStack
-    clock: FakeClock
-    describer: ScriptedDescriber
     runtime: PollerRuntime
 
     @property
@@ -46,22 +41,8 @@ class Poller:
         return self.runtime.service
 
     @property
-    def store(self) -> TaskStore:
-        return TaskStore(self.stack.table_names["TasksTable"])
-
-    @property
-    def queue_url(self) -> str:
-        return self.stack.queue_urls["PollQueue"]
-
-    @property
     def queue_arn(self) -> str:
         return self.stack.queue_arns["PollQueue"]
-
-    def record(self, task_id: str, vendor: Vendor) -> TaskRecord | None:
-        return self.store.get(task_id, vendor)
-
-    def queued(self) -> list[QueuedMessage]:
-        return queued_messages(self.queue_url)
 
     def dead_letters(self) -> list[QueuedMessage]:
         return queued_messages(self.stack.queue_urls["PollDeadLetterQueue"])

@@ -7,9 +7,7 @@ test waits for a delay to pass.
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -30,6 +28,7 @@ from tests.support.poller import (
     sqs_record,
     success,
 )
+from tests.support.powertools_logs import LogLines, captured_log_lines
 from tests.unit.poller.conftest import Poller
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.record import LastError, TaskRecord
@@ -72,19 +71,11 @@ def queue(poller: Poller) -> Queue:
     return Queue(poller)
 
 
-LogLines = Callable[[], list[dict[str, Any]]]
-
-
 @pytest.fixture
 def log_lines(poller_app: ModuleType) -> Iterator[LogLines]:
     """The handler's log lines as JSON, formatted by its own Powertools formatter at logging time."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(poller_app.logger.registered_formatter)
-    target = logging.getLogger(poller_app.logger.name)
-    target.addHandler(handler)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    target.removeHandler(handler)
+    with captured_log_lines(poller_app.logger) as lines:
+        yield lines
 
 
 def failures(response: dict[str, Any]) -> list[str]:
