@@ -9,8 +9,17 @@
    more live chains must end, and at the end no message may be left on the queue.
 4. **Dead letters**: the DLQ holds exactly the malformed messages sent on purpose, each with the
    reason the parser gives it.
-5. **Chaos applied**: every injected fault, duplicate and crash really happened, at its configured rate
-   within binomial noise (a soak whose chaos silently stayed off would pass for the wrong reason).
+5. **Chaos applied**: every injected fault, duplicate, crash and callback fault really happened, at its
+   configured rate within binomial noise (a soak whose chaos silently stayed off would pass for the wrong
+   reason).
+6. **Callbacks**: each completion callback met the fate its script gave it in the simulator's log (lost,
+   duplicated, delayed, reordered, badly signed, or sent), every genuine one was accepted in the end, and
+   the refused (badly signed) ones changed nothing: the receiver made no write while refusing them and
+   no write of their tasks in the table's stream says a callback ended it.
+7. **State-change events**: every status change the table's stream shows (an insert, or a write whose
+   status differs from the one before) has exactly one event id among the delivered events (redeliveries
+   carry the same id), none is missing and none is extra, each says the change's status, and the
+   record's ``sequence`` rises by one with each status change and only then.
 """
 
 from __future__ import annotations
@@ -21,7 +30,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from soak.instruments import FencedWrite, Handled, Sent, StreamWrite
+from devstack.zego_simulator import CallbackOutcome, CallbackRecord
+from soak.instruments import CallbackHandled, DeliveredEvent, FencedWrite, Handled, Sent, StreamWrite
 from zego_media_tasks.domain.status import TERMINAL_STATUSES
 
 TERMINAL = frozenset(status.value for status in TERMINAL_STATUSES)
@@ -30,6 +40,8 @@ ACKNOWLEDGED = frozenset({"POLLED", "SUPERSEDED", "SKIPPED_TERMINAL", "SKIPPED_S
 Key = tuple[str, str]
 EXAMPLES = 10
 """How many offending examples each criterion lists."""
+CALLBACKS_CRITERION = "every callback met its scripted fate, and refused ones changed nothing"
+EVENTS_CRITERION = "every status change has exactly one delivered event id"
 
 
 @dataclass(frozen=True)
@@ -49,25 +61,38 @@ class ExpectedTask:
     key: Key
     kind: str
     expected: str
+    source: str | None = None
+    """What must end it (``completedBy``), when the script decides it; None: whatever wins the race."""
 
 
 # -- 1. outcomes --------------------------------------------------------------------------------------
 
 
-def check_outcomes(tasks: Sequence[ExpectedTask], final: Mapping[Key, str]) -> Criterion:
-    """Every task terminal and as expected; per-kind counts."""
+def check_outcomes(
+    tasks: Sequence[ExpectedTask], final: Mapping[Key, str], completed_by: Mapping[Key, str | None] | None = None
+) -> Criterion:
+    """Every task terminal and as expected, ended by what its script says where it says it
+    (``completed_by``: each record's ``completedBy``); per-kind counts."""
     by_kind: dict[str, Counter[str]] = defaultdict(Counter)
     wrong: list[dict[str, str]] = []
     missing = 0
+    ended_by = completed_by or {}
     for task in tasks:
         status = final.get(task.key)
         by_kind[task.kind]["tasks"] += 1
         if status is None:
             missing += 1
-        if status == task.expected:
+        source = ended_by.get(task.key)
+        if status == task.expected and (task.source is None or completed_by is None or source == task.source):
             by_kind[task.kind]["as_expected"] += 1
         else:
-            wrong.append({"task": f"{task.key[1]}:{task.key[0]}", "expected": task.expected, "got": str(status)})
+            wrong.append(
+                {
+                    "task": f"{task.key[1]}:{task.key[0]}",
+                    "expected": task.expected if task.source is None else f"{task.expected} by {task.source}",
+                    "got": str(status) if completed_by is None else f"{status} by {source}",
+                }
+            )
     terminal = sum(1 for task in tasks if final.get(task.key) in TERMINAL)
     passed = not wrong
     return Criterion(
@@ -80,6 +105,7 @@ def check_outcomes(tasks: Sequence[ExpectedTask], final: Mapping[Key, str]) -> C
             "terminal": terminal,
             "missing": missing,
             "final_statuses": dict(sorted(Counter(final.get(t.key, "MISSING") for t in tasks).items())),
+            "completed_by": dict(sorted(Counter(str(ended_by.get(t.key)) for t in tasks).items())),
             "by_kind": {kind: dict(counts) for kind, counts in sorted(by_kind.items())},
             "wrong_examples": wrong[:EXAMPLES],
         },
@@ -364,9 +390,16 @@ def check_chaos(
     invocations: int,
     crashes: int,
     crash_target: float,
+    callbacks: int = 0,
+    callback_faults: Mapping[str, int] | None = None,
+    callback_targets: Mapping[str, float] | None = None,
 ) -> Criterion:
     """Each kind of chaos happened at its rate within binomial noise (4 standard deviations), and at least
-    once wherever three or more were expected (a small run may draw none of a rare kind by chance)."""
+    once wherever three or more were expected (a small run may draw none of a rare kind by chance).
+
+    Callback faults (``callback_faults``: callbacks that met each fault, in the simulator's log) are
+    counted out of the ``callbacks`` scripted, against ``callback_targets``; they are reported as
+    ``callback_<fault>``."""
     observed: dict[str, dict[str, float]] = {}
 
     def record(name: str, count: int, total: int, target: float) -> bool:
@@ -379,6 +412,9 @@ def check_chaos(
     ok = [record(name, faults.get(name, 0), zego_calls, target) for name, target in targets.items()]
     ok.append(record("duplicate_delivery", duplicates, sends, duplicate_target))
     ok.append(record("invocation_crash", crashes, invocations, crash_target))
+    observed_callbacks = callback_faults or {}
+    for name, target in (callback_targets or {}).items():
+        ok.append(record(f"callback_{name}", observed_callbacks.get(name, 0), callbacks, target))
     passed = all(ok)
     return Criterion(
         "the chaos was really applied",
@@ -386,6 +422,280 @@ def check_chaos(
         ", ".join(f"{name} {values['share']:.1%}" for name, values in observed.items()),
         {"observed": observed},
     )
+
+
+# -- 6. callbacks ------------------------------------------------------------------------------------------
+
+ACCEPTED_RETRY = 503
+"""The receiver's answer when its write lost to a concurrent poll and the task is still open: ZEGO retries."""
+_ENDED = frozenset({CallbackOutcome.DELIVERED, CallbackOutcome.DROPPED, CallbackOutcome.LOST, CallbackOutcome.OVERFLOW})
+
+
+def _tries_by_callback(tries: Iterable[CallbackRecord]) -> dict[Key, dict[int, list[CallbackRecord]]]:
+    """The simulator's log per task and copy (1, or 2 for a duplicate's second copy), in log order."""
+    grouped: dict[Key, dict[int, list[CallbackRecord]]] = defaultdict(lambda: defaultdict(list))
+    for entry in tries:
+        grouped[(entry.task_id, entry.vendor)][entry.copy].append(entry)
+    return grouped
+
+
+def callbacks_settled(fates: Mapping[Key, str], tries: Sequence[CallbackRecord]) -> bool:
+    """Every scripted callback has ended in the simulator's log: each copy's latest record is not a retry
+    (a duplicate has both copies), so nothing more will reach the receiver."""
+    grouped = _tries_by_callback(tries)
+    for key, fate in fates.items():
+        copies = grouped.get(key, {})
+        if len(copies) < (2 if fate == "duplicate" else 1):
+            return False
+        if any(records[-1].outcome not in _ENDED for records in copies.values()):
+            return False
+    return True
+
+
+def _as_scripted(fate: str, copies: Mapping[int, list[CallbackRecord]]) -> str | None:
+    """Why the log of one task's callback does not show ``fate`` (None: it does)."""
+    if not copies:
+        return "never sent nor logged"
+    first = copies[min(copies)][0]
+    if fate == "lost":
+        shown = [(r.attempt, r.outcome) for records in copies.values() for r in records]
+        return None if shown == [(0, CallbackOutcome.LOST)] else f"expected one lost record, got {shown}"
+    if fate == "bad_signature":
+        statuses = [r.http_status for records in copies.values() for r in records]
+        last = copies[min(copies)][-1].outcome
+        # A try may go unanswered within ZEGO's timeout on a busy machine (None); none may be accepted.
+        if 401 not in statuses or not set(statuses) <= {401, None} or last != CallbackOutcome.DROPPED:
+            return f"expected every try refused with 401, then dropped; got {statuses}, {last}"
+        return None
+    expected_fault = None if fate == "send" else fate
+    if first.fault != expected_fault:
+        return f"fault {first.fault}, scripted {fate}"
+    if sorted(copies) != ([1, 2] if fate == "duplicate" else [1]):
+        return f"copies {sorted(copies)}"
+    undelivered = [copy for copy, records in copies.items() if records[-1].outcome != CallbackOutcome.DELIVERED]
+    if undelivered:
+        return f"copy {undelivered} never accepted: {[(r.http_status, r.outcome) for r in copies[undelivered[0]]]}"
+    return None
+
+
+def check_callbacks(
+    fates: Mapping[Key, str],
+    tries: Sequence[CallbackRecord],
+    received: Sequence[CallbackHandled],
+    stream: Sequence[StreamWrite],
+    completed_by: Mapping[Key, str | None],
+) -> Criterion:
+    """Each callback as scripted (``fates``: task -> its callback's fate, ``none`` left out) in the
+    simulator's log (``tries``), every genuine one accepted in the end, the refused ones without effect.
+
+    Refused: the badly signed callbacks, answered 401 (``received``: the receiver's answers) with no write
+    attempted, and no write of their tasks in the table's stream saying a callback ended them. No genuine
+    try is ever answered 401.
+    """
+    grouped = _tries_by_callback(tries)
+    not_scripted: list[dict[str, Any]] = []
+    for key, fate in fates.items():
+        why = _as_scripted(fate, grouped.get(key, {}))
+        if why is not None:
+            not_scripted.append({"task": key, "fate": fate, "problem": why})
+    unscripted = [key for key in grouped if key not in fates]
+    forged = {key for key, fate in fates.items() if fate == "bad_signature"}
+    genuine_refused = [
+        {"task": (r.task_id, r.vendor), "copy": r.copy, "attempt": r.attempt}
+        for r in tries
+        if r.http_status == 401 and (r.task_id, r.vendor) not in forged
+    ]
+    refused = [r for r in received if r.outcome == "REJECTED"]
+    refused_writing = [_answer_example(r) for r in refused if r.writes_attempted]
+    forged_tries = sum(1 for r in tries if r.http_status == 401 and (r.task_id, r.vendor) in forged)
+    refused_401 = sum(1 for r in refused if r.status_code == 401)
+    ended_by_forgery = [
+        {"task": (w.task_id, w.vendor), "sequence": w.sequence}
+        for w in stream
+        if (w.task_id, w.vendor) in forged and w.new_completed_by == "CALLBACK"
+    ]
+    ended_by_forgery += [
+        {"task": key, "completedBy": "CALLBACK (final record)"} for key in forged if completed_by.get(key) == "CALLBACK"
+    ]
+    # The receiver must have refused, itself, each forged try the simulator saw refused (more when a try
+    # timed out at the simulator but reached the receiver).
+    unseen_forgeries = max(0, forged_tries - refused_401)
+    outcomes = Counter(r.outcome for r in received)
+    ended = Counter(str(source) for source in completed_by.values())
+    fates_count = Counter(fates.values())
+    passed = (
+        bool(fates)
+        and not not_scripted
+        and not unscripted
+        and not genuine_refused
+        and not refused_writing
+        and not ended_by_forgery
+        and unseen_forgeries == 0
+    )
+    return Criterion(
+        CALLBACKS_CRITERION,
+        passed,
+        f"{len(fates) - len(not_scripted)}/{len(fates)} callbacks as scripted; receiver: {outcomes.get('APPLIED', 0)} "
+        f"applied, {outcomes.get('CREATED', 0)} created a record, {outcomes.get('ALREADY_TERMINAL', 0)} already "
+        f"terminal, {outcomes.get('REJECTED', 0)} rejected ({len(refused_writing)} with a write, "
+        f"{len(ended_by_forgery)} tasks ended by a forged one); tasks ended by CALLBACK {ended.get('CALLBACK', 0)}, "
+        f"POLL {ended.get('POLL', 0)}, DEADLINE {ended.get('DEADLINE', 0)}",
+        {
+            "callbacks_scripted": len(fates),
+            "by_fate": dict(sorted(fates_count.items())),
+            "tries": len(tries),
+            "tries_by_http_status": dict(sorted(Counter(str(r.http_status) for r in tries).items())),
+            "tries_by_outcome": dict(sorted(Counter(str(r.outcome) for r in tries).items())),
+            "receiver_outcomes": dict(sorted(outcomes.items())),
+            "receiver_status_codes": dict(sorted(Counter(str(r.status_code) for r in received).items())),
+            "receiver_conflicts_retried": sum(1 for r in received if r.status_code == ACCEPTED_RETRY),
+            "ended_by": dict(sorted(ended.items())),
+            "not_as_scripted": len(not_scripted),
+            "not_as_scripted_examples": [_jsonable(p) for p in not_scripted[:EXAMPLES]],
+            "unscripted_callbacks": len(unscripted),
+            "unscripted_examples": [_jsonable(k) for k in unscripted[:EXAMPLES]],
+            "genuine_tries_refused": len(genuine_refused),
+            "genuine_refused_examples": [_jsonable(g) for g in genuine_refused[:EXAMPLES]],
+            "forged_tries": forged_tries,
+            "refused_with_401": refused_401,
+            "refused_with_a_write": len(refused_writing),
+            "refused_with_a_write_examples": refused_writing[:EXAMPLES],
+            "tasks_ended_by_a_forged_callback": len(ended_by_forgery),
+            "ended_by_forgery_examples": [_jsonable(e) for e in ended_by_forgery[:EXAMPLES]],
+        },
+    )
+
+
+def _answer_example(entry: CallbackHandled) -> dict[str, Any]:
+    return {
+        "task": [entry.task_id, entry.vendor],
+        "event": entry.event,
+        "outcome": entry.outcome,
+        "status_code": entry.status_code,
+        "writes_attempted": entry.writes_attempted,
+    }
+
+
+# -- 7. state-change events -----------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The nearest-rank percentile (``share`` in [0, 1]) of ``values``; None when there are none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(share * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def _sequence_problems(stream: Sequence[StreamWrite]) -> list[dict[str, Any]]:
+    """The record's ``sequence``: one more with each status change, unchanged otherwise, never missing."""
+    problems: list[dict[str, Any]] = []
+    for write in stream:
+        if write.event == "REMOVE":
+            continue
+        key = (write.task_id, write.vendor)
+        new, old = write.new_record_sequence, write.old_record_sequence
+        if new is None:
+            problems.append({"task": key, "write": write.sequence, "problem": "no sequence in the new image"})
+        elif write.event == "MODIFY":
+            wanted = None if old is None else old + 1 if write.status_changed else old
+            if new != wanted:
+                change = "a status change" if write.status_changed else "no status change"
+                problems.append({"task": key, "write": write.sequence, "problem": f"{old} -> {new} on {change}"})
+    return problems
+
+
+def check_events(stream: Sequence[StreamWrite], delivered: Sequence[DeliveredEvent]) -> Criterion:
+    """Every status change of the table's stream has exactly one event id among the delivered events,
+    none is missing, none is extra; sequences rise by one per status change; duplicate rate and delay."""
+    transitions = [w for w in stream if w.status_changed]
+    by_change: dict[tuple[str, str, int | None], list[DeliveredEvent]] = defaultdict(list)
+    for event in delivered:
+        by_change[(event.task_id or "", event.vendor or "", event.sequence)].append(event)
+    missing: list[dict[str, Any]] = []
+    several_ids: list[dict[str, Any]] = []
+    wrong_content: list[dict[str, Any]] = []
+    delays: list[float] = []
+    seen: set[tuple[str, str, int | None]] = set()
+    for write in transitions:
+        change = (write.task_id, write.vendor, write.new_record_sequence)
+        seen.add(change)
+        events = by_change.get(change, [])
+        ids = {event.event_id for event in events}
+        if not events:
+            missing.append({"task": change[:2], "sequence": change[2], "status": write.new_status})
+            continue
+        if len(ids) != 1 or None in ids:
+            several_ids.append({"task": change[:2], "sequence": change[2], "ids": sorted(str(i) for i in ids)})
+        contents = {(event.status, event.previous_status) for event in events}
+        if contents != {(write.new_status, write.old_status)}:
+            wrong_content.append(
+                {"task": change[:2], "sequence": change[2], "wrote": [write.old_status, write.new_status],
+                 "events": sorted([str(c[1]), str(c[0])] for c in contents)}
+            )  # fmt: skip
+        if write.created_at is not None:
+            delays.append(min(event.received_at for event in events) - write.created_at)
+    extra = [
+        {"task": change[:2], "sequence": change[2], "deliveries": len(events)}
+        for change, events in by_change.items()
+        if change not in seen
+    ]
+    sequence_problems = _sequence_problems(stream)
+    written = [w.created_at for w in transitions if w.created_at is not None]
+    received = [event.received_at for event in delivered]
+    unique = len({event.event_id for event in delivered})
+    duplicates = len(delivered) - unique
+    passed = bool(transitions) and not (missing or several_ids or wrong_content or extra or sequence_problems)
+    p50, p95 = percentile(delays, 0.5), percentile(delays, 0.95)
+    return Criterion(
+        EVENTS_CRITERION,
+        passed,
+        f"{len(transitions)} status changes in the stream, {unique} distinct events delivered ({len(delivered)} "
+        f"deliveries, {duplicates} redelivered): {len(missing)} missing, {len(extra)} extra, {len(several_ids)} with "
+        f"more than one id, {len(sequence_problems)} sequence errors; delay p50 {_seconds(p50)}, p95 {_seconds(p95)}",
+        {
+            "status_changes": len(transitions),
+            "deliveries": len(delivered),
+            "distinct_event_ids": unique,
+            "redeliveries": duplicates,
+            "duplicate_rate": round(duplicates / unique, 4) if unique else 0.0,
+            "missing": len(missing),
+            "missing_examples": [_jsonable(m) for m in missing[:EXAMPLES]],
+            "extra": len(extra),
+            "extra_examples": [_jsonable(e) for e in extra[:EXAMPLES]],
+            "changes_with_several_ids": len(several_ids),
+            "several_ids_examples": [_jsonable(e) for e in several_ids[:EXAMPLES]],
+            "wrong_content": len(wrong_content),
+            "wrong_content_examples": [_jsonable(e) for e in wrong_content[:EXAMPLES]],
+            "sequence_errors": len(sequence_problems),
+            "sequence_error_examples": [_jsonable(p) for p in sequence_problems[:EXAMPLES]],
+            # A delay that grows with the run is a backlog: compare the two rates.
+            "status_changes_per_second": _rate(written),
+            "deliveries_per_second": _rate(received),
+            "delay_seconds": {
+                "measured": len(delays),
+                "p50": _rounded(p50),
+                "p95": _rounded(p95),
+                "max": _rounded(max(delays) if delays else None),
+            },
+        },
+    )
+
+
+def _rate(moments: Sequence[float]) -> float | None:
+    """Events per second between the first and the last of ``moments``."""
+    if len(moments) < 2 or max(moments) <= min(moments):
+        return None
+    return round((len(moments) - 1) / (max(moments) - min(moments)), 2)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"
 
 
 def _jsonable(value: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from devstack.zego_simulator import FaultSettings
+from devstack.zego_simulator import CallbackFaultSettings, FaultSettings
 
 # Fault rates of issue 6 ("Chaos soak"), per ZEGO call: they add up to 23 % of the calls.
 HTTP_5XX_RATE = 0.10
@@ -19,6 +19,24 @@ DUPLICATE_RATE = 0.05
 """Share of poll messages sent a second time (a real second SQS message with the same body)."""
 CRASH_RATE = 0.02
 """Share of poller invocations that die after doing their work, before the batch is deleted."""
+
+# Callback faults of issue 10 ("Callback chaos"), per completion callback: the plan scripts each task's
+# callback fate with these rates (together 31 % of the callbacks), so that every expected end is known.
+CALLBACK_SHARE = 0.9
+"""Share of tasks with an ending that get a completion callback at all (the rest: none, polling alone)."""
+CALLBACK_LOST_RATE = 0.06
+CALLBACK_DUPLICATE_RATE = 0.08
+CALLBACK_DELAYED_RATE = 0.06
+CALLBACK_DELAY_SECONDS = 30.0
+"""Scenario seconds (3 s at the soak's time scale): later than most polls, so a late callback often finds
+the task ended already."""
+CALLBACK_REORDERED_RATE = 0.05
+CALLBACK_BAD_SIGNATURE_RATE = 0.06
+KIND_SHARE = 0.5
+"""Share of tasks (Huawei merges aside: always) registered with their ``Kind``; it is optional."""
+BACKOFF_CAP_WITH_CALLBACKS_SECONDS = 8
+"""``POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS``: polling backs off further with callbacks on, as deployed
+(600 s there), scaled down to the soak's timelines; it is the safety net of every lost callback."""
 
 VISIBILITY_TIMEOUT_SECONDS = 60
 """The poll queue's visibility timeout for the soak (template default 180 s): the smallest value the
@@ -53,12 +71,14 @@ class SoakConfig:
     ``REJECTED``); they, and only they, must reach the dead-letter queue."""
     max_run_seconds: float = 540.0
     """Give up waiting for terminal states after this long (the soak must finish within 10 minutes)."""
-    drain_seconds: float = 90.0
-    """After every task is terminal: the longest wait for the queue to empty (visibility timeout +
-    the largest delay + slack)."""
+    drain_seconds: float = 120.0
+    """After every task is terminal: the longest wait for the queue to empty. The longest delay is a
+    Huawei merge's poll message, which waits for its deadline (a callback may end the task long before):
+    the deadline + slack; also the longest wait for the last refused callbacks' retries."""
     visibility_timeout_seconds: int = VISIBILITY_TIMEOUT_SECONDS
-    stuck_tasks: bool = True
-    """Include Tencent tasks stuck in PROCESSING (they end TIMED_OUT at the deadline, 60 s at least)."""
+    deadline_tasks: bool = True
+    """Include the tasks that only their deadline ends (60 s at least): Tencent tasks stuck in PROCESSING,
+    and Huawei merges whose callback never arrives valid (lost or badly signed)."""
     duplicate_rate: float = DUPLICATE_RATE
     crash_rate: float = CRASH_RATE
     faults: FaultSettings = field(
@@ -71,10 +91,30 @@ class SoakConfig:
             malformed_json_rate=MALFORMED_JSON_RATE,
         )
     )
+    callbacks: bool = True
+    """The simulator sends completion callbacks to the stack's callback route (off: polling alone)."""
+    callback_share: float = CALLBACK_SHARE
+    callback_faults: CallbackFaultSettings = field(
+        default_factory=lambda: CallbackFaultSettings(
+            lost_rate=CALLBACK_LOST_RATE,
+            duplicate_rate=CALLBACK_DUPLICATE_RATE,
+            delayed_rate=CALLBACK_DELAYED_RATE,
+            delay_seconds=CALLBACK_DELAY_SECONDS,
+            reordered_rate=CALLBACK_REORDERED_RATE,
+            bad_signature_rate=CALLBACK_BAD_SIGNATURE_RATE,
+        )
+    )
+    """The rates the plan draws callback fates with (the simulator's own random rates stay at zero)."""
+    kind_share: float = KIND_SHARE
+    events_settle_seconds: float = 120.0
+    """After the drain: the longest wait for the last writes' state-change events to be delivered (the
+    local publisher makes one PutEvents call per stream record, about 0.1 s each against moto, so a backlog
+    built up under the soak's write rate takes a while to clear)."""
 
     @classmethod
     def quick(cls, seed: int = 7) -> SoakConfig:
-        """60 tasks with the same fault rates, for the end-to-end test (about a minute)."""
+        """60 tasks with the same fault rates, for the end-to-end test (about 80 s: the drain waits for the
+        Huawei merges' poll messages, which come back at their 60 s deadline)."""
         return cls(
             tasks=60,
             seed=seed,
@@ -82,9 +122,10 @@ class SoakConfig:
             task_deadline_seconds=60,
             malformed_messages=4,
             max_run_seconds=60.0,
-            drain_seconds=40.0,
+            drain_seconds=60.0,
+            events_settle_seconds=30.0,
             visibility_timeout_seconds=QUICK_VISIBILITY_TIMEOUT_SECONDS,
-            stuck_tasks=False,
+            deadline_tasks=False,
         )
 
     def poller_environment(self) -> dict[str, str]:
@@ -97,6 +138,8 @@ class SoakConfig:
             "TASK_DEADLINE_SECONDS": str(self.task_deadline_seconds),
             "ZEGO_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT_SECONDS),
             "ZEGO_CONNECT_TIMEOUT_SECONDS": "1",
+            "CALLBACKS_ENABLED": "true" if self.callbacks else "false",
+            "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": str(BACKOFF_CAP_WITH_CALLBACKS_SECONDS),
             # One JSON line per record and an EMF blob per invocation go to the soak's log file, not the
             # console; INFO keeps them (they are the record of what happened).
             "POWERTOOLS_LOG_LEVEL": "INFO",

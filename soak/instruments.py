@@ -8,9 +8,14 @@
   exception that made the item fail), with start and end times.
 - **Invocations**: each batch the local event source handed to the poller (message ids, receive counts,
   reported failures).
-- **Fenced writes**: each :meth:`TaskStore.put` and whether it was applied or superseded.
-- **The table's own log**: a DynamoDB stream (new and old images) on the tasks table, read at the end:
+- **Callbacks received**: what :meth:`CallbackService.handle` answered to each completion callback the
+  simulator sent (its ``Outcome`` and HTTP status) and how many writes it attempted meanwhile.
+- **Fenced writes**: each :meth:`TaskStore.put`, who made it (poller or callback receiver) and whether it
+  was applied or superseded.
+- **The table's own log**: the tasks table's DynamoDB stream (new and old images), read at the end:
   every write DynamoDB applied, in the order it applied them, independent of our code's view.
+- **Delivered events**: when each state-change event reached the local subscriber queue
+  (:class:`EventClock`, watching :class:`devstack.delivered_events.DeliveredEvents`).
 
 Instrumentation is installed by patching classes in this process (the soak owns the process) and is
 undone by :meth:`Recorder.uninstall`. (The emulator's own correction, DynamoDB writes one at a time,
@@ -27,11 +32,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
 
+from devstack.delivered_events import DeliveredEvents
 from devstack.handlers import Handler
+from zego_media_tasks.callbacks.service import CallbackResult, CallbackService
 from zego_media_tasks.domain.messages import MalformedMessageError, PollRequest, parse_poll_request
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.poller.service import PollerService, PollResult, QueueMessage
@@ -87,8 +95,24 @@ class Invocation:
 
 
 @dataclass(frozen=True)
+class CallbackHandled:
+    """One completion callback as the receiver answered it."""
+
+    started: float
+    ended: float
+    task_id: str | None
+    vendor: str | None
+    event: str | None
+    outcome: str
+    """The receiver's ``Outcome`` (APPLIED, CREATED, ALREADY_TERMINAL, REJECTED, CONFLICT, UNAVAILABLE)."""
+    status_code: int
+    writes_attempted: int
+    """:meth:`TaskStore.put` calls made while answering it (a refused callback must make none)."""
+
+
+@dataclass(frozen=True)
 class FencedWrite:
-    """One conditional write of the poller (applied or superseded)."""
+    """One conditional write (applied or superseded) of the poller or the callback receiver."""
 
     at: float
     task_id: str
@@ -97,6 +121,8 @@ class FencedWrite:
     generation: int
     status: str
     result: str
+    writer: str = "poller"
+    """``poller`` or ``callback``."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +138,32 @@ class StreamWrite:
     old_status: str | None
     new_generation: int | None
     new_status: str | None
+    old_record_sequence: int | None = None
+    """The record's ``sequence`` (one more per status change) in the old image."""
+    new_record_sequence: int | None = None
+    new_completed_by: str | None = None
+    created_at: float | None = None
+    """The stream record's ``ApproximateCreationDateTime`` (Unix seconds): when the table applied it."""
+
+    @property
+    def status_changed(self) -> bool:
+        """An insert, or a write whose status differs from the one before: one state-change event each."""
+        return self.event == "INSERT" or (self.event == "MODIFY" and self.old_status != self.new_status)
+
+
+@dataclass(frozen=True)
+class DeliveredEvent:
+    """One state-change event as the subscriber queue delivered it (a redelivery is another one)."""
+
+    received_at: float
+    """Unix seconds when the soak saw it read from the queue (within :data:`EVENT_CLOCK_SECONDS`)."""
+    event_id: str | None
+    """``detail.eventId``: the same for every delivery of one change."""
+    task_id: str | None
+    vendor: str | None
+    sequence: int | None
+    status: str | None
+    previous_status: str | None
 
 
 def _identity(body: str) -> tuple[str | None, str | None, int | None]:
@@ -134,14 +186,18 @@ class Recorder:
         self.handled: list[Handled] = []
         self.invocations: list[Invocation] = []
         self.writes: list[FencedWrite] = []
+        self.callbacks: list[CallbackHandled] = []
         self.terminal: set[tuple[str, str]] = set()
-        """Tasks whose terminal record the poller wrote (the soak's progress, without reading the table)."""
+        """Tasks whose terminal record the poller or a callback wrote (the soak's progress, without reading
+        the table)."""
+        self._in_callback = threading.local()
         self._undo: list[Callable[[], None]] = []
         self.clock = time.monotonic
 
     # -- patches -------------------------------------------------------------------------------------
     def install(self) -> None:
-        """Patch :class:`PollQueue`, :class:`PollerService` and :class:`TaskStore` in this process."""
+        """Patch :class:`PollQueue`, :class:`PollerService`, :class:`TaskStore` and :class:`CallbackService`
+        in this process."""
         recorder = self
         original_send = PollQueue.send
         original_handle = PollerService.handle
@@ -178,6 +234,9 @@ class Recorder:
             return result
 
         def put(store: TaskStore, record: TaskRecord, expected_generation: int | None) -> WriteResult:
+            in_callback = getattr(recorder._in_callback, "writes", None) is not None
+            if in_callback:
+                recorder._in_callback.writes += 1
             result = original_put(store, record, expected_generation)
             with recorder._lock:
                 if result is WriteResult.WRITTEN and record.terminal:
@@ -191,6 +250,7 @@ class Recorder:
                         generation=record.generation,
                         status=record.status.value,
                         result=result.value,
+                        writer="callback" if in_callback else "poller",
                     )
                 )
             return result
@@ -204,6 +264,42 @@ class Recorder:
             PollQueue.send = original_send  # type: ignore[method-assign]
             PollerService.handle = original_handle  # type: ignore[method-assign]
             TaskStore.put = original_put  # type: ignore[method-assign]
+
+        self._undo.append(undo)
+        self._install_receiver()
+
+    def _install_receiver(self) -> None:
+        """Patch :meth:`CallbackService.handle`: log each answer and the writes made meanwhile (counted by
+        the :meth:`TaskStore.put` patch through a thread-local, since answers run on the gateway's threads)."""
+        recorder = self
+        original_receive = CallbackService.handle
+
+        def receive(service: CallbackService, body: bytes, content_type: str | None) -> CallbackResult:
+            started = recorder.clock()
+            recorder._in_callback.writes = 0
+            try:
+                result = original_receive(service, body, content_type)
+            finally:
+                writes, recorder._in_callback.writes = recorder._in_callback.writes, None
+            vendor = result.vendor.value if result.vendor else None
+            entry = CallbackHandled(
+                started,
+                recorder.clock(),
+                result.task_id,
+                vendor,
+                result.event,
+                result.outcome.value,
+                result.status_code,
+                writes,
+            )
+            with recorder._lock:
+                recorder.callbacks.append(entry)
+            return result
+
+        CallbackService.handle = receive  # type: ignore[method-assign, assignment]
+
+        def undo() -> None:
+            CallbackService.handle = original_receive  # type: ignore[method-assign]
 
         self._undo.append(undo)
 
@@ -308,7 +404,65 @@ class Recorder:
                 "handled": [asdict(e) for e in self.handled],
                 "invocations": [asdict(e) for e in self.invocations],
                 "writes": [asdict(e) for e in self.writes],
+                "callbacks": [asdict(e) for e in self.callbacks],
             }
+
+
+# -- delivered state-change events --------------------------------------------------------------------
+
+EVENT_CLOCK_SECONDS = 0.05
+"""How often :class:`EventClock` looks for newly delivered events (the precision of the delays)."""
+
+
+class EventClock(threading.Thread):
+    """Stamps each state-change event with the moment it was read from the subscriber queue.
+
+    :class:`DeliveredEvents` keeps the events in delivery order but not when each arrived; this thread
+    looks at its count every :data:`EVENT_CLOCK_SECONDS` and stamps the new ones (wall clock, as the
+    stream's ``ApproximateCreationDateTime``)."""
+
+    def __init__(self, delivered: DeliveredEvents) -> None:
+        super().__init__(name="soak-event-clock", daemon=True)
+        self.delivered = delivered
+        self._stamps: list[float] = []
+        self._stop_requested = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_requested.is_set():
+            self._stamp()
+            self._stop_requested.wait(EVENT_CLOCK_SECONDS)
+
+    def _stamp(self) -> None:
+        count = self.delivered.count
+        if count > len(self._stamps):
+            self._stamps.extend([time.time()] * (count - len(self._stamps)))
+
+    def stop(self) -> list[DeliveredEvent]:
+        """Stop watching; every event delivered so far with its stamp."""
+        self._stop_requested.set()
+        self.join(5.0)
+        self._stamp()
+        return [_delivered(envelope, at) for envelope, at in zip(self.delivered.events(), self._stamps, strict=False)]
+
+
+def _delivered(envelope: dict[str, Any], received_at: float) -> DeliveredEvent:
+    detail = envelope.get("detail")
+    detail = detail if isinstance(detail, dict) else {}
+
+    def text(name: str) -> str | None:
+        value = detail.get(name)
+        return value if isinstance(value, str) else None
+
+    sequence = detail.get("sequence")
+    return DeliveredEvent(
+        received_at=received_at,
+        event_id=text("eventId"),
+        task_id=text("taskId"),
+        vendor=text("vendor"),
+        sequence=sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else None,
+        status=text("status"),
+        previous_status=text("previousStatus"),
+    )
 
 
 # -- the table's stream --------------------------------------------------------------------------------
@@ -345,6 +499,15 @@ def _string(image: dict[str, Any] | None, name: str) -> str | None:
     return str(image[name]["S"])
 
 
+def _epoch(value: Any) -> float | None:
+    """``ApproximateCreationDateTime`` as Unix seconds (botocore parses it into a datetime)."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+
+
 def read_stream(stream_arn: str, *, max_pages: int = 10_000) -> list[StreamWrite]:
     """Every record of the stream, oldest first (bounded: at most ``max_pages`` pages of 1,000)."""
     streams = boto3.client("dynamodbstreams")
@@ -370,6 +533,10 @@ def read_stream(stream_arn: str, *, max_pages: int = 10_000) -> list[StreamWrite
                         old_status=_string(old, "status"),
                         new_generation=_number(new, "generation"),
                         new_status=_string(new, "status"),
+                        old_record_sequence=_number(old, "sequence"),
+                        new_record_sequence=_number(new, "sequence"),
+                        new_completed_by=_string(new, "completedBy"),
+                        created_at=_epoch(data.get("ApproximateCreationDateTime")),
                     )
                 )
             iterator = page.get("NextShardIterator")

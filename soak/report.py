@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from soak.analysis import CALLBACKS_CRITERION, EVENTS_CRITERION
 from soak.runner import SoakResult
 
 
@@ -34,6 +35,20 @@ def console_summary(result: SoakResult) -> str:
         f"{queue['redelivered_records']} (max receive count {queue['max_receive_count']})",
         f"  fenced writes {counts['fenced_writes']}",
     ]
+    criteria = {c.name: c.details for c in result.criteria}
+    callbacks = criteria.get(CALLBACKS_CRITERION)
+    if callbacks is not None:
+        lines.append(
+            f"  callbacks {callbacks['callbacks_scripted']} {callbacks['by_fate']}, tries {callbacks['tries']}, "
+            f"receiver {callbacks['receiver_outcomes']}, tasks ended by {callbacks['ended_by']}"
+        )
+    events = criteria.get(EVENTS_CRITERION)
+    if events is not None:
+        lines.append(
+            f"  state-change events {events['distinct_event_ids']} for {events['status_changes']} status changes, "
+            f"{events['deliveries']} deliveries (duplicate rate {events['duplicate_rate']:.2%}), delay "
+            f"p50 {events['delay_seconds']['p50']} s, p95 {events['delay_seconds']['p95']} s"
+        )
     return "\n".join(lines)
 
 
@@ -64,7 +79,8 @@ def markdown(result: SoakResult) -> str:
         f"- **Verdict: {_mark(result.passed)}** — {result.started_at}, {result.duration_seconds:.0f} s "
         f"wall clock (limit 600 s) on {data['machine']['platform']}, {data['machine']['cpus']} CPUs, "
         f"Python {data['machine']['python']}.",
-        f"- {config['tasks']} tasks (seed {config['seed']}), registered at {config['registration_rate']}/s: "
+        f"- {config['tasks']} tasks (seed {config['seed']}), registered at {config['registration_rate']}/s "
+        f"(achieved: {_achieved(config['tasks'], counts['timing'].get('registration_seconds'))}): "
         f"{counts['plan']['by_channel']}; timelines at time scale {config['time_scale']}.",
         f"- Faults per ZEGO call: HTTP 5xx {config['faults']['http_5xx_rate']:.0%}, hangs "
         f"{config['faults']['hang_rate']:.0%} ({config['faults']['hang_seconds']} s, read timeout 1 s), "
@@ -72,8 +88,11 @@ def markdown(result: SoakResult) -> str:
         f"truncated JSON {config['faults']['malformed_json_rate']:.0%}; {config['duplicate_rate']:.0%} of "
         f"messages sent twice; {config['crash_rate']:.0%} of poller invocations crash after re-enqueueing, "
         "before acknowledging.",
+        *_callback_settings(config, counts),
         f"- Soak-only settings: poll queue visibility timeout {config['visibility_timeout_seconds']} s (template "
-        "parameter override; default 180 s), backoff 1-4 s, throttle retry 1 s, NO_TASK grace "
+        "parameter override; default 180 s), backoff 1-4 s (with callbacks on: up to "
+        f"{result.config.poller_environment()['POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS']} s), throttle retry 1 s, "
+        "NO_TASK grace "
         f"{config['not_found_grace_seconds']} s, task deadline {config['task_deadline_seconds']} s, ZEGO read "
         "timeout 1 s. Everything else as the template deploys it (batch 10, batching window 1 s, 5 concurrent "
         "invocations, 30 s timeout, maxReceiveCount 5, 20 ZEGO calls/s).",
@@ -117,7 +136,7 @@ def markdown(result: SoakResult) -> str:
         f"- Poller invocations: {esm['invocations']} ({esm['records']} records), crashed {esm['crashes_injected']}, "
         f"items reported failed {esm['reported_failures']}; records redelivered {queue['redelivered_records']}, "
         f"highest receive count {queue['max_receive_count']}.",
-        f"- Fenced writes by the poller: {counts['fenced_writes']}.",
+        f"- Fenced writes: {counts['fenced_writes']}, by writer {counts.get('fenced_writes_by_writer', {})}.",
         f"- Table writes (its stream): {writes['writes']} on {writes['records']} records {writes['events']}; "
         f"generation steps {writes['generation_steps']}; highest generation {writes['max_generation']}.",
         f"- Live chains: {chains['episodes']} episodes with two or more on {chains['tasks_with_episodes']} tasks "
@@ -128,6 +147,9 @@ def markdown(result: SoakResult) -> str:
         f"in a further {counts['timing']['drain_seconds']} s.",
         "",
     ]
+    callbacks, events = criteria.get(CALLBACKS_CRITERION), criteria.get(EVENTS_CRITERION)
+    lines += _callback_section(callbacks.details if callbacks else None)
+    lines += _events_section(events.details if events else None)
     lines += [
         "## How to read it",
         "",
@@ -139,7 +161,22 @@ def markdown(result: SoakResult) -> str:
         "- A malformed message whose invocation crashed after the poller parked it is delivered again and parked "
         "again: the DLQ check expects one copy per time the poller parked it (at-least-once, as designed).",
         "- The chaos criterion compares each injected fault with the calls it was drawn for (those the "
-        "simulator's own 20/s limit admitted), within four standard deviations.",
+        "simulator's own 20/s limit admitted), within four standard deviations; a callback fault, with the "
+        "callbacks scripted.",
+        "- Callback fates are drawn by the plan (not by the simulator's random rates), so every task's end is "
+        "known beforehand: a polled task whose callback is lost or badly signed is found by polling; a Huawei "
+        "merge (never polled: DescribeMediaTask answers it NO_TASK) whose callback is lost or badly signed ends "
+        "TIMED_OUT at its deadline. A failed snapshot gets no callback (a snapshot callback has no status).",
+        "- *Already terminal*: a callback (late, duplicated, or beaten by a poll) for a task that had ended; "
+        "answered 200 with no write. *Conflict*: its write lost to a concurrent poll while the task was still "
+        "open; answered 503 and applied by ZEGO's retry.",
+        "- An event's *delay* runs from the table's write (the stream record's ApproximateCreationDateTime) to "
+        "its first delivery to the subscriber queue: stream read (4 a second), the publisher's batching window, "
+        "PutEvents, the rule, the queue read. The publisher makes one PutEvents call per stream record, in "
+        "order, on one shard; locally each takes about 0.1 s against moto on a shared CPU, so when the table "
+        "changes status faster than that the delay is a backlog that grows with the run, not a latency.",
+        "- The registration rate is a target: the registrar calls `POST /tasks` one at a time, so a slower "
+        "gateway (every handler, the simulator and the publisher share this process) lowers what is achieved.",
         "",
     ]
     failed = [c for c in result.criteria if not c.passed]
@@ -148,6 +185,71 @@ def markdown(result: SoakResult) -> str:
         for criterion in failed:
             lines += [f"### {criterion.name}", "", "```json", json.dumps(criterion.details, indent=2)[:4000], "```", ""]
     return "\n".join(lines)
+
+
+def _achieved(tasks: int, seconds: float | None) -> str:
+    return "-" if not seconds else f"{tasks / seconds:.1f}/s over {seconds:.0f} s"
+
+
+def _callback_settings(config: dict[str, Any], counts: dict[str, Any]) -> list[str]:
+    if not config.get("callbacks"):
+        return ["- Completion callbacks: off (polling alone)."]
+    faults = config["callback_faults"]
+    return [
+        f"- Completion callbacks to the stack's `POST /callbacks/zego` for {config['callback_share']:.0%} of the "
+        f"tasks with an ending, with scripted faults per callback: lost {faults['lost_rate']:.0%}, duplicated "
+        f"{faults['duplicate_rate']:.0%}, delayed {faults['delayed_rate']:.0%} ({faults['delay_seconds']:.0f} "
+        f"scenario s), reordered {faults['reordered_rate']:.0%}, bad signature {faults['bad_signature_rate']:.0%}; "
+        f"fates {counts['plan'].get('by_callback_fate', {})}. {config['kind_share']:.0%} of the other tasks, and "
+        f"every Huawei merge, registered with their Kind ({counts['plan'].get('by_registered_kind', {})}).",
+    ]
+
+
+def _callback_section(details: dict[str, Any] | None) -> list[str]:
+    if details is None:
+        return []
+    outcomes = details["receiver_outcomes"]
+    lines = ["## Callbacks", ""]
+    lines += _table(
+        [(name, count) for name, count in outcomes.items()],
+        ("receiver's answer", "callbacks (every try)"),
+    )
+    lines += [
+        "",
+        f"- Callbacks scripted: {details['callbacks_scripted']} {details['by_fate']}; tries sent "
+        f"{details['tries']}, answers by HTTP status {details['tries_by_http_status']}.",
+        f"- Applied {outcomes.get('APPLIED', 0)}, created a record {outcomes.get('CREATED', 0)}, already terminal "
+        f"{outcomes.get('ALREADY_TERMINAL', 0)}, rejected {outcomes.get('REJECTED', 0)} (forged tries "
+        f"{details['forged_tries']}, refused with 401 {details['refused_with_401']}, with a write "
+        f"{details['refused_with_a_write']}, tasks a forged callback ended "
+        f"{details['tasks_ended_by_a_forged_callback']}); "
+        f"genuine tries refused {details['genuine_tries_refused']}; conflicts retried "
+        f"{details['receiver_conflicts_retried']}.",
+        f"- Tasks ended by (`completedBy`): {details['ended_by']}.",
+        "",
+    ]
+    return lines
+
+
+def _events_section(details: dict[str, Any] | None) -> list[str]:
+    if details is None:
+        return []
+    delay = details["delay_seconds"]
+    return [
+        "## State-change events",
+        "",
+        f"- Status changes in the table's stream: {details['status_changes']}; distinct event ids delivered "
+        f"{details['distinct_event_ids']}, deliveries {details['deliveries']} (redelivered {details['redeliveries']}, "
+        f"duplicate rate {details['duplicate_rate']:.2%}).",
+        f"- Missing {details['missing']}, extra {details['extra']}, changes with more than one id "
+        f"{details['changes_with_several_ids']}, wrong status {details['wrong_content']}, sequence errors "
+        f"{details['sequence_errors']}.",
+        f"- Delay from the write to its delivered event ({delay['measured']} events): p50 {delay['p50']} s, p95 "
+        f"{delay['p95']} s, max {delay['max']} s. Rates: the table changed status "
+        f"{details.get('status_changes_per_second')}/s, events were delivered at "
+        f"{details.get('deliveries_per_second')}/s.",
+        "",
+    ]
 
 
 def write_markdown(result: SoakResult, path: Path) -> None:

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,20 +21,32 @@ import boto3
 from devstack.emulator import AwsEmulatorProcess, MotoFixes
 from devstack.event_source import EventSourceSettings, MappingStats
 from devstack.stack import LocalStack, StackOptions
-from devstack.zego_simulator import CallStats
+from devstack.zego_simulator import CallbackFaultSettings, CallbackRecord, CallStats
 from soak.analysis import (
     Criterion,
     ExpectedTask,
+    callbacks_settled,
+    check_callbacks,
     check_chains,
     check_chaos,
     check_dead_letters,
+    check_events,
     check_outcomes,
     check_write_log,
     parked_bodies,
 )
 from soak.config import SoakConfig
-from soak.instruments import Recorder, StreamWrite, dump_json, enable_stream, installed, read_stream
-from soak.scenario import MALFORMED_READABLE, Channel, SoakPlan, build_plan, malformed_body
+from soak.instruments import (
+    DeliveredEvent,
+    EventClock,
+    Recorder,
+    StreamWrite,
+    dump_json,
+    enable_stream,
+    installed,
+    read_stream,
+)
+from soak.scenario import DEADLINE_KINDS, MALFORMED_READABLE, Channel, SoakPlan, build_plan, malformed_body
 from zego_media_tasks.domain.messages import MalformedMessageError, parse_poll_request
 from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus
 
@@ -63,6 +75,7 @@ class SoakResult:
         """JSON-ready."""
         config = asdict(self.config)
         config["faults"] = asdict(self.config.faults)
+        config["callback_faults"] = asdict(self.config.callback_faults)
         return {
             "passed": self.passed,
             "started_at": self.started_at,
@@ -104,10 +117,10 @@ def _queue_depth(sqs: Any, url: str) -> dict[str, int]:
     }
 
 
-def _final_states_over_api(stack: LocalStack) -> dict[tuple[str, str], str]:
+def _final_states_over_api(stack: LocalStack) -> dict[tuple[str, str], dict[str, Any]]:
     """Every record, read as a client would: ``GET /tasks?status=`` for every status, page by page."""
     session = stack._http  # the stack's own session (keep-alive to the local gateway)
-    found: dict[tuple[str, str], str] = {}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     for status in TaskStatus:
         token: str | None = None
         for _ in range(1_000):
@@ -116,7 +129,7 @@ def _final_states_over_api(stack: LocalStack) -> dict[tuple[str, str], str]:
             response.raise_for_status()
             body = response.json()
             for task in body["tasks"]:
-                found[(task["taskId"], task["vendor"])] = task["status"]
+                found[(task["taskId"], task["vendor"])] = task
             token = body.get("nextToken")
             if not token:
                 break
@@ -179,13 +192,18 @@ class _Registrar(threading.Thread):
             if wait > 0:
                 time.sleep(wait)
             try:
+                if task.scripted_at_registration and task.spec is not None and self.stack.simulator is not None:
+                    # Its timeline (and its callback) starts now, as the ZEGO task a pipeline just started.
+                    self.stack.simulator.add_task(task.spec)
                 if task.channel is Channel.API:
-                    response = self.stack.register(task.task_id, task.vendor.value)
-                    if response.status_code != 202:
+                    kind = task.registered_kind.value if task.registered_kind else None
+                    response = self.stack.register(task.task_id, task.vendor.value, kind)
+                    # 200: its callback came first and created the record (possible for a task just scripted).
+                    accepted = {202, 200} if task.scripted_at_registration else {202}
+                    if response.status_code not in accepted:
                         self.errors.append(f"POST /tasks {task.task_id}: HTTP {response.status_code}")
                 elif task.channel is Channel.PIPELINE:
-                    body = f'{{"TaskId": "{task.task_id}", "Vendor": "{task.vendor.value}"}}'
-                    self.recorder.send_pipeline(sqs, url, body)
+                    self.recorder.send_pipeline(sqs, url, task.pipeline_body())
                 else:
                     self.recorder.send_pipeline(sqs, url, malformed_body(task), origin="malformed", duplicate=False)
             except Exception as error:  # a failed registration is a finding; keep registering the rest
@@ -202,6 +220,7 @@ class Collected:
     """What the run left behind, read once everything had stopped moving."""
 
     final: dict[tuple[str, str], str]
+    completed_by: dict[tuple[str, str], str | None]
     stream: list[StreamWrite]
     leftovers: list[str]
     dead_letters: list[tuple[str, str | None]]
@@ -211,17 +230,24 @@ class Collected:
     registration_errors: list[str]
     run_seconds: float
     drain_seconds: float
+    callback_tries: list[CallbackRecord] = field(default_factory=list)
+    """The simulator's callback log: every try, or callback not sent."""
+    callbacks_settled: bool = True
+    delivered: list[DeliveredEvent] = field(default_factory=list)
+    events_settled: bool = True
 
 
 def _progress_line(
     stack: LocalStack, registrar: _Registrar, terminal: int, elapsed: float, depth: dict[str, int]
 ) -> str:
     calls = len(stack.simulator.call_log) if stack.simulator else 0
+    callbacks = len(stack.simulator.callback_log) if stack.simulator and stack.simulator.callbacks else 0
+    events = stack.delivered_events.count if stack.delivered_events else 0
     esm = stack.event_source.stats if stack.event_source else None
     return (
         f"  {elapsed:6.1f} s  registered {registrar.registered:4d}/{len(registrar.plan.tasks)}  "
-        f"terminal {terminal:4d}  ZEGO calls {calls:5d}  queue {depth}  "
-        f"invocations {esm.invocations if esm else 0} (crashed {esm.crashes_injected if esm else 0})"
+        f"terminal {terminal:4d}  ZEGO calls {calls:5d}  callback tries {callbacks:4d}  events {events:5d}  "
+        f"queue {depth}  invocations {esm.invocations if esm else 0} (crashed {esm.crashes_injected if esm else 0})"
     )
 
 
@@ -284,6 +310,9 @@ def _run(
         event_source=EventSourceSettings.from_template(parameter_overrides=overrides),
         crash_rate=config.crash_rate,
         seed=config.seed + 2,
+        simulator_callbacks=config.callbacks,
+        # The plan scripts every callback's fate; the simulator's random rates stay at zero.
+        callback_faults=CallbackFaultSettings(delay_seconds=config.callback_faults.delay_seconds),
     )
     # moto in a process of its own: with every handler, the simulator and the event source in this
     # interpreter, one core (the GIL) would cap the soak at about a dozen poll messages per second. Its
@@ -298,6 +327,9 @@ def _run(
     ):
         resources = stack.provisioned()
         stream_arn = enable_stream(resources.table_names["TasksTable"])
+        event_clock = EventClock(stack.delivered_events) if stack.delivered_events is not None else None
+        if event_clock is not None:
+            event_clock.start()
         progress(f"soak: stack up in {time.monotonic() - started:.1f} s (API {stack.api_url})")
         registrar = _Registrar(stack, recorder, plan, config.registration_rate)
         registrar.start()
@@ -308,6 +340,10 @@ def _run(
         progress(f"soak: {terminal}/{len(plan.tasks)} terminal after {run_seconds:.1f} s; draining the queue")
         depth = _drain(stack, config)
         drain_seconds = time.monotonic() - started - run_seconds
+        callbacks_settled = _settle_callbacks(stack, plan, config)
+        # The last writes' events are a stream read, a batching window and a queue read behind.
+        events_settled = stack.wait_for_events(timeout=config.events_settle_seconds)
+        delivered = event_clock.stop() if event_clock is not None else []
         esm_stats = stack.event_source.stats if stack.event_source else None
         if stack.event_source is not None:
             stack.event_source.stop()
@@ -316,8 +352,10 @@ def _run(
         depth = _queue_depth(sqs, queue_url)
         leftovers = [body for body, _ in _drain_queue(sqs, queue_url, attributes=False)]
         leftovers += ["<in flight>"] * depth["in_flight"] + ["<delayed>"] * depth["delayed"]
+        records = _final_states_over_api(stack)
         collected = Collected(
-            final=_final_states_over_api(stack),
+            final={key: str(record["status"]) for key, record in records.items()},
+            completed_by={key: record.get("completedBy") for key, record in records.items()},
             stream=read_stream(stream_arn),
             leftovers=leftovers,
             dead_letters=_drain_queue(sqs, resources.queue_urls["PollDeadLetterQueue"], attributes=True),
@@ -327,9 +365,27 @@ def _run(
             registration_errors=registrar.errors,
             run_seconds=run_seconds,
             drain_seconds=drain_seconds,
+            callback_tries=stack.simulator.callback_log.records() if stack.simulator else [],
+            callbacks_settled=callbacks_settled,
+            delivered=delivered,
+            events_settled=events_settled,
         )
-    progress(f"soak: drained in {drain_seconds:.1f} s; collected {len(collected.stream)} table writes")
+    progress(
+        f"soak: drained in {drain_seconds:.1f} s; collected {len(collected.stream)} table writes, "
+        f"{len(collected.callback_tries)} callback tries, {len(collected.delivered)} delivered events"
+    )
     return collected
+
+
+def _settle_callbacks(stack: LocalStack, plan: SoakPlan, config: SoakConfig) -> bool:
+    """Wait until every scripted callback has ended (refused ones retry for 62 scenario seconds after
+    their task ended); False if some were still under way after ``drain_seconds``."""
+    if stack.simulator is None or stack.simulator.callbacks is None:
+        return True
+    fates = plan.callback_fates()
+    return stack.simulator.callback_log.wait_for(
+        lambda records: callbacks_settled(fates, records), timeout=config.drain_seconds
+    )
 
 
 def _admitted_calls(call_stats: CallStats | None) -> int:
@@ -341,12 +397,24 @@ def _admitted_calls(call_stats: CallStats | None) -> int:
     return call_stats.total - max(0, limiter_code_6)
 
 
+def _callback_faults(tries: Sequence[CallbackRecord]) -> dict[str, int]:
+    """Callbacks per fault the simulator applied (each callback once: its first record)."""
+    first: dict[tuple[str, str], CallbackRecord] = {}
+    for entry in tries:
+        first.setdefault((entry.task_id, entry.vendor), entry)
+    return dict(Counter(entry.fault for entry in first.values() if entry.fault))
+
+
 def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Collected) -> list[Criterion]:
     call_stats, esm_stats = collected.call_stats, collected.esm_stats
     duplicates = sum(1 for s in recorder.sent if s.duplicate_of is not None)
-    faults = config.faults
-    return [
-        check_outcomes([ExpectedTask(t.key, t.kind, t.expected.value) for t in plan.tasks], collected.final),
+    faults, callback_faults = config.faults, config.callback_faults
+    expected = [
+        ExpectedTask(t.key, t.kind, t.expected.value, t.expected_source.value if t.expected_source else None)
+        for t in plan.tasks
+    ]
+    criteria = [
+        check_outcomes(expected, collected.final, collected.completed_by),
         check_write_log(collected.stream, collected.final),
         check_chains(recorder.sent, recorder.handled, recorder.writes, collected.stream, collected.leftovers),
         check_dead_letters(
@@ -368,8 +436,39 @@ def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Co
             invocations=esm_stats.invocations if esm_stats else 0,
             crashes=esm_stats.crashes_injected if esm_stats else 0,
             crash_target=config.crash_rate,
+            callbacks=len(plan.callback_fates()),
+            callback_faults=_callback_faults(collected.callback_tries),
+            callback_targets=(
+                {
+                    "lost": callback_faults.lost_rate,
+                    "duplicate": callback_faults.duplicate_rate,
+                    "delayed": callback_faults.delayed_rate,
+                    "reordered": callback_faults.reordered_rate,
+                    "bad_signature": callback_faults.bad_signature_rate,
+                }
+                if config.callbacks
+                else {}
+            ),
         ),
     ]
+    if config.callbacks:
+        criteria.append(
+            check_callbacks(
+                plan.callback_fates(),
+                collected.callback_tries,
+                recorder.callbacks,
+                collected.stream,
+                collected.completed_by,
+            )
+        )
+    criteria.append(check_events(collected.stream, collected.delivered))
+    return criteria
+
+
+def _registration_seconds(recorder: Recorder) -> float | None:
+    """From the first registration to the last (the API's and the pipelines' first messages)."""
+    moments = [s.at for s in recorder.sent if s.origin != "poller" and s.duplicate_of is None]
+    return round(max(moments) - min(moments), 1) if len(moments) > 1 else None
 
 
 def _counts(plan: SoakPlan, recorder: Recorder, collected: Collected) -> dict[str, Any]:
@@ -381,6 +480,7 @@ def _counts(plan: SoakPlan, recorder: Recorder, collected: Collected) -> dict[st
         "plan": plan.counts(),
         "registration_errors": collected.registration_errors[:10],
         "timing": {
+            "registration_seconds": _registration_seconds(recorder),
             "until_all_terminal_seconds": round(collected.run_seconds, 1),
             "drain_seconds": round(collected.drain_seconds, 1),
         },
@@ -413,6 +513,13 @@ def _counts(plan: SoakPlan, recorder: Recorder, collected: Collected) -> dict[st
             "crashes_injected": esm.crashes_injected if esm else 0,
         },
         "fenced_writes": dict(sorted(Counter(w.result for w in recorder.writes).items())),
+        "fenced_writes_by_writer": dict(sorted(Counter(f"{w.writer} {w.result}" for w in recorder.writes).items())),
+        "callbacks": {
+            "tries": len(collected.callback_tries),
+            "answered": len(recorder.callbacks),
+            "settled": collected.callbacks_settled,
+        },
+        "events": {"deliveries": len(collected.delivered), "settled": collected.events_settled},
     }
 
 
@@ -427,7 +534,10 @@ def run_soak(config: SoakConfig, *, out_dir: Path, progress: Progress) -> SoakRe
         seed=config.seed,
         api_share=config.api_share,
         malformed_messages=config.malformed_messages,
-        without_kinds=frozenset() if config.stuck_tasks else frozenset({"tencent-stuck"}),
+        callback_faults=config.callback_faults if config.callbacks else None,
+        callback_share=config.callback_share,
+        kind_share=config.kind_share,
+        without_kinds=frozenset() if config.deadline_tasks else DEADLINE_KINDS,
     )
     progress(
         f"soak: {len(plan.tasks)} tasks ({plan.counts()['by_channel']}), {len(plan.unreadable_bodies)} unreadable "
@@ -435,7 +545,15 @@ def run_soak(config: SoakConfig, *, out_dir: Path, progress: Progress) -> SoakRe
     )
     recorder = Recorder(duplicate_rate=config.duplicate_rate, seed=config.seed + 1)
     collected = _run(config, plan, recorder, out_dir=out_dir, progress=progress, started=started)
-    dump_json(out_dir / "logs.json", {**recorder.snapshot(), "stream": [asdict(w) for w in collected.stream]})
+    dump_json(
+        out_dir / "logs.json",
+        {
+            **recorder.snapshot(),
+            "stream": [asdict(w) for w in collected.stream],
+            "callback_tries": [entry.as_dict() for entry in collected.callback_tries],
+            "delivered_events": [asdict(e) for e in collected.delivered],
+        },
+    )
     return SoakResult(
         config=config,
         criteria=_judge(config, plan, recorder, collected),

@@ -1,28 +1,39 @@
 """The chaos soak: its small variant end to end, and its checks on hand-made logs.
 
 ``make soak`` runs 1,000 tasks (about five minutes); the 60-task variant here runs the same chaos through
-the same stack in well under a minute. The checks are also fed logs with one defect each, so that a soak
-that passes is known to be able to fail.
+the same stack in well under two minutes. The checks are also fed logs with one defect each, so that a
+soak that passes is known to be able to fail.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from soak.analysis import (
+    CALLBACKS_CRITERION,
+    EVENTS_CRITERION,
     ExpectedTask,
+    callbacks_settled,
+    check_callbacks,
     check_chains,
     check_chaos,
     check_dead_letters,
+    check_events,
     check_outcomes,
     check_write_log,
     live_chain_episodes,
 )
 from soak.config import SoakConfig
-from soak.instruments import FencedWrite, Handled, Sent, StreamWrite
+from soak.instruments import CallbackHandled, DeliveredEvent, FencedWrite, Handled, Sent, StreamWrite
 from soak.report import console_summary
 from soak.runner import run_soak
+from soak.scenario import DEADLINE_KINDS, FAULT_FATES, build_plan
+
+from devstack.zego_simulator import CallbackRecord
+from zego_media_tasks.domain.state_change import event_id
 
 TASK = ("task-1", "Tencent")
 
@@ -37,10 +48,18 @@ def test_the_quick_soak_meets_every_criterion(tmp_path: Path) -> None:
     # When it runs through the whole local stack
     result = run_soak(config, out_dir=tmp_path, progress=lambda _line: None)
 
-    # Then every criterion passes, and the chaos really happened
+    # Then every criterion passes, and the chaos really happened, callback faults included
     assert result.passed, console_summary(result)
-    chaos = next(c for c in result.criteria if c.name == "the chaos was really applied")
-    assert all(values["count"] > 0 for values in chaos.details["observed"].values()), chaos.details
+    criteria = {c.name: c.details for c in result.criteria}
+    observed = criteria["the chaos was really applied"]["observed"]
+    assert {f"callback_{fate.value}" for fate in FAULT_FATES} <= set(observed), observed
+    assert all(values["count"] > 0 for values in observed.values()), observed
+    # and the receiver met each kind of callback: applied, too late, forged
+    outcomes = criteria[CALLBACKS_CRITERION]["receiver_outcomes"]
+    assert all(outcomes.get(name, 0) > 0 for name in ("APPLIED", "ALREADY_TERMINAL", "REJECTED")), outcomes
+    assert criteria[CALLBACKS_CRITERION]["ended_by"].get("CALLBACK", 0) > 0
+    # and every task's changes were published: each task has a record, so one change at least
+    assert criteria[EVENTS_CRITERION]["distinct_event_ids"] >= config.tasks
 
 
 # -- the checks themselves, on hand-made logs -----------------------------------------------------------
@@ -173,3 +192,260 @@ def test_chaos_that_did_not_happen_fails() -> None:
     assert not chaos({}, crashes=10)  # no 5xx at all
     assert not chaos({"http_5xx": 100}, crashes=0)  # ten crashes expected, none happened
     assert not chaos({"http_5xx": 400}, crashes=10)  # far above the configured rate
+
+
+def test_chaos_without_the_callback_faults_fails() -> None:
+    def chaos(callback_faults: dict[str, int]) -> bool:
+        return check_chaos(
+            zego_calls=1000,
+            faults={"http_5xx": 100},
+            targets={"http_5xx": 0.1},
+            sends=1000,
+            duplicates=50,
+            duplicate_target=0.05,
+            invocations=500,
+            crashes=10,
+            crash_target=0.02,
+            callbacks=500,
+            callback_faults=callback_faults,
+            callback_targets={"lost": 0.06, "bad_signature": 0.06},
+        ).passed
+
+    assert chaos({"lost": 30, "bad_signature": 30})
+    assert not chaos({"lost": 30})  # the simulator forged no signature
+    assert not chaos({"lost": 30, "bad_signature": 200})
+
+
+def test_a_task_ended_by_the_wrong_source_fails() -> None:
+    tasks = [ExpectedTask(TASK, "huawei-merge", "SUCCEEDED", "CALLBACK")]
+    assert check_outcomes(tasks, {TASK: "SUCCEEDED"}, {TASK: "CALLBACK"}).passed
+    assert not check_outcomes(tasks, {TASK: "SUCCEEDED"}, {TASK: "POLL"}).passed
+
+
+# -- the plan's callbacks ---------------------------------------------------------------------------------
+
+
+def test_the_plan_scripts_every_callback_and_each_fault_at_least_once() -> None:
+    config = SoakConfig.quick()
+    plan = build_plan(
+        config.tasks,
+        seed=config.seed,
+        api_share=config.api_share,
+        malformed_messages=config.malformed_messages,
+        callback_faults=config.callback_faults,
+        callback_share=config.callback_share,
+        kind_share=config.kind_share,
+        without_kinds=DEADLINE_KINDS,
+    )
+    fates = plan.callback_fates()
+    assert {fate.value for fate in FAULT_FATES} <= set(fates.values())
+    ending = [t for t in plan.tasks if t.spec is not None and t.spec.final is not None]
+    assert all(t.callback_fate is not None for t in ending)  # none left to the simulator's random rates
+    merges = [t for t in plan.tasks if t.kind == "huawei-merge"]
+    assert merges
+    assert all(t.registered_kind is not None and t.registered_kind.value == "merge" for t in merges)
+    assert all(t.scripted_at_registration and t.spec not in plan.scenario.tasks for t in merges)
+    assert all(t.expected_source is not None and t.expected_source.value == "CALLBACK" for t in merges)
+    assert not [t for t in plan.tasks if t.kind in DEADLINE_KINDS]
+
+
+def test_a_huawei_merge_whose_callback_never_arrives_valid_must_time_out() -> None:
+    plan = build_plan(300, seed=3, api_share=0.5, malformed_messages=2, callback_faults=SoakConfig().callback_faults)
+    unheard = [t for t in plan.tasks if t.kind == "huawei-merge-unheard"]
+    assert {t.callback_fate.value for t in unheard if t.callback_fate} == {"lost", "bad_signature"}
+    assert {(t.expected.value, t.expected_source.value if t.expected_source else None) for t in unheard} == {
+        ("TIMED_OUT", "DEADLINE")
+    }
+
+
+# -- the callback check, on hand-made logs -----------------------------------------------------------------
+
+MERGE = ("289665201", "Huawei")
+FORGED = ("289665202", "Huawei")
+LOST = ("289665203", "Huawei")
+DOUBLE = ("1400000001-ComposeMedia-0aa1tt0", "Tencent")
+FATES = {MERGE: "send", FORGED: "bad_signature", LOST: "lost", DOUBLE: "duplicate"}
+
+
+def _try(key: tuple[str, str], outcome: str, status: int | None, *, attempt: int = 1, copy: int = 1,
+         fault: str | None = None) -> CallbackRecord:  # fmt: skip
+    return CallbackRecord(
+        task_id=key[0], vendor=key[1], event="compose", copy=copy, attempt=attempt, outcome=outcome,
+        http_status=status, error=None, fault=fault, nonce="n-" + key[0], due=0.0, monotonic=float(attempt),
+        wall_time=0.0, duration_seconds=0.01, next_attempt_in=None,
+    )  # fmt: skip
+
+
+def _refused(key: tuple[str, str]) -> list[CallbackRecord]:
+    retries = [_try(key, "retry", 401, attempt=n, fault="bad_signature") for n in range(1, 6)]
+    return [*retries, _try(key, "dropped", 401, attempt=6, fault="bad_signature")]
+
+
+GOOD_TRIES = [
+    _try(MERGE, "delivered", 200),
+    *_refused(FORGED),
+    _try(LOST, "lost", None, attempt=0, fault="lost"),
+    _try(DOUBLE, "delivered", 200, fault="duplicate"),
+    _try(DOUBLE, "delivered", 200, copy=2, fault="duplicate"),
+]
+
+
+def _answer(key: tuple[str, str] | None, outcome: str, status: int, writes: int = 0) -> CallbackHandled:
+    task_id, vendor = key if key else (None, None)
+    return CallbackHandled(0.0, 0.1, task_id, vendor, "compose", outcome, status, writes)
+
+
+GOOD_ANSWERS = [
+    _answer(MERGE, "APPLIED", 200, writes=1),
+    *[_answer(None, "REJECTED", 401)] * 6,
+    _answer(DOUBLE, "APPLIED", 200, writes=1),
+    _answer(DOUBLE, "ALREADY_TERMINAL", 200),
+]
+ENDED_BY: dict[tuple[str, str], str | None] = {
+    MERGE: "CALLBACK",
+    FORGED: "DEADLINE",
+    LOST: "DEADLINE",
+    DOUBLE: "CALLBACK",
+}
+
+
+def _ended(key: tuple[str, str], by: str, sequence: int = 7) -> StreamWrite:
+    return StreamWrite(sequence, "MODIFY", key[0], key[1], 1, "PROCESSING", 2, "SUCCEEDED", 1, 2, by)
+
+
+def _callbacks(
+    tries: list[CallbackRecord] = GOOD_TRIES,
+    answers: list[CallbackHandled] = GOOD_ANSWERS,
+    stream: list[StreamWrite] | None = None,
+    ended_by: dict[tuple[str, str], str | None] = ENDED_BY,
+    fates: dict[tuple[str, str], str] = FATES,
+) -> bool:
+    return check_callbacks(fates, tries, answers, stream or [_ended(MERGE, "CALLBACK")], ended_by).passed
+
+
+def test_callbacks_as_scripted_pass() -> None:
+    assert _callbacks()
+    assert callbacks_settled(FATES, GOOD_TRIES)
+
+
+@pytest.mark.parametrize(
+    "tries",
+    [
+        [t for t in GOOD_TRIES if t.copy == 1],  # a duplicate that came once
+        [t for t in GOOD_TRIES if t.task_id != LOST[0]],  # a lost callback not even logged as lost
+        [*GOOD_TRIES[:1], _try(FORGED, "delivered", 200, fault="bad_signature"), *GOOD_TRIES[7:]],  # forgery accepted
+        [*GOOD_TRIES, _try(LOST, "delivered", 200, copy=2)],  # a lost callback arrived
+        [_try(MERGE, "dropped", 503, attempt=6), *GOOD_TRIES[1:]],  # a genuine callback never accepted
+        [_try(MERGE, "retry", 401), *GOOD_TRIES],  # a genuine try refused
+        [*GOOD_TRIES, _try(("999", "Huawei"), "delivered", 200)],  # a callback nobody scripted
+    ],
+)
+def test_callbacks_not_as_scripted_fail(tries: list[CallbackRecord]) -> None:
+    assert not _callbacks(tries=tries)
+
+
+def test_a_refused_callback_that_wrote_fails() -> None:
+    answers = [*GOOD_ANSWERS[:1], _answer(FORGED, "REJECTED", 401, writes=1), *GOOD_ANSWERS[2:]]
+    assert not _callbacks(answers=answers)
+
+
+def test_a_task_ended_by_a_forged_callback_fails() -> None:
+    assert not _callbacks(stream=[_ended(MERGE, "CALLBACK"), _ended(FORGED, "CALLBACK", sequence=8)])
+    assert not _callbacks(ended_by={**ENDED_BY, FORGED: "CALLBACK"})
+
+
+def test_forged_tries_the_receiver_never_refused_fail() -> None:
+    assert not _callbacks(answers=[a for a in GOOD_ANSWERS if a.outcome != "REJECTED"])
+
+
+def test_no_callbacks_at_all_fail() -> None:
+    assert not _callbacks(tries=[], answers=[], fates={})
+
+
+def test_callbacks_still_retrying_are_not_settled() -> None:
+    assert not callbacks_settled(FATES, [t for t in GOOD_TRIES if t.outcome != "dropped"])
+    assert not callbacks_settled(FATES, [t for t in GOOD_TRIES if t.copy == 1])
+
+
+# -- the event check, on hand-made logs ------------------------------------------------------------------
+
+
+def _change(sequence: int, event: str, old: tuple[str, int] | None, new: tuple[str, int], at: float) -> StreamWrite:
+    return StreamWrite(
+        sequence=sequence,
+        event=event,
+        task_id=TASK[0],
+        vendor=TASK[1],
+        old_generation=None,
+        old_status=old[0] if old else None,
+        new_generation=None,
+        new_status=new[0],
+        old_record_sequence=old[1] if old else None,
+        new_record_sequence=new[1],
+        created_at=at,
+    )
+
+
+CHANGES = [
+    _change(1, "INSERT", None, ("PENDING", 1), 100.0),
+    _change(2, "MODIFY", ("PENDING", 1), ("PROCESSING", 2), 101.0),
+    _change(3, "MODIFY", ("PROCESSING", 2), ("PROCESSING", 2), 102.0),  # a poll that saw nothing new
+    _change(4, "MODIFY", ("PROCESSING", 2), ("SUCCEEDED", 3), 103.0),
+]
+
+
+def _event(sequence: int, status: str, previous: str | None, at: float, **changes: Any) -> DeliveredEvent:
+    event = DeliveredEvent(at, event_id(TASK[0], TASK[1], sequence), TASK[0], TASK[1], sequence, status, previous)
+    return replace(event, **changes)
+
+
+EVENTS = [
+    _event(1, "PENDING", None, 100.5),
+    _event(2, "PROCESSING", "PENDING", 102.0),
+    _event(3, "SUCCEEDED", "PROCESSING", 103.2),
+    _event(3, "SUCCEEDED", "PROCESSING", 104.0),  # redelivered
+]
+
+
+def test_one_event_per_status_change_passes_and_is_measured() -> None:
+    checked = check_events(CHANGES, EVENTS)
+    assert checked.passed, checked.details
+    assert (checked.details["status_changes"], checked.details["distinct_event_ids"]) == (3, 3)
+    assert checked.details["redeliveries"] == 1
+    assert checked.details["duplicate_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    assert checked.details["delay_seconds"] == {"measured": 3, "p50": 0.5, "p95": 1.0, "max": 1.0}
+    # three changes in 3 s, four deliveries in 3.5 s: a delay that grows is a backlog, and shows here
+    assert (checked.details["status_changes_per_second"], checked.details["deliveries_per_second"]) == (0.67, 0.86)
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        EVENTS[:2],  # the terminal change was never delivered
+        [*EVENTS, _event(3, "SUCCEEDED", "PROCESSING", 105.0, event_id="another-id")],  # a redelivery, a new id
+        [*EVENTS, _event(4, "FAILED", "SUCCEEDED", 105.0)],  # an event for no change of the table
+        [EVENTS[0], _event(2, "WAITING", "PENDING", 102.0), *EVENTS[2:]],  # says another status
+        [],
+    ],
+)
+def test_events_that_do_not_match_the_changes_fail(events: list[DeliveredEvent]) -> None:
+    assert not check_events(CHANGES, events).passed
+
+
+def test_a_status_change_that_skips_a_sequence_number_fails() -> None:
+    changes = [*CHANGES[:3], replace(CHANGES[3], new_record_sequence=4)]
+    events = [*EVENTS[:2], _event(4, "SUCCEEDED", "PROCESSING", 103.2)]
+    checked = check_events(changes, events)
+    assert not checked.passed
+    assert (checked.details["sequence_errors"], checked.details["missing"], checked.details["extra"]) == (1, 0, 0)
+
+
+def test_a_sequence_raised_without_a_status_change_fails() -> None:
+    changes = [*CHANGES[:2], replace(CHANGES[2], new_record_sequence=3), CHANGES[3]]
+    checked = check_events(changes, EVENTS)
+    assert not checked.passed
+    assert checked.details["sequence_errors"] == 1
+
+
+def test_no_status_change_observed_fails() -> None:
+    assert not check_events([], []).passed
