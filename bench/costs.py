@@ -30,6 +30,10 @@ class Prices:
     dynamodb_per_million_write_units: float = 0.625
     dynamodb_per_million_read_units: float = 0.125
     cloudwatch_logs_per_gb: float = 0.50
+    eventbridge_per_million_events: float = 1.00
+    """Custom events put on a bus; each 64 KB chunk of an entry is billed as one event."""
+    dynamodb_streams_lambda_reads_per_million: float = 0.0
+    """GetRecords calls a Lambda trigger makes on a table's stream are not charged."""
     as_of: str = "2026-11-24"
 
 
@@ -38,6 +42,8 @@ PRICE_SOURCES: Mapping[str, str] = {
     "lambda": "https://aws.amazon.com/lambda/pricing/",
     "dynamodb": "https://aws.amazon.com/dynamodb/pricing/on-demand/",
     "cloudwatch_logs": "https://aws.amazon.com/cloudwatch/pricing/",
+    "eventbridge": "https://aws.amazon.com/eventbridge/pricing/",
+    "dynamodb_streams": "https://aws.amazon.com/dynamodb/pricing/on-demand/",
 }
 LAMBDA_PLATFORM_LOG_BYTES = 300
 """Lambda's own START, END and REPORT lines per invocation (assumed; not measured here)."""
@@ -299,4 +305,206 @@ def cost_section(
                 "usd_per_million_tasks": cost_per_million_tasks(usage, prices),
             }
         section["per_schedule"][name] = rows
+    return section
+
+
+# --- state-change events: the tasks table's stream, the publisher, PutEvents -----------------------
+
+EVENTBRIDGE_CHUNK_BYTES = 64 * KIB
+"""PutEvents bills each 64 KB chunk of an entry as one event."""
+PUT_EVENTS_TIME_BYTES = 14
+"""An entry's ``Time`` counts 14 bytes, whatever its value."""
+PUT_EVENTS_SECONDS = 0.030
+"""Assumed wait for one PutEvents call from Lambda in the bus's region (not measured here)."""
+
+
+def put_events_entry_bytes(entry: Mapping[str, Any]) -> int:
+    """Bytes EventBridge counts for one PutEvents entry (the User Guide's "Calculating PutEvents event
+    entry size"): 14 for a ``Time``, plus ``Source``, ``DetailType``, ``Detail`` and each of ``Resources``
+    in UTF-8. ``EventBusName`` does not count."""
+    size = PUT_EVENTS_TIME_BYTES if entry.get("Time") is not None else 0
+    for name in ("Source", "DetailType", "Detail"):
+        size += len(str(entry.get(name) or "").encode("utf-8"))
+    return size + sum(len(str(resource).encode("utf-8")) for resource in entry.get("Resources") or ())
+
+
+def billed_events(entry_bytes: int) -> int:
+    """Events PutEvents bills for one entry of ``entry_bytes``: one per 64 KB chunk, at least one."""
+    return max(1, math.ceil(entry_bytes / EVENTBRIDGE_CHUNK_BYTES))
+
+
+def records_per_invocation(
+    writes_per_second: float, *, batching_window_seconds: float, batch_size: int, shards: int = 1
+) -> float:
+    """Stream records per publisher invocation when the table takes ``writes_per_second`` spread over
+    ``shards``: what one batching window gathers on a shard, at least one record and at most a batch."""
+    gathered = writes_per_second / shards * batching_window_seconds
+    return min(float(batch_size), max(1.0, gathered))
+
+
+@dataclass(frozen=True)
+class PublisherModel:
+    """What a publisher invocation is billed for: its duration and its log lines.
+
+    Every write of a task record is one stream record; a record that changed no status costs only its
+    reading, one that did also one PutEvents call (the publisher sends each change as it reads it).
+    """
+
+    memory_mb: int
+    cpu_seconds_per_invocation: float
+    cpu_seconds_per_unchanged_record: float
+    cpu_seconds_per_published_record: float
+    """Measured CPU on the benchmark machine (one full core)."""
+    put_events_seconds: float = PUT_EVENTS_SECONDS
+    log_bytes_per_invocation: float = 0.0
+    """What the handler itself writes per invocation (its metrics); Lambda's own lines are added."""
+    log_bytes_per_unchanged_record: float = 0.0
+    log_bytes_per_published_record: float = 0.0
+
+    def cpu_scale(self) -> float:
+        """How much slower CPU work runs at this memory size than on one full vCPU."""
+        return max(1.0, LAMBDA_FULL_VCPU_MB / self.memory_mb)
+
+    def seconds(self, invocations: float, unchanged: float, published: float) -> float:
+        """Billed seconds of ``invocations`` invocations handling ``unchanged`` and ``published`` records."""
+        cpu = (
+            invocations * self.cpu_seconds_per_invocation
+            + unchanged * self.cpu_seconds_per_unchanged_record
+            + published * self.cpu_seconds_per_published_record
+        )
+        return cpu * self.cpu_scale() + published * self.put_events_seconds
+
+    def log_bytes(self, invocations: float, unchanged: float, published: float) -> float:
+        """Bytes shipped to CloudWatch Logs, Lambda's own lines included."""
+        return (
+            invocations * (self.log_bytes_per_invocation + LAMBDA_PLATFORM_LOG_BYTES)
+            + unchanged * self.log_bytes_per_unchanged_record
+            + published * self.log_bytes_per_published_record
+        )
+
+
+@dataclass(frozen=True)
+class EventUsage:
+    """What publishing one tracked task's state changes uses, on average."""
+
+    stream_records: float
+    events: float
+    billed_events: float
+    """PutEvents' billing units: 64 KB chunks of the events' entries."""
+    publisher_invocations: float
+    publisher_gb_seconds: float
+    publisher_log_bytes: float
+
+    def as_dict(self) -> dict[str, float]:
+        """Rounded, for results.json."""
+        return {name: round(value, 5) for name, value in asdict(self).items()}
+
+
+def event_usage(
+    *,
+    stream_records: float,
+    events: float,
+    billed: float,
+    records_per_invocation: float,
+    model: PublisherModel,
+) -> EventUsage:
+    """The usage of a task whose record is written ``stream_records`` times, ``events`` of them changing
+    its status, when the stream hands the publisher ``records_per_invocation`` records at a time."""
+    if not 0 <= events <= stream_records:
+        raise ValueError("events must be between 0 and the stream records")
+    invocations = stream_records / records_per_invocation
+    unchanged = stream_records - events
+    return EventUsage(
+        stream_records=stream_records,
+        events=events,
+        billed_events=billed,
+        publisher_invocations=invocations,
+        publisher_gb_seconds=model.seconds(invocations, unchanged, events) * model.memory_mb / 1024,
+        publisher_log_bytes=model.log_bytes(invocations, unchanged, events),
+    )
+
+
+def event_cost_per_million_tasks(usage: EventUsage, prices: Prices) -> dict[str, float]:
+    """Dollars per million tracked tasks added by publishing their state changes (free tiers ignored).
+
+    ``stream``: the stream's reads, at least one GetRecords per invocation, free for a Lambda trigger;
+    ``publisher_lambda``: requests and GB-seconds; ``publisher_logs``: its CloudWatch Logs ingestion;
+    ``put_events``: the billed events.
+    """
+    million = 1_000_000
+    costs = {
+        "stream": usage.publisher_invocations * prices.dynamodb_streams_lambda_reads_per_million,
+        "publisher_lambda": usage.publisher_invocations * prices.lambda_per_million_requests
+        + usage.publisher_gb_seconds * million * prices.lambda_arm_per_gb_second,
+        "publisher_logs": usage.publisher_log_bytes * million / 1e9 * prices.cloudwatch_logs_per_gb,
+        "put_events": usage.billed_events * prices.eventbridge_per_million_events,
+    }
+    costs["total"] = sum(costs.values())
+    return {name: round(value, 3) for name, value in costs.items()}
+
+
+def event_cost_section(
+    scenarios: Mapping[str, Mapping[str, float]],
+    *,
+    model: PublisherModel,
+    batch_size: int,
+    batching_window_seconds: float,
+    zego_calls_per_second: float,
+    prices: Prices | None = None,
+) -> dict[str, Any]:
+    """Usage and dollars per million tracked tasks for each scenario in three traffic regimes.
+
+    ``scenarios`` gives, per scenario, the means per task of ``stream_records``, ``events``,
+    ``billed_events`` and ``zego_calls``. Regimes: ``low_traffic``, every write alone in its invocation
+    (writes further apart than the batching window); ``zego_ceiling``, the writes of as many tasks as
+    ZEGO's call budget polls, gathered per batching window on one shard; ``full_batches``, the bound.
+    """
+    prices = prices or Prices()
+    section: dict[str, Any] = {
+        "prices": {
+            "lambda_per_million_requests": prices.lambda_per_million_requests,
+            "lambda_arm_per_gb_second": prices.lambda_arm_per_gb_second,
+            "cloudwatch_logs_per_gb": prices.cloudwatch_logs_per_gb,
+            "eventbridge_per_million_events": prices.eventbridge_per_million_events,
+            "dynamodb_streams_lambda_reads_per_million": prices.dynamodb_streams_lambda_reads_per_million,
+            "as_of": prices.as_of,
+        },
+        "price_sources": {
+            name: PRICE_SOURCES[name] for name in ("dynamodb_streams", "lambda", "cloudwatch_logs", "eventbridge")
+        },
+        "assumptions": {
+            **asdict(model),
+            "cpu_scale": round(model.cpu_scale(), 3),
+            "lambda_platform_log_bytes_per_invocation": LAMBDA_PLATFORM_LOG_BYTES,
+            "batch_size": batch_size,
+            "batching_window_seconds": batching_window_seconds,
+            "zego_calls_per_second": zego_calls_per_second,
+            "shards": 1,
+        },
+        "per_scenario": {},
+    }
+    for name, scenario in scenarios.items():
+        writes_per_second = zego_calls_per_second * scenario["stream_records"] / scenario["zego_calls"]
+        regimes = {
+            "low_traffic": 1.0,
+            "zego_ceiling": records_per_invocation(
+                writes_per_second, batching_window_seconds=batching_window_seconds, batch_size=batch_size
+            ),
+            "full_batches": float(batch_size),
+        }
+        rows: dict[str, Any] = {"writes_per_second_at_zego_ceiling": round(writes_per_second, 2)}
+        for regime, per_invocation in regimes.items():
+            usage = event_usage(
+                stream_records=scenario["stream_records"],
+                events=scenario["events"],
+                billed=scenario["billed_events"],
+                records_per_invocation=per_invocation,
+                model=model,
+            )
+            rows[regime] = {
+                "records_per_invocation": round(per_invocation, 2),
+                "usage_per_task": usage.as_dict(),
+                "usd_per_million_tasks": event_cost_per_million_tasks(usage, prices),
+            }
+        section["per_scenario"][name] = rows
     return section

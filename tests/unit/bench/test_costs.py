@@ -7,16 +7,24 @@ from decimal import Decimal
 import pytest
 from bench.costs import (
     LAMBDA_PLATFORM_LOG_BYTES,
+    PRICE_SOURCES,
     LambdaModel,
     Prices,
+    PublisherModel,
     Regime,
     TaskUsage,
     attribute_value_size,
+    billed_events,
     cost_per_million_tasks,
     cost_section,
+    event_cost_per_million_tasks,
+    event_cost_section,
+    event_usage,
     item_size,
+    put_events_entry_bytes,
     put_write_units,
     read_units,
+    records_per_invocation,
     task_usage,
     write_units,
 )
@@ -169,3 +177,110 @@ def test_cost_section_covers_every_schedule_and_regime() -> None:
     assert default["backlog"]["usage_per_task"]["lambda_invocations"] == pytest.approx(1.3)
     assert default["quiet"]["usage_per_task"]["lambda_invocations"] == pytest.approx(13.0)
     assert section["price_sources"]["dynamodb"].startswith("https://aws.amazon.com/")
+
+
+# --- state-change events ---------------------------------------------------------------------------
+
+
+def test_the_event_prices_are_the_published_ones_with_their_sources() -> None:
+    prices = Prices()
+    assert prices.eventbridge_per_million_events == 1.00
+    assert prices.dynamodb_streams_lambda_reads_per_million == 0.0  # a Lambda trigger's reads are free
+    assert PRICE_SOURCES["eventbridge"] == "https://aws.amazon.com/eventbridge/pricing/"
+    assert PRICE_SOURCES["dynamodb_streams"] == PRICE_SOURCES["dynamodb"]
+
+
+def test_an_entry_counts_its_time_source_detail_type_detail_and_resources() -> None:
+    entry = {
+        "EventBusName": "not counted",
+        "Source": "src",
+        "DetailType": "type",
+        "Detail": '{"k":"é"}',
+        "Resources": ["arn:1", "arn:22"],
+        "Time": object(),
+    }
+    assert put_events_entry_bytes(entry) == 14 + 3 + 4 + len('{"k":"é"}'.encode()) + 5 + 6
+    assert put_events_entry_bytes({**entry, "Time": None, "Resources": []}) == 3 + 4 + 10
+
+
+def test_putevents_bills_each_64_kb_chunk() -> None:
+    assert billed_events(0) == 1
+    assert billed_events(64 * 1024) == 1
+    assert billed_events(64 * 1024 + 1) == 2
+    assert billed_events(256 * 1024) == 4
+
+
+def test_a_batching_window_gathers_the_writes_of_one_shard_within_one_and_a_batch() -> None:
+    assert records_per_invocation(0.2, batching_window_seconds=1, batch_size=100) == 1.0  # alone
+    assert records_per_invocation(27.5, batching_window_seconds=1, batch_size=100) == 27.5
+    assert records_per_invocation(27.5, batching_window_seconds=1, batch_size=100, shards=4) == pytest.approx(6.875)
+    assert records_per_invocation(500, batching_window_seconds=1, batch_size=100) == 100.0  # full
+
+
+def publisher() -> PublisherModel:
+    """A 1,024 MB publisher (CPU scaled 1,769/1,024) with round figures."""
+    return PublisherModel(
+        memory_mb=1024,
+        cpu_seconds_per_invocation=0.001,
+        cpu_seconds_per_unchanged_record=0.0002,
+        cpu_seconds_per_published_record=0.002,
+        put_events_seconds=0.03,
+        log_bytes_per_invocation=200,
+        log_bytes_per_unchanged_record=5,
+        log_bytes_per_published_record=600,
+    )
+
+
+def test_only_published_records_wait_for_putevents() -> None:
+    model = publisher()
+    scale = 1769 / 1024
+    # Given one invocation of 9 unchanged records and 3 published ones
+    seconds = model.seconds(1, 9, 3)
+    assert seconds == pytest.approx((0.001 + 9 * 0.0002 + 3 * 0.002) * scale + 3 * 0.03)
+    assert model.log_bytes(1, 9, 3) == 200 + LAMBDA_PLATFORM_LOG_BYTES + 9 * 5 + 3 * 600
+
+
+def test_event_usage_spreads_a_tasks_writes_over_invocations() -> None:
+    # Given a task whose record is written 12 times, 3 of them changing its status
+    alone = event_usage(stream_records=12, events=3, billed=3, records_per_invocation=1, model=publisher())
+    batched = event_usage(stream_records=12, events=3, billed=3, records_per_invocation=100, model=publisher())
+    # Then alone each write is an invocation, in full batches 0.12 of one
+    assert alone.publisher_invocations == 12
+    assert batched.publisher_invocations == pytest.approx(0.12)
+    # and batching saves the per-invocation part only
+    per_invocation = 0.001 * 1769 / 1024
+    assert alone.publisher_gb_seconds - batched.publisher_gb_seconds == pytest.approx((12 - 0.12) * per_invocation)
+    with pytest.raises(ValueError, match="events"):
+        event_usage(stream_records=2, events=3, billed=3, records_per_invocation=1, model=publisher())
+
+
+def test_event_costs_are_usage_times_price_and_the_stream_is_free() -> None:
+    usage = event_usage(stream_records=12, events=3, billed=4, records_per_invocation=1, model=publisher())
+    costs = event_cost_per_million_tasks(usage, Prices())
+    assert costs["stream"] == 0.0
+    assert costs["put_events"] == pytest.approx(4 * 1.00)  # billed events, not entries
+    assert costs["publisher_lambda"] == pytest.approx(
+        12 * 0.20 + usage.publisher_gb_seconds * 1e6 * Prices().lambda_arm_per_gb_second, abs=0.001
+    )
+    assert costs["publisher_logs"] == pytest.approx(usage.publisher_log_bytes * 1e6 / 1e9 * 0.50, abs=0.001)
+    assert costs["total"] == pytest.approx(sum(v for k, v in costs.items() if k != "total"), abs=0.003)
+
+
+def test_event_cost_section_prices_three_regimes_per_scenario() -> None:
+    scenarios = {
+        "pull_only": {"stream_records": 14.5, "events": 3, "billed_events": 3, "zego_calls": 13.5},
+        "callbacks_90": {"stream_records": 9.4, "events": 3, "billed_events": 3, "zego_calls": 7.5},
+    }
+    section = event_cost_section(
+        scenarios, model=publisher(), batch_size=100, batching_window_seconds=1, zego_calls_per_second=20
+    )
+    pull = section["per_scenario"]["pull_only"]
+    # At 20 calls/s, 20 * 14.5 / 13.5 writes a second, gathered per one-second window
+    assert pull["writes_per_second_at_zego_ceiling"] == pytest.approx(20 * 14.5 / 13.5, abs=0.01)
+    assert pull["zego_ceiling"]["records_per_invocation"] == pytest.approx(21.48, abs=0.01)
+    assert (pull["low_traffic"]["records_per_invocation"], pull["full_batches"]["records_per_invocation"]) == (1, 100)
+    totals = [
+        pull[regime]["usd_per_million_tasks"]["total"] for regime in ("low_traffic", "zego_ceiling", "full_batches")
+    ]
+    assert totals == sorted(totals, reverse=True)  # bigger batches, fewer invocations
+    assert section["price_sources"]["eventbridge"].startswith("https://aws.amazon.com/")
