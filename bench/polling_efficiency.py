@@ -31,6 +31,11 @@ evidence parsed by the real reader ``zego.callbacks.parse_callback``) on the rec
 the poll message queued at that moment then finds the task ended and makes no ZEGO call. A poll that
 sees the end before the callback arrives wins, as in the receiver (the callback is then a late one).
 The other 10 % are found by polling alone, at the larger cap. A sweep over caps shows the trade.
+
+In these two scenarios every write of a task's record (registration, each poll, the callback) is also
+passed through the publisher's own comparison (``domain.state_change.state_change``): each write is one
+record on the tasks table's stream, each one that changed the status one state-change event, whose
+PutEvents entry (built by the real ``events.publisher.EventPublisher.entry``) is sized for its billing.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from functools import cache
 from typing import Any
 
 from bench.common import ROOT
-from bench.costs import item_size, put_write_units, read_units
+from bench.costs import billed_events, item_size, put_events_entry_bytes, put_write_units, read_units
 from bench.stats import summary
 from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_BASE_SECONDS,
@@ -61,8 +66,10 @@ from zego_media_tasks.domain.polling import PollDecision, PollingPolicy, Step, d
 from zego_media_tasks.domain.reconciliation import CallbackEffect, decide_callback
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.snapshot import TaskSnapshot
+from zego_media_tasks.domain.state_change import DEFAULT_SOURCE, state_change
 from zego_media_tasks.domain.status import TaskKind, TaskStatus, Vendor
 from zego_media_tasks.domain.timestamps import to_iso
+from zego_media_tasks.events.publisher import EventPublisher
 from zego_media_tasks.store.items import record_to_item
 from zego_media_tasks.zego.callbacks import parse_callback
 from zego_media_tasks.zego.responses import interpret_response
@@ -268,9 +275,11 @@ class TaskTrace:
     """The task's completion callback arrived (:func:`follow_with_callbacks`), first or after a poll."""
     ended_by_callback: bool = False
     """The completion callback, not a poll, ended the task."""
+    publication: Publication | None = None
+    """What the stream and the publisher made of the task's writes (:func:`follow_with_callbacks`)."""
 
 
-def _registration(answers_: Answers, policy: PollingPolicy) -> TaskRecord:
+def registration(answers_: Answers, policy: PollingPolicy) -> TaskRecord:
     """The PENDING record ``POST /tasks`` creates (as ``api.service.TaskService.register`` does)."""
     first_seen = to_iso(START)
     return TaskRecord(
@@ -291,7 +300,7 @@ def follow(spec: TaskSpec, schedule: Schedule, *, size_items: bool) -> TaskTrace
     canned = answers(spec.fixture)
     policy = schedule.policy()
     rng: UniformSource = random.Random(SEED * 100_003 + spec.index) if schedule.jitter else UpperBound()
-    registered = _registration(canned, policy)
+    registered = registration(canned, policy)
     stored_size = item_size(record_to_item(registered)) if size_items else 0
     registration_units = put_write_units(None, stored_size, index_key_changed=True, indexes=GSI_COUNT)
     first_size = stored_size
@@ -429,15 +438,46 @@ def callback_evidence(fixture: str) -> TaskSnapshot:
     return callback.snapshot(callback.vendor or answers(fixture).vendor)
 
 
+_ENTRIES = EventPublisher("bench", DEFAULT_SOURCE, sleep=lambda _seconds: None)
+"""Builds the PutEvents entries only (its client is never built)."""
+
+
+@dataclass
+class Publication:
+    """What the tasks table's stream and the publisher make of one task's writes."""
+
+    stream_records: int = 0
+    """Writes of the record: each is one record on the table's stream."""
+    events: int = 0
+    """Those that changed the status: one state-change event each."""
+    billed_events: int = 0
+    """The events' PutEvents billing units (64 KB chunks of each entry)."""
+    largest_event_bytes: int = 0
+
+    def write(self, old: TaskRecord | None, new: TaskRecord) -> None:
+        """One write of the record, ``old`` → ``new``: one stream record, and an event if it changed the status."""
+        self.stream_records += 1
+        change = state_change(old, new)
+        if change is None:
+            return
+        size = put_events_entry_bytes(_ENTRIES.entry(change))
+        self.events += 1
+        self.billed_events += billed_events(size)
+        self.largest_event_bytes = max(self.largest_event_bytes, size)
+
+
 def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: CallbackDelivery) -> TaskTrace:
     """Poll one task as :func:`follow` does until either a poll sees it finished or its callback arrives
     (then decided by the real reconciliation code); the poll message due after the callback finds the
-    task ended and calls nobody. Detection is whichever came first."""
+    task ended and calls nobody. Detection is whichever came first. Every write is counted as the stream
+    and the publisher see it (:class:`Publication`): the registration, each poll's, the callback's."""
     canned = answers(spec.fixture)
     policy = schedule.policy()
     rng: UniformSource = random.Random(SEED * 100_003 + spec.index) if schedule.jitter else UpperBound()
     arrival = callback_arrival(spec, delivery)
-    stored = _registration(canned, policy)
+    stored = registration(canned, policy)
+    published = Publication()
+    published.write(None, stored)
     calls = 0
     for poll in simulate_polls(
         stored,
@@ -450,10 +490,13 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
         if arrival is not None and poll.elapsed_seconds > arrival:
             break  # this message finds the record the callback ended: acknowledged without a ZEGO call
         calls = poll.number
+        published.write(poll.stored, poll.decision.record)
         if poll.decision.step is Step.FINISH:
             # Seen by a poll first: a callback arriving later finds the task ended (a late callback).
             lag = poll.elapsed_seconds - spec.completion_seconds
-            return TaskTrace(spec.kind, calls, lag, sized=False, callback_arrived=arrival is not None)
+            return TaskTrace(
+                spec.kind, calls, lag, sized=False, callback_arrived=arrival is not None, publication=published
+            )
         stored = poll.decision.record
     if arrival is None:  # pragma: no cover - simulate_polls only stops at FINISH
         raise RuntimeError(f"task {spec.index} neither polled to its end nor called back")
@@ -464,10 +507,13 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
         now=START + timedelta(seconds=arrival),
         policy=policy,
     )
-    if decided.effect is not CallbackEffect.APPLIED:  # pragma: no cover - the record was open
+    if decided.effect is not CallbackEffect.APPLIED or decided.decision is None:  # pragma: no cover - it was open
         raise RuntimeError(f"the callback of task {spec.index} was not applied: {decided.effect}")
+    published.write(stored, decided.decision.record)
     lag = arrival - spec.completion_seconds
-    return TaskTrace(spec.kind, calls, lag, sized=False, callback_arrived=True, ended_by_callback=True)
+    return TaskTrace(
+        spec.kind, calls, lag, sized=False, callback_arrived=True, ended_by_callback=True, publication=published
+    )
 
 
 def _callbacks_chunk(specs: Sequence[TaskSpec], schedule: Schedule, delivery: CallbackDelivery) -> list[TaskTrace]:
@@ -527,11 +573,24 @@ def aggregate(traces: Sequence[TaskTrace], tasks: Sequence[TaskSpec]) -> dict[st
     return result
 
 
+def split(specs: Sequence[TaskSpec], workers: int) -> list[Sequence[TaskSpec]]:
+    """``specs`` in pieces, four per worker process (so that one slow piece leaves no worker idle long)."""
+    chunk = max(1, len(specs) // (workers * 4))
+    return [specs[start : start + chunk] for start in range(0, len(specs), chunk)]
+
+
+def callbacks_traces(
+    pool: ProcessPoolExecutor, pieces: Sequence[Sequence[TaskSpec]], schedule: Schedule, delivery: CallbackDelivery
+) -> list[TaskTrace]:
+    """:func:`follow_with_callbacks` for every task of ``pieces``, in task order, over ``pool``."""
+    parts = pool.map(_callbacks_chunk, pieces, [schedule] * len(pieces), [delivery] * len(pieces))
+    return [trace for part in parts for trace in part]
+
+
 def run(*, tasks: int = 10_000, workers: int = 2) -> dict[str, Any]:
     """Every schedule over the same ``tasks`` tasks; work split over ``workers`` processes."""
     specs = generate_tasks(tasks)
-    chunk = max(1, len(specs) // (workers * 4))
-    pieces = [specs[start : start + chunk] for start in range(0, len(specs), chunk)]
+    pieces = split(specs, workers)
     results: dict[str, Any] = {
         "tasks": tasks,
         "seed": SEED,
@@ -565,8 +624,7 @@ def run_callbacks(
     90 % delivered) and ``callbacks_90_cap_sweep`` (the same at each cap of :data:`CAP_SWEEP_SECONDS`)."""
 
     def scenario(schedule: Schedule, delivery: CallbackDelivery) -> dict[str, Any]:
-        parts = pool.map(_callbacks_chunk, pieces, [schedule] * len(pieces), [delivery] * len(pieces))
-        return callbacks_scenario([trace for part in parts for trace in part], specs, schedule, delivery)
+        return callbacks_scenario(callbacks_traces(pool, pieces, schedule, delivery), specs, schedule, delivery)
 
     default = SCHEDULES[0]
     with_callbacks = scenario(CALLBACKS_ENABLED, CALLBACKS_90)
