@@ -371,6 +371,146 @@ def callback_latency_block(section: Mapping[str, Any]) -> str:
     )
 
 
+_SCENARIO_NAMES = {"pull_only": "pull-only", "callbacks_90": "callbacks 90 %"}
+_REGIME_NAMES = {
+    "low_traffic": "low traffic (1 record each)",
+    "zego_ceiling": "at ZEGO's call ceiling",
+    "full_batches": "full batches",
+}
+
+
+def _seconds(block: Mapping[str, Any], *keys: str) -> list[str]:
+    return [f"{block[key]:.2f}" if key in block else "-" for key in keys]
+
+
+def events_block(section: Mapping[str, Any]) -> str:
+    """Benchmark 6: events per task, publish delay, cost per million tasks."""
+    simulation = section["simulation"]
+    rows = []
+    for name, block in simulation.items():
+        per_kind = block["events_per_task"]["by_kind"]
+        rows.append(
+            [
+                _SCENARIO_NAMES.get(name, name),
+                f"**{block['events_per_task']['mean']:.2f}**",
+                *(f"{per_kind.get(kind, 0):.2f}" for kind in ("snapshot", "merge", "transcode")),
+                f"{block['stream_records_per_task']['mean']:.2f}",
+                f"{block['zego_calls_per_task']:.2f}",
+                f"{block['billed_events_per_task']:.2f}",
+                f"{block['largest_event_entry_bytes']:,}",
+            ]
+        )
+    per_task = _table(
+        [
+            "scenario",
+            "events/task (all)",
+            "snapshot",
+            "merge",
+            "transcode",
+            "stream records/task",
+            "ZEGO calls/task",
+            "billed PutEvents events/task",
+            "largest entry, bytes",
+        ],
+        rows,
+    )
+    delay = section["publish_delay"]
+    local = delay["local_stream_source"]
+    measured = (
+        ("**record written → event on the rule's queue**", delay["delay_seconds"]),
+        ("written → publisher invoked (stream source)", delay["write_to_invocation_seconds"]),
+        ("publisher invoked → event on the queue", delay["invocation_to_queue_seconds"]),
+    )
+    delays = _table(
+        ["seconds", "count", "p50", "p95", "p99", "max"],
+        [[label, block.get("count", 0), *_seconds(block, "p50", "p95", "p99", "max")] for label, block in measured],
+    )
+    batches = delay["records_per_invocation"]
+    load = delay.get("load_average_1m", {})
+    delay_note = (
+        f"{delay['tasks']} Tencent transcodes registered {delay['registration_spacing_seconds']:g} s apart through "
+        f"`make run`'s stack: {delay['events_unique']} events delivered once each of {delay['events_expected']} "
+        f"expected ({delay['events_delivered']} deliveries; by source "
+        f"{', '.join(f'{source} {count}' for source, count in delay['by_source'].items())}). Local stream source: "
+        f"reads every {local['idle_read_interval_seconds']:g} s when idle, batching window "
+        f"{local['batching_window_seconds']:g} s from the first record read, batch size {local['batch_size']}; "
+        f"{batches.get('count', 0)} invocations of {batches.get('mean', 0):g} records on average (max "
+        f"{batches.get('max', 0):g}). Load average (1 min) {load.get('before', '-')} before, "
+        f"{load.get('after', '-')} after."
+    )
+    costs = section["costs"]
+    cost_rows = []
+    for name, regimes in costs["per_scenario"].items():
+        for regime in ("low_traffic", "zego_ceiling", "full_batches"):
+            row = regimes[regime]
+            usage, usd = row["usage_per_task"], row["usd_per_million_tasks"]
+            cost_rows.append(
+                [
+                    _SCENARIO_NAMES.get(name, name),
+                    _REGIME_NAMES[regime],
+                    f"{row['records_per_invocation']:g}",
+                    f"{usage['publisher_invocations']:.3f}",
+                    f"{usage['publisher_gb_seconds']:.5f}",
+                    f"${usd['stream']:,.2f}",
+                    f"${usd['publisher_lambda']:,.2f}",
+                    f"${usd['publisher_logs']:,.2f}",
+                    f"${usd['put_events']:,.2f}",
+                    f"**${usd['total']:,.2f}**",
+                ]
+            )
+    cost_table = _table(
+        [
+            "scenario",
+            "regime",
+            "records/invocation",
+            "invocations/task",
+            "GB-s/task",
+            "stream",
+            "publisher Lambda",
+            "publisher logs",
+            "PutEvents",
+            "total per 1M tasks",
+        ],
+        cost_rows,
+    )
+    a, prices, cpu = costs["assumptions"], costs["prices"], section["publisher_cpu"]
+    cost_note = (
+        f"Prices (us-east-1, {prices['as_of']}): stream reads by a Lambda trigger "
+        f"${prices['dynamodb_streams_lambda_reads_per_million']:g}, Lambda ${prices['lambda_per_million_requests']}/M "
+        f"requests and ${prices['lambda_arm_per_gb_second']}/GB-s (Arm), CloudWatch Logs "
+        f"${prices['cloudwatch_logs_per_gb']}/GB, PutEvents ${prices['eventbridge_per_million_events']:.2f}/M events "
+        f"(64 KB chunks). Publisher: {a['memory_mb']} MB (CPU work {a['cpu_scale']:.1f} times slower than on a "
+        "full vCPU); measured CPU per stream record "
+        f"{1000 * a['cpu_seconds_per_unchanged_record']:.3f} ms unchanged, "
+        f"{1000 * a['cpu_seconds_per_published_record']:.3f} ms published (boto3's PutEvents included; "
+        f"{cpu['published_without_boto3_batch_100']['cpu_ms_per_record']:.3f} ms without it), "
+        f"{1000 * a['cpu_seconds_per_invocation']:.3f} ms per invocation; PutEvents wait "
+        f"{1000 * a['put_events_seconds']:.0f} ms (assumed); logs {a['log_bytes_per_published_record']:.0f} B per "
+        f"event, {a['log_bytes_per_unchanged_record']:.0f} B per unchanged record, "
+        f"{a['log_bytes_per_invocation']:.0f} B per invocation (measured) plus "
+        f"{a['lambda_platform_log_bytes_per_invocation']} B of Lambda's own lines (assumed). At ZEGO's ceiling "
+        f"({a['zego_calls_per_second']:g} calls/s): "
+        + ", ".join(
+            f"{_SCENARIO_NAMES.get(name, name)} {rows_['writes_per_second_at_zego_ceiling']:g} writes/s"
+            for name, rows_ in costs["per_scenario"].items()
+        )
+        + f", gathered per {a['batching_window_seconds']:g} s window on {a['shards']} shard."
+    )
+    return (
+        f"Events per task: the polling-efficiency simulation's tasks ({next(iter(simulation.values()))['tasks']:,}), "
+        "registered through the API.\n\n"
+        + per_task
+        + "\n\nPublish delay: "
+        + delay_note
+        + "\n\n"
+        + delays
+        + "\n\nCost per million tracked tasks added by the stream, the publisher and PutEvents. "
+        + cost_note
+        + "\n\n"
+        + cost_table
+    )
+
+
 def figures(results: Mapping[str, Any]) -> str:
     """The whole generated block (sections present in ``results`` only)."""
     parts: list[tuple[str, Callable[[], str]]] = [("Machine and run", lambda: machine_block(results))]
@@ -386,6 +526,8 @@ def figures(results: Mapping[str, Any]) -> str:
         parts.append(("4. Per-record cost", lambda: per_record_block(results["per_record"], results.get("rate_limit"))))
     if "callback_latency" in results:
         parts.append(("5. Callback latency", lambda: callback_latency_block(results["callback_latency"])))
+    if "events" in results:
+        parts.append(("6. State-change events", lambda: events_block(results["events"])))
     return "\n\n".join(f"### {title}\n\n{render()}" for title, render in parts)
 
 
@@ -447,5 +589,13 @@ def summary(results: Mapping[str, Any]) -> str:
         lines.append(
             f"callback latency: sent to visible p50 {latency.get('p50', '-')} ms, p95 {latency.get('p95', '-')} ms "
             f"over {latency.get('count', 0)} callbacks"
+        )
+    if "events" in results:
+        events = results["events"]
+        delay = events["publish_delay_seconds"]
+        per_task = ", ".join(f"{name} {block['mean']:.2f}" for name, block in events["events_per_task"].items())
+        lines.append(
+            f"events: {per_task} events/task; publish delay p50 {delay.get('p50', '-')} s, "
+            f"p95 {delay.get('p95', '-')} s over {delay.get('count', 0)} events"
         )
     return "\n".join(lines)
