@@ -9,7 +9,6 @@ encodes as UTF-8, and a status that is terminal.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from typing import Any
@@ -18,6 +17,8 @@ from urllib.parse import quote, quote_plus, urlencode
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from tests.support.json_strategies import LONE_SURROGATES, json_values
+from tests.support.zego_callbacks import zego_signature
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.zego.callbacks import (
     HTTP_STATUS_BY_REASON,
@@ -34,27 +35,16 @@ APP_ID = 4294967295
 NOW = 1_767_225_600
 MAX_BYTES = 16 * 1024
 
-# Lone surrogates too: legal as JSON escapes, unencodable as UTF-8, so the reader must clean them.
-surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+# Lone surrogates too, which the reader must clean.
 unicode_text = (
-    st.text(max_size=30) | st.text(min_size=200, max_size=1_200) | st.text(surrogates | st.characters(), max_size=10)
+    st.text(max_size=30)
+    | st.text(min_size=200, max_size=1_200)
+    | st.text(LONE_SURROGATES | st.characters(), max_size=10)
 )
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.integers(min_value=10**300, max_value=10**310)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | unicode_text
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(unicode_text, children, max_size=4),
-    max_leaves=8,
-)
+any_json = json_values(unicode_text, max_size=4, max_leaves=8)
 
 
-def mostly(likely: st.SearchStrategy[Any], anything: st.SearchStrategy[Any] = json_values) -> st.SearchStrategy[Any]:
+def mostly(likely: st.SearchStrategy[Any], anything: st.SearchStrategy[Any] = any_json) -> st.SearchStrategy[Any]:
     """``likely`` three times in four, else ``anything``: deep enough into the parser to matter."""
     return st.integers(min_value=0, max_value=3).flatmap(lambda n: anything if n == 3 else likely)
 
@@ -73,17 +63,15 @@ numbers_as_text = st.integers(min_value=-(10**6), max_value=10**12).map(str) | s
 transcode_outputs = st.fixed_dictionaries(
     {"code": mostly(st.sampled_from(["0", 0, "0", 0.0, "70000", 1, "", None, "x", 0.5]))},
     optional={
-        "message": json_values,
+        "message": any_json,
         "replay_url": mostly(st.text(max_size=40), st.text(min_size=1020, max_size=1030)),
         "size": mostly(numbers_as_text | st.integers()),
         "duration": mostly(numbers_as_text | st.floats()),
         "video": mostly(
-            st.dictionaries(
-                st.sampled_from(["bitrate", "codec", "fps", "height", "width"]), numbers_as_text | json_values
-            )
+            st.dictionaries(st.sampled_from(["bitrate", "codec", "fps", "height", "width"]), numbers_as_text | any_json)
         ),
         "audio": mostly(
-            st.dictionaries(st.sampled_from(["bitrate", "codec", "sampling_rate"]), numbers_as_text | json_values)
+            st.dictionaries(st.sampled_from(["bitrate", "codec", "sampling_rate"]), numbers_as_text | any_json)
         ),
     },
 )
@@ -92,7 +80,7 @@ extra_params = st.builds(
     mostly(st.lists(transcode_outputs, min_size=1, max_size=3), st.just([])),
 )
 pictures = st.lists(
-    st.fixed_dictionaries({}, optional={"url": json_values, "offset": json_values | numbers_as_text}) | json_values,
+    st.fixed_dictionaries({}, optional={"url": any_json, "offset": any_json | numbers_as_text}) | any_json,
     max_size=4,
 )
 
@@ -100,7 +88,7 @@ pictures = st.lists(
 common_fields = {
     "task_id": mostly(st.sampled_from(["t-1", "1253642700910365374", 1253642700910365374, "a b", ""])),
 }
-optional_fields = {"message": json_values, "unknown": json_values}
+optional_fields = {"message": any_json, "unknown": any_json}
 urls = st.text(max_size=40) | st.text(min_size=1020, max_size=1030)
 callback_fields = st.one_of(
     st.fixed_dictionaries(
@@ -108,7 +96,7 @@ callback_fields = st.one_of(
         optional={
             "code": mostly(st.sampled_from(["0", 0, "40000", 60000, "70000", "", "1"])),
             "replay_url": mostly(urls),
-            "file_id": json_values,
+            "file_id": any_json,
             **optional_fields,
         },
     ),
@@ -119,7 +107,7 @@ callback_fields = st.one_of(
             "status": mostly(st.sampled_from(["SUCCESS", "FAILED", "success", "PROCESSING"])),
             "extra_params": mostly(extra_params.map(json.dumps) | extra_params),
         },
-        optional={"fileId": json_values, "file_id": json_values, **optional_fields},
+        optional={"fileId": any_json, "file_id": any_json, **optional_fields},
     ),
     st.fixed_dictionaries(
         {
@@ -129,16 +117,12 @@ callback_fields = st.one_of(
         },
         optional={
             "vendor": mostly(st.sampled_from(["tencent", "hw", "Huawei", "TENCENT", "aws"])),
-            "field_id": json_values,
+            "field_id": any_json,
             **optional_fields,
         },
     ),
 )
 encodings = st.sampled_from(["json", "percent", "percent-plus", "form"])
-
-
-def _signature(timestamp: str, nonce: str) -> str:
-    return hashlib.sha1("".join(sorted([SECRET, timestamp, nonce])).encode(), usedforsecurity=False).hexdigest()
 
 
 def _encode(fields: dict[str, Any], encoding: str) -> bytes:
@@ -198,7 +182,7 @@ def test_any_bytes_with_any_content_type_are_read_or_rejected(body: bytes, conte
 
 
 @FUZZ
-@given(document=json_values, encoding=encodings, content_type=content_types)
+@given(document=any_json, encoding=encodings, content_type=content_types)
 def test_any_json_document_in_any_encoding_is_read_or_rejected(
     document: Any, encoding: str, content_type: str | None
 ) -> None:
@@ -219,7 +203,7 @@ def test_any_signed_callback_is_read_or_rejected_and_an_accepted_one_is_storable
     *, fields: dict[str, Any], encoding: str, content_type: str | None, nonce: str, skew: int, numbers_as_numbers: bool
 ) -> None:
     timestamp = str(NOW + skew)
-    signature = _signature(timestamp, nonce)
+    signature = zego_signature(SECRET, timestamp, nonce)
     signed: dict[str, Any] = {
         **fields,
         "appid": APP_ID if numbers_as_numbers else str(APP_ID),
@@ -251,7 +235,7 @@ def test_any_clock_reading_authenticates_or_rejects(fields: dict[str, Any], now:
         "appid": str(APP_ID),
         "timestamp": timestamp,
         "nonce": "n",
-        "signature": _signature(timestamp, "n"),
+        "signature": zego_signature(SECRET, timestamp, "n"),
     }
     result = _read(json.dumps(signed).encode(), "application/json", now=now, max_bytes=2**30)
     if not (isinstance(now, int) or math.isfinite(now)):

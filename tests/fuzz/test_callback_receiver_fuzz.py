@@ -29,12 +29,12 @@ from urllib.parse import quote, quote_plus, urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
 from devstack.handlers import load_function_module
 from devstack.lambda_context import LocalLambdaContext
-from devstack.resources import provision
 from tests.support.clock import FakeClock
+from tests.support.json_strategies import LONE_SURROGATES, json_values
+from tests.support.moto_in_process import provisioned_in_process
 from tests.support.zego_callbacks import (
     APP_ID,
     CALLBACK_SECRET,
@@ -70,16 +70,7 @@ Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 @pytest.fixture(scope="module")
 def invoke() -> Iterator[Invoke]:
     """The entry point over moto (in-process), configured from the function's environment, its clock ours."""
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-        }.items():
-            patch.setenv(name, value)
-        stack = provision(prefix="fuzz")
+    with pytest.MonkeyPatch.context() as patch, provisioned_in_process(patch, prefix="fuzz") as stack:
         for name, value in receiver_environment(stack, POWERTOOLS_LOG_LEVEL="ERROR").items():
             patch.setenv(name, value)
         store = TaskStore(stack.table_names["TasksTable"])
@@ -108,21 +99,10 @@ def invoke() -> Iterator[Invoke]:
 
 # --- what arrives ------------------------------------------------------------------------------------
 
-surrogates = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
-texts = st.text(max_size=30) | st.text(surrogates | st.characters(), max_size=8) | st.text(min_size=900, max_size=1100)
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.integers(min_value=10**40, max_value=10**60)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | texts
+texts = (
+    st.text(max_size=30) | st.text(LONE_SURROGATES | st.characters(), max_size=8) | st.text(min_size=900, max_size=1100)
 )
-values = st.recursive(
-    scalars,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(texts, children, max_size=3),
-    max_leaves=6,
-)
+values = json_values(texts, max_size=3, max_leaves=6)
 
 
 def sometimes_anything(likely: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.json_strategies import LONE_SURROGATES, json_values
 from zego_media_tasks.domain.messages import (
     MAX_BODY_BYTES,
     MAX_TASK_ID_LENGTH,
@@ -37,21 +38,18 @@ FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCh
 
 TASK_ID_ALPHABET = "".join(sorted(set(string.printable) - set(string.whitespace) - {"/"}))
 valid_task_ids = st.text(alphabet=TASK_ID_ALPHABET, min_size=1, max_size=MAX_TASK_ID_LENGTH)
-surrogates = st.integers(min_value=0xD800, max_value=0xDFFF).map(chr)
-any_text = st.text(max_size=60) | st.lists(st.text(max_size=4) | surrogates, max_size=12).map("".join)
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
+any_text = st.text(max_size=60) | st.lists(st.text(max_size=4) | LONE_SURROGATES, max_size=12).map("".join)
+numbers = (
+    st.integers()
     | st.integers(min_value=2**53 - 2, max_value=2**70)
     | st.integers(min_value=-(2**70), max_value=-1)
     | st.floats()  # NaN and infinities too: Python's json writes and reads them
-    | any_text
-    | st.text(min_size=1000, max_size=3000)
 )
-json_values = st.recursive(
-    json_scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+any_json = json_values(
+    any_text | st.text(min_size=1000, max_size=3000),
+    numbers=numbers,
+    keys=st.text(max_size=10),
+    max_size=4,
     max_leaves=12,
 )
 # Aware datetimes in years 1000-9998 with any offset: far from datetime's limits, and with four-digit years
@@ -63,9 +61,9 @@ aware_moments = st.datetimes(
         timezone, st.integers(min_value=-23 * 60, max_value=23 * 60).map(lambda m: timedelta(minutes=m))
     ),
 )
-timestamps = aware_moments.map(lambda moment: moment.isoformat()) | aware_moments.map(to_iso) | any_text | json_values
-vendors = st.sampled_from(["Tencent", "Huawei"]) | st.sampled_from(["tencent", "HUAWEI", " Tencent", ""]) | json_values
-generations = st.integers(min_value=0, max_value=2**53) | st.integers() | json_values
+timestamps = aware_moments.map(lambda moment: moment.isoformat()) | aware_moments.map(to_iso) | any_text | any_json
+vendors = st.sampled_from(["Tencent", "Huawei"]) | st.sampled_from(["tencent", "HUAWEI", " Tencent", ""]) | any_json
+generations = st.integers(min_value=0, max_value=2**53) | st.integers() | any_json
 
 
 def _outcome(body: str | bytes) -> PollRequest | MalformedMessageError:
@@ -111,13 +109,13 @@ def test_any_text_even_with_lone_surrogates_parses_or_is_refused(text: str) -> N
     document=st.fixed_dictionaries(
         {},
         optional={
-            "TaskId": valid_task_ids | json_values,
+            "TaskId": valid_task_ids | any_json,
             "Vendor": vendors,
             "Generation": generations,
             "Attempt": generations,
             "FirstSeenAt": timestamps,
             "DeadlineAt": timestamps,
-            "Correlation": json_values,
+            "Correlation": any_json,
         },
     ),
     ensure_ascii=st.booleans(),
@@ -131,7 +129,7 @@ def test_any_json_object_parses_or_is_refused_with_a_reason(
 
 
 @FUZZ
-@given(document=json_values)
+@given(document=any_json)
 def test_any_json_document_parses_or_is_refused_with_a_reason(document: object) -> None:
     _check(_outcome(json.dumps(document)))
 

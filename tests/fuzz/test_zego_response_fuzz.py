@@ -23,6 +23,7 @@ from boto3.dynamodb.types import TypeSerializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.json_strategies import json_scalars, json_values
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.polling import PollingPolicy, decide_outcome
@@ -38,32 +39,23 @@ TASK_ID = "1500020831-procedurev2-0bf15cabd8ae471358ed61fcdbb0f78att0"
 unicode_text = st.text(max_size=40) | st.text(
     min_size=600, max_size=3_000, alphabet=st.characters(max_codepoint=0x2FFFF, exclude_categories=["Cs"])
 )
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.integers(min_value=10**300, max_value=10**310)
-    | st.floats()
-    | unicode_text
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(unicode_text, children, max_size=5),
-    max_leaves=10,
-)
+# NaN and the infinities too: Python's json reads them.
+numbers = st.integers() | st.integers(min_value=10**300, max_value=10**310) | st.floats()
+scalars = json_scalars(unicode_text, numbers=numbers)
+any_json = json_values(unicode_text, numbers=numbers, max_size=5, max_leaves=10)
 codes = (
     st.sampled_from([0, 0, 0, 2, 3, 4, 5, 6, 7, 1000, 41003, 100000004, 100000005])
     | st.integers()
     | st.integers(min_value=2**63, max_value=2**80)
     | st.sampled_from(["0", " 0 ", "-0", "0.0", "1e3", "\uff16", "0x0", 0.0, -0.0, 1e308, float("inf")])
-    | json_values
+    | any_json
 )
 statuses = st.sampled_from(["WAITING", "PROCESSING", "FINISH", "FAIL", "NO_TASK", "SUCCEEDED", "FAILED", "CANCELED"])
 fields = st.sampled_from(
     ["TaskId", "Event", "Status", "FileId", "ReplayUrl", "RequestId", "Message", "ThumbnailsUrl", "CreateTime",
      "EndTime", "FileName"]
 )  # fmt: skip
-blocks = st.dictionaries(fields | unicode_text, json_values | statuses, max_size=10)
+blocks = st.dictionaries(fields | unicode_text, any_json | statuses, max_size=10)
 http_statuses = st.sampled_from([200, 200, 200, 201, 204, 301, 400, 401, 403, 404, 429, 500, 502, 503]) | st.integers(
     min_value=100, max_value=599
 )
@@ -120,8 +112,8 @@ def _storable(outcome: CallOutcome) -> int:
 @given(
     code=codes,
     vendor=st.sampled_from(list(Vendor)),
-    block=blocks | json_values,
-    extra=st.dictionaries(st.sampled_from(["Message", "RequestId", "Data2", "Code "]), json_values, max_size=3),
+    block=blocks | any_json,
+    extra=st.dictionaries(st.sampled_from(["Message", "RequestId", "Data2", "Code "]), any_json, max_size=3),
     http_status=http_statuses,
 )
 def test_any_large_or_strange_json_answer_becomes_an_outcome(
@@ -172,11 +164,11 @@ def test_deep_nesting_anywhere_becomes_an_outcome(depth: int, where: str) -> Non
             "ReplayUrl": st.text(max_size=1024),
             "Message": unicode_text,
             "RequestId": unicode_text,
-            "ThumbnailsUrl": st.lists(st.text(max_size=200) | json_scalars, max_size=50),
-            "FileName": st.lists(st.text(max_size=200) | json_scalars, max_size=50),
+            "ThumbnailsUrl": st.lists(st.text(max_size=200) | scalars, max_size=50),
+            "FileName": st.lists(st.text(max_size=200) | scalars, max_size=50),
             "CreateTime": st.text(alphabet=string.digits, min_size=14, max_size=14) | unicode_text,
-            "EndTime": st.text(alphabet=string.digits, min_size=14, max_size=14) | json_scalars,
-            "Extra": json_values,
+            "EndTime": st.text(alphabet=string.digits, min_size=14, max_size=14) | scalars,
+            "Extra": any_json,
         },
     ),
 )

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 # even with tracing disabled). Importing it here, at collection time, keeps that out of the tests.
 import aws_xray_sdk.core  # noqa: F401
 import pytest
-from moto import mock_aws
 from pytest_socket import disable_socket, enable_socket
 
-from devstack.resources import ProvisionedStack, provision
+from devstack.resources import ProvisionedStack
+from tests.support.moto_in_process import provisioned_in_process
 
 
 @pytest.fixture(autouse=True)
@@ -27,13 +27,5 @@ def _no_network() -> object:
 @pytest.fixture
 def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProvisionedStack]:
     """The template's tables and queues in moto's in-process mock."""
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield provision(prefix="unit")
+    with provisioned_in_process(monkeypatch, prefix="unit") as stack:
+        yield stack

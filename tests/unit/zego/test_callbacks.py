@@ -20,6 +20,7 @@ from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
 
+from tests.support.zego_callbacks import zego_signature
 from zego_media_tasks.domain.snapshot import AudioDetails, MediaDetails, TaskSnapshot, VideoDetails
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.zego import callbacks
@@ -51,17 +52,12 @@ COMPOSE_TASK = "1400341231-ComposeMedia-6fdfc967d7eb12f5e9b27f52519f1afatt0"
 PROCEDURE_TASK = "1500030200-procedurev2-afc1fe7dfe51cd88a5d588cacba53393tt0"
 
 
-def sha1_signature(secret: str, timestamp: str, nonce: str) -> str:
-    """ZEGO's rule, written out independently of the module."""
-    return hashlib.sha1("".join(sorted([secret, timestamp, nonce])).encode(), usedforsecurity=False).hexdigest()
-
-
 def signed(
     fields: Mapping[str, Any], *, timestamp: int = NOW, nonce: str = NONCE, secret: str = SECRET
 ) -> dict[str, Any]:
     """``fields`` with a fresh timestamp, a nonce and a valid signature (the AppId left as given)."""
     result = {"appid": str(APP_ID), **fields, "timestamp": str(timestamp), "nonce": nonce}
-    result["signature"] = sha1_signature(secret, str(timestamp), nonce)
+    result["signature"] = zego_signature(secret, str(timestamp), nonce)
     return result
 
 
@@ -157,12 +153,12 @@ def test_signature_never_raises_on_non_ascii_or_surrogate_input() -> None:
 
 
 def test_the_right_signature_matches() -> None:
-    assert signature_matches(SECRET, str(NOW), NONCE, sha1_signature(SECRET, str(NOW), NONCE))
+    assert signature_matches(SECRET, str(NOW), NONCE, zego_signature(SECRET, str(NOW), NONCE))
 
 
 @pytest.mark.parametrize("position", [0, 1, 20, 39])
 def test_a_signature_differing_in_one_character_is_refused(position: int) -> None:
-    good = sha1_signature(SECRET, str(NOW), NONCE)
+    good = zego_signature(SECRET, str(NOW), NONCE)
     replacement = "0" if good[position] != "0" else "1"
     bad = good[:position] + replacement + good[position + 1 :]
 
@@ -190,7 +186,7 @@ def test_signature_matches_refuses_non_strings_without_raising() -> None:
 
 
 def test_the_comparison_is_constant_time() -> None:
-    good = sha1_signature(SECRET, str(NOW), NONCE)
+    good = zego_signature(SECRET, str(NOW), NONCE)
     with mock.patch.object(hmac, "compare_digest", wraps=hmac.compare_digest) as compare:
         assert signature_matches(SECRET, str(NOW), NONCE, good)
 
@@ -900,8 +896,8 @@ def test_each_rejection_has_its_reason_and_http_status(reason: RejectionReason) 
 @pytest.mark.parametrize("reason", list(RejectionReason))
 def test_no_rejection_detail_holds_the_secret_the_signature_or_the_nonce(reason: RejectionReason) -> None:
     refused = rejection(CATALOGUE[reason][1])
-    signature = sha1_signature(SECRET, str(NOW), NONCE)
-    forged = sha1_signature("forged", str(NOW), NONCE)
+    signature = zego_signature(SECRET, str(NOW), NONCE)
+    forged = zego_signature("forged", str(NOW), NONCE)
 
     assert refused.detail  # it says something
     for text in (refused.detail, str(refused), repr(refused)):
