@@ -8,13 +8,12 @@ fake clock the receiver reads. A rejected callback is shown to change nothing in
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from tests.support.poller import success
 from tests.support.zego_callbacks import (
     APP_ID,
-    CALLBACK_SECRET,
     HUAWEI_MERGE,
     REPLAY_URL,
     SNAPSHOT_TASK,
@@ -28,7 +27,6 @@ from tests.support.zego_callbacks import (
 )
 from tests.unit.callbacks.conftest import Scene
 from zego_media_tasks.callbacks.service import CallbackResult, CallbackService, Outcome
-from zego_media_tasks.domain.polling import PollingPolicy
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import ChangeSource, TaskKind, TaskStatus, Vendor
 from zego_media_tasks.domain.timestamps import to_iso
@@ -246,15 +244,7 @@ def test_a_body_over_the_size_cap_is_413(scene: Scene) -> None:
 
 def test_the_table_unavailable_is_503(scene: Scene) -> None:
     # Given a receiver whose table does not exist (deleted, wrong name, no permission alike)
-    receiver = CallbackService(
-        store=TaskStore("no-such-table"),
-        secret=lambda: CALLBACK_SECRET,
-        app_id=APP_ID,
-        clock=scene.clock,
-        policy=PollingPolicy(),
-        max_age_seconds=DEFAULT_MAX_AGE_SECONDS,
-        max_body_bytes=DEFAULT_MAX_BODY_BYTES,
-    )
+    receiver = replace(scene.receiver, store=TaskStore("no-such-table"))
     body = json_body(signed(tencent_compose(), at=scene.clock.now())).encode()
 
     result = receiver.handle(body, "application/json")
@@ -268,15 +258,7 @@ def test_the_callback_secret_unavailable_is_503(scene: Scene) -> None:
     def unavailable() -> str:
         raise SecretUnavailableError("GetSecretValue failed: ThrottlingException", permanent=False)
 
-    receiver = CallbackService(
-        store=scene.store,
-        secret=unavailable,
-        app_id=APP_ID,
-        clock=scene.clock,
-        policy=PollingPolicy(),
-        max_age_seconds=DEFAULT_MAX_AGE_SECONDS,
-        max_body_bytes=DEFAULT_MAX_BODY_BYTES,
-    )
+    receiver = replace(scene.receiver, secret=unavailable)
     result = receiver.handle(json_body(signed(tencent_compose(), at=scene.clock.now())).encode(), None)
     assert (result.outcome, result.status_code) == (Outcome.UNAVAILABLE, 503)
 
@@ -303,15 +285,8 @@ class RacingStore:
 
 
 def racing_receiver(scene: Scene, race: Callable[[], object]) -> CallbackService:
-    return CallbackService(
-        store=RacingStore(scene.store, race),
-        secret=lambda: CALLBACK_SECRET,
-        app_id=APP_ID,
-        clock=scene.clock,
-        policy=PollingPolicy(),
-        max_age_seconds=DEFAULT_MAX_AGE_SECONDS,
-        max_body_bytes=DEFAULT_MAX_BODY_BYTES,
-    )
+    """The scene's receiver, over a table where ``race`` writes once between its read and its write."""
+    return replace(scene.receiver, store=RacingStore(scene.store, race))
 
 
 def test_losing_the_write_to_a_poll_that_leaves_the_task_open_is_503_and_the_retry_applies_it(scene: Scene) -> None:
