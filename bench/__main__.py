@@ -4,7 +4,7 @@ charts, refresh the figures block of ``docs/benchmarks.md``.
 ``--quick`` shortens every run (for trying the harness, not for figures); ``--only`` runs some
 benchmarks and keeps the other sections of results.json as they are when it is written (read again
 then, so that another ``--only`` run's sections written meanwhile stay). The whole default run takes
-about 12 minutes on the 2-core machine of docs/benchmarks.md.
+about 14 minutes on the 2-core machine of docs/benchmarks.md.
 """
 
 from __future__ import annotations

@@ -360,6 +360,7 @@ class _Invocations:
     def __init__(self) -> None:
         self.started: dict[tuple[str, str, int], float] = {}
         self.batch_sizes: list[int] = []
+        self.durations: list[float] = []
         self._lock = threading.Lock()
 
     def wrap(self, handler: Handler) -> Handler:
@@ -372,7 +373,11 @@ class _Invocations:
                     if {"taskId", "vendor", "sequence"} <= image.keys():
                         key = (image["taskId"]["S"], image["vendor"]["S"], int(image["sequence"]["N"]))
                         self.started.setdefault(key, began)  # a later unchanged write keeps the sequence
-            return handler(event, context)
+            try:
+                return handler(event, context)
+            finally:
+                with self._lock:
+                    self.durations.append(time.time() - began)
 
         return timed
 
@@ -491,6 +496,10 @@ def delay_figures(
         "write_to_invocation_seconds": summary(to_invocation, digits=3),
         "invocation_to_queue_seconds": summary(to_queue, digits=3),
         "records_per_invocation": summary([float(n) for n in invocations.batch_sizes], digits=2),
+        "invocation_seconds": summary(invocations.durations, digits=3),
+        "publisher_seconds_per_event": (
+            round(sum(invocations.durations) / len(first), 3) if first and invocations.durations else None
+        ),
         "local_stream_source": {
             "idle_read_interval_seconds": 1 / IDLE_READS_PER_SECOND,
             "batching_window_seconds": settings.batching_window_seconds,

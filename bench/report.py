@@ -435,8 +435,13 @@ def events_block(section: Mapping[str, Any]) -> str:
         f"reads every {local['idle_read_interval_seconds']:g} s when idle, batching window "
         f"{local['batching_window_seconds']:g} s from the first record read, batch size {local['batch_size']}; "
         f"{batches.get('count', 0)} invocations of {batches.get('mean', 0):g} records on average (max "
-        f"{batches.get('max', 0):g}). Load average (1 min) {load.get('before', '-')} before, "
-        f"{load.get('after', '-')} after."
+        f"{batches.get('max', 0):g}), one at a time"
+        + (
+            f", {delay['publisher_seconds_per_event']:g} s of invocation per event"
+            if delay.get("publisher_seconds_per_event") is not None
+            else ""
+        )
+        + f". Load average (1 min) {load.get('before', '-')} before, {load.get('after', '-')} after."
     )
     costs = section["costs"]
     cost_rows = []

@@ -119,6 +119,7 @@ def test_delays_are_counted_once_per_event_from_its_change_to_its_delivery() -> 
     base = datetime(2026, 11, 24, tzinfo=UTC).timestamp()
     invocations = _Invocations()
     invocations.started[("t1", "Tencent", 1)] = base + 1.8
+    invocations.durations.append(0.5)
     delivered = [
         _delivered(base + 2.5, 1),
         _delivered(base + 2.9, 1),  # a redelivery: counted once, from its first delivery
@@ -130,6 +131,7 @@ def test_delays_are_counted_once_per_event_from_its_change_to_its_delivery() -> 
     assert figures["delay_seconds"]["max"] == pytest.approx(1.5)  # sequence 1: written at 1 s, delivered at 2.5 s
     assert figures["write_to_invocation_seconds"]["p50"] == pytest.approx(0.8)
     assert figures["invocation_to_queue_seconds"]["p50"] == pytest.approx(0.7)
+    assert figures["publisher_seconds_per_event"] == 0.25  # half a second of invocation for two events
     assert figures["local_stream_source"]["batching_window_seconds"] == 1.0  # the template's
 
 
