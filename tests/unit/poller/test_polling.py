@@ -4,10 +4,20 @@ around it (fencing admission, first-seen and deadline, status-change times, clam
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from tests.support.decisions import (
+    FIRST_SEEN,
+    NOW,
+    POLICY,
+    TASK,
+    TENCENT,
+    BottomOfWindow,
+    TopOfWindow,
+    request_for,
+)
 from tests.support.poller import failure, success
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
@@ -18,7 +28,6 @@ from zego_media_tasks.domain.polling import (
     RATE_LIMITED,
     Admission,
     PollDecision,
-    PollingPolicy,
     Step,
     Transition,
     admit,
@@ -33,24 +42,7 @@ from zego_media_tasks.domain.record import LastError, TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.domain.timestamps import to_iso
 
-NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
-POLICY = PollingPolicy()
-TASK = "task-0001"
-TENCENT = Vendor.TENCENT
 HUAWEI = Vendor.HUAWEI
-FIRST_SEEN = NOW - timedelta(minutes=10)
-
-
-class High:
-    """Always the top of the jitter window, so delays are exact."""
-
-    def uniform(self, a: float, b: float) -> float:
-        return b
-
-
-class Low:
-    def uniform(self, a: float, b: float) -> float:
-        return a
 
 
 def stored_record(**changes: object) -> TaskRecord:
@@ -69,11 +61,6 @@ def stored_record(**changes: object) -> TaskRecord:
     return replace(record, **changes)  # type: ignore[arg-type]
 
 
-def request_for(record: TaskRecord | None, **changes: object) -> PollRequest:
-    request = PollRequest(task_id=TASK, vendor=TENCENT, generation=record.generation if record else 0)
-    return replace(request, **changes)  # type: ignore[arg-type]
-
-
 def decide(stored: TaskRecord | None, outcome: CallOutcome) -> PollDecision:
     """Decide with the top of every jitter window, 5 s after SQS accepted the first message."""
     return decide_outcome(
@@ -82,7 +69,7 @@ def decide(stored: TaskRecord | None, outcome: CallOutcome) -> PollDecision:
         outcome,
         now=NOW,
         policy=POLICY,
-        random=High(),
+        random=TopOfWindow(),
         sent_at=NOW - timedelta(seconds=5),
     )
 
@@ -220,7 +207,7 @@ def test_an_unknown_vendor_status_is_stored_raw_and_polling_continues() -> None:
 def test_huawei_no_task_within_the_grace_period_keeps_polling_without_a_terminal_status() -> None:
     request = PollRequest(TASK, HUAWEI)
     decision = decide_outcome(
-        None, request, success(TASK, HUAWEI, "NO_TASK"), now=NOW, policy=POLICY, random=High(), sent_at=NOW
+        None, request, success(TASK, HUAWEI, "NO_TASK"), now=NOW, policy=POLICY, random=TopOfWindow(), sent_at=NOW
     )
     assert decision.step is Step.CONTINUE
     assert decision.reason == NO_TASK_GRACE
@@ -232,7 +219,9 @@ def test_huawei_no_task_within_the_grace_period_keeps_polling_without_a_terminal
 def test_huawei_no_task_within_grace_keeps_the_previous_status() -> None:
     stored = stored_record(vendor=HUAWEI, status=TaskStatus.WAITING, first_seen_at=to_iso(NOW - timedelta(minutes=2)))
     request = PollRequest(TASK, HUAWEI, generation=stored.generation)
-    decision = decide_outcome(stored, request, success(TASK, HUAWEI, "NO_TASK"), now=NOW, policy=POLICY, random=High())
+    decision = decide_outcome(
+        stored, request, success(TASK, HUAWEI, "NO_TASK"), now=NOW, policy=POLICY, random=TopOfWindow()
+    )
     assert decision.record.status is TaskStatus.WAITING
     assert decision.record.status_changed_at == stored.status_changed_at
 
@@ -240,7 +229,9 @@ def test_huawei_no_task_within_grace_keeps_the_previous_status() -> None:
 def test_huawei_no_task_after_the_grace_period_is_terminal_not_found() -> None:
     stored = stored_record(vendor=HUAWEI, status=TaskStatus.PENDING, first_seen_at=to_iso(NOW - timedelta(seconds=300)))
     request = PollRequest(TASK, HUAWEI, generation=stored.generation)
-    decision = decide_outcome(stored, request, success(TASK, HUAWEI, "NO_TASK"), now=NOW, policy=POLICY, random=High())
+    decision = decide_outcome(
+        stored, request, success(TASK, HUAWEI, "NO_TASK"), now=NOW, policy=POLICY, random=TopOfWindow()
+    )
     assert decision.step is Step.FINISH
     assert decision.record.status is TaskStatus.NOT_FOUND
     assert decision.record.completed_at == to_iso(NOW)
@@ -260,7 +251,7 @@ def test_throttled_retries_shortly_without_counting_an_attempt() -> None:
 
 def test_rate_limiter_saturation_retries_shortly_without_a_call_or_an_attempt() -> None:
     stored = stored_record()
-    decision = decide_rate_limited(stored, request_for(stored), now=NOW, policy=POLICY, random=Low())
+    decision = decide_rate_limited(stored, request_for(stored), now=NOW, policy=POLICY, random=BottomOfWindow())
     assert decision.step is Step.CONTINUE
     assert decision.reason == RATE_LIMITED
     assert decision.delay_seconds == 1

@@ -8,15 +8,14 @@ here are the contract of the alarms and dashboards.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from zego_media_tasks.domain.messages import MalformedMessageError, MalformedReason, PollRequest
+from tests.support.decisions import FIRST_SEEN, NOW, POLICY, TASK, TENCENT, TopOfWindow, request_for
+from zego_media_tasks.domain.messages import MalformedMessageError, MalformedReason
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.polling import (
     PollDecision,
-    PollingPolicy,
     decide_deadline_passed,
     decide_outcome,
     decide_rate_limited,
@@ -24,7 +23,7 @@ from zego_media_tasks.domain.polling import (
     reject_malformed,
 )
 from zego_media_tasks.domain.record import TaskRecord
-from zego_media_tasks.domain.status import TaskStatus, Vendor
+from zego_media_tasks.domain.status import TaskStatus
 from zego_media_tasks.observability.signals import Level, LogLine, Metric, Telemetry, Unit
 from zego_media_tasks.poller.service import (
     Action,
@@ -37,21 +36,8 @@ from zego_media_tasks.poller.telemetry import configured, for_failure, for_resul
 from zego_media_tasks.poller.wiring import load_settings
 from zego_media_tasks.store.task_store import WriteResult
 
-NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
-POLICY = PollingPolicy()
-TASK = "task-0001"
-TENCENT = Vendor.TENCENT
-FIRST_SEEN = NOW - timedelta(minutes=10)
-
 ACKNOWLEDGED = Metric("MessagesAcknowledged")
 POLLS = Metric("Polls")
-
-
-class Top:
-    """Always the top of the jitter window, so delays are exact."""
-
-    def uniform(self, a: float, b: float) -> float:
-        return b
 
 
 def processing(generation: int = 3) -> TaskRecord:
@@ -60,12 +46,10 @@ def processing(generation: int = 3) -> TaskRecord:
     return replace(record, status=TaskStatus.PROCESSING, vendor_status="PROCESSING", generation=generation)
 
 
-def request_for(stored: TaskRecord | None) -> PollRequest:
-    return PollRequest(TASK, TENCENT, generation=stored.generation if stored else 0)
-
-
 def decided(stored: TaskRecord | None, outcome: CallOutcome) -> PollDecision:
-    return decide_outcome(stored, request_for(stored), outcome, now=NOW, policy=POLICY, random=Top(), sent_at=NOW)
+    return decide_outcome(
+        stored, request_for(stored), outcome, now=NOW, policy=POLICY, random=TopOfWindow(), sent_at=NOW
+    )
 
 
 def polled(decision: PollDecision, outcome: CallOutcome | None = None, **fields: object) -> PollResult:
@@ -185,7 +169,9 @@ def test_a_superseded_write_is_counted_as_such_and_leaves_transitions_to_the_win
 
 def test_a_saturated_rate_limiter_is_counted_without_a_call() -> None:
     stored = processing()
-    decision = decide_rate_limited(stored, request_for(stored), now=NOW, policy=POLICY, random=Top(), sent_at=NOW)
+    decision = decide_rate_limited(
+        stored, request_for(stored), now=NOW, policy=POLICY, random=TopOfWindow(), sent_at=NOW
+    )
     telemetry = for_result(polled(decision, rate_limited=True))
     assert telemetry.metrics == (
         ACKNOWLEDGED,
@@ -210,15 +196,7 @@ def test_a_malformed_message_of_an_identifiable_task_is_counted_by_reason_and_lo
     decision = reject_malformed(
         None, TASK, TENCENT, code=error.reason.value, detail=error.detail, now=NOW, policy=POLICY
     )
-    result = PollResult(
-        message_id="m-9",
-        action=Action.DEAD_LETTERED,
-        task_id=TASK,
-        vendor=TENCENT,
-        decision=decision,
-        write=WriteResult.WRITTEN,
-        malformed=error,
-    )
+    result = polled(decision, message_id="m-9", action=Action.DEAD_LETTERED, malformed=error)
     assert for_result(result) == Telemetry(
         metrics=(ACKNOWLEDGED, Metric("MalformedMessages", dimensions={"Reason": "INVALID_FIELD"})),
         log=LogLine(
