@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.support.fixture_files import ZEGO_RESPONSES
 from tests.support.zego_contract import DECISIVE_HTTP_STATUSES
 from zego_media_tasks.domain.outcome import OutcomeKind
 from zego_media_tasks.domain.status import TaskStatus, Vendor
@@ -29,7 +29,6 @@ from zego_media_tasks.zego.settings import ZegoSettings, build_client
 
 pytestmark = pytest.mark.integration
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "zego"
 APP_ID = 1234567890
 SECRET = "S3CR3T-integration-71c0a9e2f4"
 READ_TIMEOUT = 0.3
@@ -122,7 +121,7 @@ def independent_signature_check(params: dict[str, str], secret: str) -> bool:
 
 
 def serve_fixture(name: str, status: int = 200) -> Behaviour:
-    body = (FIXTURES / name).read_bytes()
+    body = (ZEGO_RESPONSES / name).read_bytes()
     return lambda handler: handler.send_body(status, body)
 
 
@@ -286,7 +285,7 @@ def test_zego_error_bodies(stub: StubServer, client: ZegoClient, name: str, kind
 
 @pytest.mark.parametrize(("status", "kind"), sorted(DECISIVE_HTTP_STATUSES.items()))
 def test_http_statuses(stub: StubServer, client: ZegoClient, status: int, kind: OutcomeKind) -> None:
-    stub.state.behaviour = serve_bytes(status, (FIXTURES / "edge-cases" / "gateway-error.html").read_bytes())
+    stub.state.behaviour = serve_bytes(status, (ZEGO_RESPONSES / "edge-cases" / "gateway-error.html").read_bytes())
 
     outcome = client.describe_media_task(TENCENT_TASK, Vendor.TENCENT)
 

@@ -27,11 +27,11 @@ import pytest
 import requests
 
 from devstack.zego_simulator import FaultSettings, Scenario, ZegoSimulator, busiest_window
+from tests.support.fixture_files import ZEGO_RESPONSES
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures" / "zego"
 DEMO = ROOT / "devstack" / "scenarios" / "demo.json"
 APP_ID = 12345
 SECRET = "9193cc662a4c0ec135ec71fb57194b38"
@@ -41,7 +41,7 @@ TIMEOUT = 5.0  # every request is bounded
 
 
 def fixture(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    document: dict[str, Any] = json.loads((ZEGO_RESPONSES / name).read_text())
     return document
 
 

@@ -19,10 +19,10 @@ from devstack.zego_simulator.scenario import (
     Vendor,
     huawei_time,
 )
+from tests.support.fixture_files import ZEGO_RESPONSES
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "devstack" / "scenarios" / "demo.json"
-FIXTURES = ROOT / "tests" / "fixtures" / "zego"
 T0 = 1000.0  # monotonic seconds
 WALL0 = 1_763_449_200.0  # 2025-11-18T07:00:00Z
 
@@ -36,7 +36,7 @@ COMPOSE = TaskSpec(
 
 
 def fixture_block(name: str, vendor: str) -> dict[str, Any]:
-    block: dict[str, Any] = json.loads((FIXTURES / name).read_text())["Data"][vendor]
+    block: dict[str, Any] = json.loads((ZEGO_RESPONSES / name).read_text())["Data"][vendor]
     return block
 
 

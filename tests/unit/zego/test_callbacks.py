@@ -20,6 +20,7 @@ from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
 
+from tests.support.fixture_files import ZEGO_CALLBACKS
 from tests.support.zego_callbacks import zego_signature
 from zego_media_tasks.domain.snapshot import AudioDetails, MediaDetails, TaskSnapshot, VideoDetails
 from zego_media_tasks.domain.status import TaskStatus, Vendor
@@ -41,7 +42,6 @@ from zego_media_tasks.zego.callbacks import (
 )
 from zego_media_tasks.zego.responses import MAX_MESSAGE_CHARS
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "zego-callbacks"
 SECRET = "test-callback-secret-5f4dcc3b5aa765d6"
 APP_ID = 12345
 NOW = 1_767_225_600  # 2026-01-01T00:00:00Z, the injected clock
@@ -62,7 +62,7 @@ def signed(
 
 
 def example(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((EXAMPLES / name).read_text())
+    document: dict[str, Any] = json.loads((ZEGO_CALLBACKS / name).read_text())
     return document
 
 
@@ -477,7 +477,7 @@ EXAMPLE_TESTS = {
 
 
 def test_every_example_has_an_expectation() -> None:
-    assert {path.name for path in EXAMPLES.glob("*.json")} == set(EXAMPLE_TESTS)
+    assert {path.name for path in ZEGO_CALLBACKS.glob("*.json")} == set(EXAMPLE_TESTS)
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLE_TESTS))

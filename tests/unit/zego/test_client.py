@@ -8,7 +8,6 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -17,6 +16,7 @@ from urllib3 import HTTPConnectionPool
 from urllib3.exceptions import ReadTimeoutError
 
 from tests.support.clock import FakeClock
+from tests.support.fixture_files import ZEGO_RESPONSES
 from tests.support.zego_contract import DECISIVE_HTTP_STATUSES
 from tests.unit.zego.canned_transport import Canned, CannedTransport, Step
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
@@ -30,7 +30,6 @@ from zego_media_tasks.zego.client import (
     ZegoClient,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "zego"
 TASK_ID = "1500020831-procedurev2-58ed61fcdbb0f78a0bf15cabd8ae4713tt0"
 SECRET = "S3CR3T-distinctive-9f2c41d7e0b8a6"  # appears nowhere but in the provider
 
@@ -43,7 +42,7 @@ VECTOR_SIGNATURE = "43e5cfcca828314675f91b001390566a"
 
 
 def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return (ZEGO_RESPONSES / name).read_bytes()
 
 
 def ok() -> Canned:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.fixture_files import ZEGO_RESPONSES
 from tests.support.zego_contract import DECISIVE_HTTP_STATUSES, DOCUMENTED_VENDOR_STATUSES, OTHER_VENDORS_WORDS
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.status import TaskStatus, Vendor
@@ -23,8 +23,7 @@ from zego_media_tasks.zego.responses import (
     parse_vendor_block,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "zego"
-EDGE_CASES = FIXTURES / "edge-cases"
+EDGE_CASES = ZEGO_RESPONSES / "edge-cases"
 
 
 def body(document: object) -> bytes:
@@ -298,8 +297,8 @@ EXPECTATIONS: dict[str, Expect] = {
 
 def fixture_files() -> set[str]:
     return {
-        path.relative_to(FIXTURES).as_posix()
-        for path in FIXTURES.rglob("*")
+        path.relative_to(ZEGO_RESPONSES).as_posix()
+        for path in ZEGO_RESPONSES.rglob("*")
         if path.is_file() and path.name != "README.md"
     }
 
@@ -311,7 +310,7 @@ def test_every_fixture_file_has_an_expectation() -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTATIONS))
 def test_fixture_body_becomes_the_expected_outcome(name: str) -> None:
     expect = EXPECTATIONS[name]
-    raw = (FIXTURES / name).read_bytes()
+    raw = (ZEGO_RESPONSES / name).read_bytes()
 
     outcome = interpret_response(200, raw, task_id=expect.task_id, vendor=expect.vendor)
 
