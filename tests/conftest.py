@@ -3,19 +3,21 @@
 
 ``pytest --clock-offset-days=400`` (``make test-future``) runs the whole suite with the wall clock moved
 that far ahead: ``time.time``, ``datetime.now`` and everything built on them, in every thread of the test
-process (moto's server included), while monotonic time and sleeps stay real. A test that passes today and
+process (moto's server included) and in a child emulator process (``devstack.emulator`` follows
+``DEVSTACK_CLOCK_OFFSET_SECONDS``), while monotonic time and sleeps stay real. A test that passes today and
 fails then depends on today's date, which is a defect: every test must take its times from an injected
 clock or from the same wall clock the code under test reads.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devstack.emulator import AwsEmulator
+from devstack.emulator import CLOCK_OFFSET_VARIABLE, AwsEmulator
 from devstack.resources import ProvisionedStack, provision
 
 
@@ -37,6 +39,8 @@ def pytest_configure(config: pytest.Config) -> None:
         traveller = time_machine.travel(destination, tick=True)
         traveller.start()
         config.add_cleanup(traveller.stop)
+        # A child emulator process (devstack.emulator) keeps the same time.
+        os.environ[CLOCK_OFFSET_VARIABLE] = str(days * 86_400)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
