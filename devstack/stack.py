@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 import requests
@@ -56,6 +56,12 @@ class ZegoTarget:
     endpoint: str
     app_id: str
     server_secret: str = field(repr=False)
+
+
+class _Stoppable(Protocol):
+    """A running part of the stack."""
+
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -227,22 +233,19 @@ class LocalStack:
         ).start()
 
     def stop(self) -> None:
-        """Stop every part that started, newest first, and restore the environment."""
-        if self.api is not None:
-            self.api.stop()
-            self.api = None
-        if self.event_source is not None:
-            self.event_source.stop()
-            self.event_source = None
-        if self.stream_source is not None:
-            self.stream_source.stop()
-            self.stream_source = None
-        if self.delivered_events is not None:
-            self.delivered_events.stop()
-            self.delivered_events = None
-        if self.simulator is not None:
-            self.simulator.stop()
-            self.simulator = None
+        """Stop every part that started, each before what it reads from (the gateway, the event sources,
+        the events' subscriber, the simulator, the emulator), and restore the environment."""
+        parts: tuple[_Stoppable | None, ...] = (
+            self.api,
+            self.event_source,
+            self.stream_source,
+            self.delivered_events,
+            self.simulator,
+        )
+        for part in parts:
+            if part is not None:
+                part.stop()
+        self.api = self.event_source = self.stream_source = self.delivered_events = self.simulator = None
         self.emulator.stop()
         self._http.close()
         restore_environment(self._saved_environment)
