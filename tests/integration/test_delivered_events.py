@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -15,19 +15,12 @@ import pytest
 from devstack.delivered_events import DeliveredEvents
 from devstack.resources import ProvisionedStack
 from tests.support.state_change_events import schema_violations
+from tests.support.waiting import wait_for
 from zego_media_tasks.domain.state_change import DETAIL_TYPE
 
 pytestmark = pytest.mark.integration
 
 DETAIL: dict[str, object] = {"taskId": "t-1", "status": "SUCCEEDED"}
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -53,7 +46,7 @@ def _put(bus: str, source: str, detail_type: str, detail: dict[str, object]) -> 
 
 def test_a_matching_event_arrives_with_eventbridges_whole_envelope(bus: str, subscriber: DeliveredEvents) -> None:
     event_id = _put(bus, "zego-media-tasks", DETAIL_TYPE, DETAIL)
-    _wait_for(lambda: subscriber.count == 1)
+    wait_for(lambda: subscriber.count == 1, timeout=10)
     [event] = subscriber.events()
     assert list(event) == ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
     assert (event["id"], event["source"], event["detail-type"], event["detail"]) == (
@@ -72,9 +65,9 @@ def test_events_of_another_source_or_detail_type_are_not_delivered(bus: str, sub
     _put(bus, "other-stack", DETAIL_TYPE, DETAIL)
     _put(bus, "zego-media-tasks", "Something Else", DETAIL)
     _put(bus, "zego-media-tasks", DETAIL_TYPE, DETAIL)  # proves delivery works while the others are absent
-    _wait_for(lambda: subscriber.count >= 1)
+    wait_for(lambda: subscriber.count >= 1, timeout=10)
     moment = time.monotonic()
-    _wait_for(lambda: subscriber.idle_since(moment))
+    wait_for(lambda: subscriber.idle_since(moment), timeout=10)
     assert [(event["source"], event["detail-type"]) for event in subscriber.events()] == [
         ("zego-media-tasks", DETAIL_TYPE)
     ]
@@ -85,7 +78,7 @@ def test_each_event_is_one_line_of_the_file_exactly_as_delivered(
 ) -> None:
     for n in range(3):
         _put(bus, "zego-media-tasks", DETAIL_TYPE, {**DETAIL, "n": n})
-    _wait_for(lambda: subscriber.count == 3)
+    wait_for(lambda: subscriber.count == 3, timeout=10)
     lines = (tmp_path / "events.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == subscriber.events()
     assert sorted(json.loads(line)["detail"]["n"] for line in lines) == [0, 1, 2]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from typing import Any
 
 import boto3
@@ -12,16 +11,9 @@ import pytest
 
 from devstack.emulator import AwsEmulator
 from devstack.event_source import EventSourceSettings, LocalEventSourceMapping
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def _wait_for(condition: Any, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def test_successes_are_deleted_and_reported_failures_come_back(aws_env: AwsEmulator) -> None:
@@ -47,7 +39,7 @@ def test_successes_are_deleted_and_reported_failures_come_back(aws_env: AwsEmula
     mapping = LocalEventSourceMapping(handler, url, settings).start()
     try:
         # When the failing message has been delivered twice
-        _wait_for(lambda: sum(1 for n, _ in seen if n == "fail") >= 2)
+        wait_for(lambda: sum(1 for n, _ in seen if n == "fail") >= 2, timeout=15)
     finally:
         mapping.stop()
     # Then the successful message was delivered once and deleted; the failing one reappeared
@@ -69,7 +61,7 @@ def test_a_handler_exception_leaves_the_whole_batch_on_the_queue(aws_env: AwsEmu
 
     mapping = LocalEventSourceMapping(handler, url, EventSourceSettings(batching_window_seconds=0)).start()
     try:
-        _wait_for(lambda: len(calls) >= 1)
+        wait_for(lambda: len(calls) >= 1, timeout=15)
     finally:
         mapping.stop()
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])

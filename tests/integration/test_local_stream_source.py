@@ -22,6 +22,7 @@ from devstack.handlers import load_template_handler
 from devstack.resources import ProvisionedStack
 from devstack.stream_source import LocalStreamEventSource, StreamSourceSettings
 from tests.support.state_change_events import by_task, schema_violations
+from tests.support.waiting import wait_for
 from zego_media_tasks.domain.polling import with_status
 from zego_media_tasks.domain.record import TaskRecord, pending_record
 from zego_media_tasks.domain.status import TaskStatus, Vendor
@@ -33,14 +34,6 @@ from zego_media_tasks.store.task_store import TaskStore
 pytestmark = pytest.mark.integration
 
 FAST = StreamSourceSettings(batch_size=5, batching_window_seconds=0.2, report_batch_item_failures=True)
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout} s")
-        time.sleep(0.05)
 
 
 def _put(stack: ProvisionedStack, name: str) -> None:
@@ -95,7 +88,7 @@ def test_every_write_reaches_the_handler_in_stream_order_in_lambda_shaped_batche
     handler = Recorder(lambda event: {"batchItemFailures": []})
     # When the source runs with batches of five
     source = running(LocalStreamEventSource(handler, stack.stream_arns["TasksTable"], FAST))
-    _wait_for(lambda: source.stats.checkpointed == 7, what="seven records handled")
+    wait_for(lambda: source.stats.checkpointed == 7, timeout=20, what="seven records handled")
     # Then each write came once, in order, at most five at a time, as Lambda's DynamoDB stream records
     assert [name for batch in handler.names() for name in batch] == [f"t{n}" for n in range(7)]
     assert [len(batch) for batch in handler.names()] == [5, 2]
@@ -107,7 +100,7 @@ def test_every_write_reaches_the_handler_in_stream_order_in_lambda_shaped_batche
     assert record["dynamodb"]["NewImage"]["taskId"] == {"S": "t0"}
     # and once it has read the stream to its end, it says so
     after = time.monotonic()
-    _wait_for(lambda: source.drained_since(after), what="the source drained")
+    wait_for(lambda: source.drained_since(after), timeout=20, what="the source drained")
     assert source.stats.invocations == 2
 
 
@@ -130,7 +123,7 @@ def test_a_reported_failure_is_retried_from_the_first_failed_record(
 
     handler = Recorder(answer)
     source = running(LocalStreamEventSource(handler, stack.stream_arns["TasksTable"], FAST))
-    _wait_for(lambda: source.stats.checkpointed == 5, what="five records handled")
+    wait_for(lambda: source.stats.checkpointed == 5, timeout=20, what="five records handled")
     # Then the records before the first failure were never handed again; the retry started at t2
     assert handler.names() == [["t0", "t1", "t2", "t3", "t4"], ["t2", "t3", "t4"]]
     assert (source.stats.reported_failures, source.stats.retries, source.stats.parked) == (1, 1, 0)
@@ -154,7 +147,9 @@ def test_a_function_error_bisects_the_batch_and_a_record_past_its_retries_goes_t
     source = running(
         LocalStreamEventSource(handler, stack.stream_arns["TasksTable"], settings, on_failure_queue_url=failure_queue)
     )
-    _wait_for(lambda: source.stats.checkpointed + source.stats.parked == 4, what="four records done or parked")
+    wait_for(
+        lambda: source.stats.checkpointed + source.stats.parked == 4, timeout=20, what="four records done or parked"
+    )
     # Then the batch was halved until the poison record was alone, retried twice, and skipped
     assert handler.names() == [
         ["t0", "t1", "poison", "t3"],
@@ -255,7 +250,7 @@ def test_put_events_failures_partial_and_total_delay_events_but_lose_none(
         def sequences() -> dict[tuple[str, str], list[int]]:
             return {key: [e["detail"]["sequence"] for e in found] for key, found in by_task(delivered.events()).items()}
 
-        _wait_for(lambda: sequences() == expected, timeout=30, what="every change delivered")
+        wait_for(lambda: sequences() == expected, timeout=30, what="every change delivered")
     finally:
         delivered.stop()
     # Then every change was delivered, in order per task, although every kind of failure was injected

@@ -37,6 +37,7 @@ from tests.support.poller import (
     sqs_event,
     sqs_record,
 )
+from tests.support.waiting import wait_for
 from zego_media_tasks.domain.clock import SystemClock
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
@@ -321,14 +322,6 @@ def polling_event_source(
         mapping.stop()
 
 
-def _wait_for(condition: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.1)
-
-
 def test_the_local_event_source_follows_tasks_to_their_end_in_real_time(
     stack: ProvisionedStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -347,7 +340,7 @@ def test_the_local_event_source_follows_tasks_to_their_end_in_real_time(
         settings = EventSourceSettings(batch_size=10, batching_window_seconds=0.1, maximum_concurrency=2)
         with polling_event_source(module, stack, settings) as mapping:
             # Then every task reaches its terminal state
-            _wait_for(lambda: all_reached(store, expected), timeout=30)
+            wait_for(lambda: all_reached(store, expected), timeout=30, every=0.1)
     assert mapping.stats.reported_failures == 0
 
 
@@ -444,7 +437,7 @@ def test_invocations_that_crash_before_acknowledging_never_fork_or_lose_a_chain(
         settings = EventSourceSettings(batch_size=5, batching_window_seconds=0.1, maximum_concurrency=2)
         with polling_event_source(module, stack, settings, crash_rate=0.5, seed=11) as mapping:
             # When the tasks have run to their end and every leftover message has been consumed
-            _wait_for(all_final_and_queue_drained, timeout=60)
+            wait_for(all_final_and_queue_drained, timeout=60, every=0.1)
 
     # Then every ZEGO call is accounted for in exactly one record: no forked chain polled in parallel
     records = [store.get(*key) for key in tasks]

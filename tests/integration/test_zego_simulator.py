@@ -28,6 +28,7 @@ import requests
 
 from devstack.zego_simulator import FaultSettings, Scenario, ZegoSimulator, busiest_window
 from tests.support.fixture_files import ZEGO_RESPONSES
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -79,15 +80,6 @@ def call(
 ) -> requests.Response:
     getter = session.get if session is not None else requests.get
     return getter(simulator.url + "/", params=signed_params(**kwargs), timeout=timeout)
-
-
-def wait_until(condition: Any, *, timeout: float = 5.0, interval: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return False
 
 
 @pytest.fixture
@@ -162,7 +154,7 @@ def test_timelines_advance_in_real_time_scaled(simulator: ZegoSimulator) -> None
         seen.append(block["Status"])
         return bool(block["Status"] == "FAIL" and block["Message"] == "source file is corrupted")
 
-    assert wait_until(finished, timeout=5.0)  # 10 scenario seconds at time_scale 0.02: 0.2 s
+    wait_for(finished, timeout=5.0, every=0.02)  # 10 scenario seconds at time_scale 0.02: 0.2 s
     order = ["WAITING", "PROCESSING", "FAIL"]
     assert seen[0] == "WAITING"
     assert [order.index(status) for status in seen] == sorted(order.index(status) for status in seen)
