@@ -1,6 +1,7 @@
 """Unit tests cannot reach any network: every socket is refused (Unix sockets stay allowed).
 
-AWS, where a unit test needs it, is moto's in-process ``mock_aws``: boto3 calls never open a socket.
+AWS, where a unit test needs it, is moto's in-process ``mock_aws``: boto3 calls never open a socket. Time,
+where it matters, is a ``FakeClock`` the test moves (the ``clock`` fixture).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from pytest_socket import disable_socket, enable_socket
 
 from devstack.resources import ProvisionedStack
+from tests.support.clock import FakeClock
 from tests.support.moto_in_process import provisioned_in_process
 
 
@@ -29,3 +31,9 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProvisionedStack]:
     """The template's tables and queues in moto's in-process mock."""
     with provisioned_in_process(monkeypatch, prefix="unit") as stack:
         yield stack
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The clock a test moves by hand, injected wherever the code under test reads the time."""
+    return FakeClock()

@@ -27,11 +27,6 @@ TASK_DEADLINE = timedelta(days=1)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def queries(moto_stack: ProvisionedStack) -> TaskStore:
     return TaskStore(moto_stack.table_names["TasksTable"])
 

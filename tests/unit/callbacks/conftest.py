@@ -68,11 +68,6 @@ class Scene(PollingScene):
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def receiver_env(moto_stack: ProvisionedStack) -> dict[str, str]:
     return receiver_environment(moto_stack)
 

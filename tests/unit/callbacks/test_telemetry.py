@@ -52,11 +52,6 @@ class UntouchedStore:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def receiver(clock: FakeClock) -> CallbackService:
     return CallbackService(
         store=UntouchedStore(),

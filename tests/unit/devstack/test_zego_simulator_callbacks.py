@@ -187,11 +187,6 @@ def body_of(spec: TaskSpec, **kwargs: Any) -> dict[str, str]:
     return callback_body(spec, app_id=APP_ID, secret=CALLBACK_SECRET, timestamp="1481597358", nonce="158273", **kwargs)
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 # --- signature -----------------------------------------------------------------------------------
 
 

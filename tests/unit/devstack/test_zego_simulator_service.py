@@ -69,11 +69,6 @@ def signed_query(
     return urlencode({name: value for name, value in params.items() if name not in drop})
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 # --- signature -----------------------------------------------------------------------------------
 
 

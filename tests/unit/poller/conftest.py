@@ -61,11 +61,6 @@ class Poller(PollingScene):
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def describer() -> ScriptedDescriber:
     return ScriptedDescriber()
 
