@@ -7,7 +7,6 @@ the stub's answer: a fixture body, an HTTP status, a hang, a dropped connection.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import socket
@@ -22,6 +21,7 @@ import pytest
 
 from tests.support.fixture_files import ZEGO_RESPONSES
 from tests.support.zego_contract import DECISIVE_HTTP_STATUSES
+from tests.support.zego_requests import request_signature
 from zego_media_tasks.domain.outcome import OutcomeKind
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.zego.client import ZegoClient
@@ -113,10 +113,9 @@ class StubHandler(BaseHTTPRequestHandler):
 def independent_signature_check(params: dict[str, str], secret: str) -> bool:
     """ZEGO's rule, recomputed here without our signer."""
     try:
-        material = params["AppId"] + params["SignatureNonce"] + secret + params["Timestamp"]
+        expected = request_signature(params["AppId"], params["SignatureNonce"], secret, params["Timestamp"])
     except KeyError:
         return False
-    expected = hashlib.md5(material.encode(), usedforsecurity=False).hexdigest()
     return params.get("Signature") == expected and params.get("SignatureVersion") == "2.0"
 
 

@@ -6,7 +6,6 @@ the adapter are checked against ZEGO's documentation independently.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import queue
@@ -29,6 +28,7 @@ import requests
 from devstack.zego_simulator import FaultSettings, Scenario, ZegoSimulator, busiest_window
 from tests.support.fixture_files import ZEGO_RESPONSES
 from tests.support.waiting import wait_for
+from tests.support.zego_requests import describe_params
 
 pytestmark = pytest.mark.integration
 
@@ -59,18 +59,10 @@ def signed_params(
     skew: int = 0,
     **overrides: str,
 ) -> dict[str, str]:
-    nonce = secrets.token_hex(8)
     timestamp = str(int(time.time()) + skew)
-    params = {
-        "Action": "DescribeMediaTask",
-        "TaskId": task_id,
-        "Vendor": vendor,
-        "AppId": str(app_id),
-        "SignatureNonce": nonce,
-        "Timestamp": timestamp,
-        "SignatureVersion": "2.0",
-        "Signature": hashlib.md5(f"{app_id}{nonce}{secret}{timestamp}".encode(), usedforsecurity=False).hexdigest(),
-    }
+    params = describe_params(
+        task_id, vendor, app_id=app_id, secret=secret, timestamp=timestamp, nonce=secrets.token_hex(8)
+    )
     params.update(overrides)
     return params
 

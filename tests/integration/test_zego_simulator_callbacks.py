@@ -6,7 +6,6 @@ checked here with hashlib directly. ``time_scale=0.01`` plays ZEGO's 62-second r
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
@@ -21,6 +20,8 @@ import pytest
 import requests
 
 from devstack.zego_simulator import CallbackRecord, CallbackSettings, Scenario, ZegoSimulator
+from tests.support.zego_callbacks import zego_signature
+from tests.support.zego_requests import describe_params
 
 pytestmark = pytest.mark.integration
 
@@ -123,25 +124,20 @@ def simulator_for(receiver: Receiver, scenario: Scenario = SCENARIO, **settings:
 
 
 def describe(simulator: ZegoSimulator, task_id: str, vendor: str = "Tencent") -> dict[str, Any]:
-    nonce, timestamp = secrets.token_hex(8), str(int(time.time()))
-    signature = hashlib.md5(f"{APP_ID}{nonce}{SERVER_SECRET}{timestamp}".encode(), usedforsecurity=False)
-    params = {
-        "Action": "DescribeMediaTask",
-        "TaskId": task_id,
-        "Vendor": vendor,
-        "AppId": str(APP_ID),
-        "SignatureNonce": nonce,
-        "Timestamp": timestamp,
-        "SignatureVersion": "2.0",
-        "Signature": signature.hexdigest(),
-    }
+    params = describe_params(
+        task_id,
+        vendor,
+        app_id=APP_ID,
+        secret=SERVER_SECRET,
+        timestamp=str(int(time.time())),
+        nonce=secrets.token_hex(8),
+    )
     answer: dict[str, Any] = requests.get(simulator.url + "/", params=params, timeout=TIMEOUT).json()
     return answer
 
 
 def signed_by_zego(body: dict[str, str]) -> bool:
-    material = "".join(sorted([CALLBACK_SECRET, body["timestamp"], body["nonce"]]))
-    return body["signature"] == hashlib.sha1(material.encode(), usedforsecurity=False).hexdigest()
+    return body["signature"] == zego_signature(CALLBACK_SECRET, body["timestamp"], body["nonce"])
 
 
 def outcome_seen(outcome: str) -> Callable[[list[CallbackRecord]], bool]:

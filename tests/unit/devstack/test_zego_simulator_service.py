@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 from urllib.parse import urlencode
@@ -13,6 +12,7 @@ from devstack.zego_simulator.faults import Fault, FaultInjector, FaultSettings
 from devstack.zego_simulator.scenario import FinalState, Scenario, Step, TaskBook, TaskSpec, Vendor
 from devstack.zego_simulator.server import CallLog, ZegoService, sign
 from tests.support.clock import FakeClock
+from tests.support.zego_requests import describe_params
 
 APP_ID = 12345
 SECRET = "9193cc662a4c0ec135ec71fb57194b38"
@@ -53,17 +53,9 @@ def signed_query(
     **overrides: str,
 ) -> str:
     timestamp = str(int(clock.now().timestamp()) + skew)
-    nonce = "4fd24687296dd9f3"
-    params = {
-        "Action": "DescribeMediaTask",
-        "TaskId": TASK.task_id,
-        "Vendor": "Tencent",
-        "AppId": str(app_id),
-        "SignatureNonce": nonce,
-        "Timestamp": timestamp,
-        "SignatureVersion": "2.0",
-        "Signature": hashlib.md5(f"{app_id}{nonce}{secret}{timestamp}".encode(), usedforsecurity=False).hexdigest(),
-    }
+    params = describe_params(
+        TASK.task_id, "Tencent", app_id=app_id, secret=secret, timestamp=timestamp, nonce="4fd24687296dd9f3"
+    )
     params.update(extra or {})
     params.update(overrides)
     return urlencode({name: value for name, value in params.items() if name not in drop})

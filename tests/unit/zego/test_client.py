@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -18,6 +17,7 @@ from urllib3.exceptions import ReadTimeoutError
 from tests.support.clock import FakeClock
 from tests.support.fixture_files import ZEGO_RESPONSES
 from tests.support.zego_contract import DECISIVE_HTTP_STATUSES
+from tests.support.zego_requests import request_signature
 from tests.unit.zego.canned_transport import Canned, CannedTransport, Step
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.ports import TaskDescriber
@@ -71,8 +71,7 @@ def query(request_url: str) -> dict[str, str]:
 
 
 def md5_signature(params: dict[str, str], secret: str) -> str:
-    material = params["AppId"] + params["SignatureNonce"] + secret + params["Timestamp"]
-    return hashlib.md5(material.encode(), usedforsecurity=False).hexdigest()
+    return request_signature(params["AppId"], params["SignatureNonce"], secret, params["Timestamp"])
 
 
 # --- the request ------------------------------------------------------------------------------------

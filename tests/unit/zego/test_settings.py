@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -12,6 +11,7 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from tests.support.zego_requests import request_signature
 from tests.unit.zego.canned_transport import Canned, CannedTransport
 from zego_media_tasks.config.environment import SettingsError
 from zego_media_tasks.domain.outcome import OutcomeKind
@@ -290,8 +290,9 @@ def test_static_provider_returns_the_secret() -> None:
 
 def signature_ok(url: str, secret: str) -> bool:
     params = dict(parse_qsl(urlsplit(url).query))
-    material = params["AppId"] + params["SignatureNonce"] + secret + params["Timestamp"]
-    return params["Signature"] == hashlib.md5(material.encode(), usedforsecurity=False).hexdigest()
+    return params["Signature"] == request_signature(
+        params["AppId"], params["SignatureNonce"], secret, params["Timestamp"]
+    )
 
 
 def test_build_client_reads_the_secret_lazily_from_secrets_manager(
