@@ -24,23 +24,13 @@ from bench.events import (
 from bench.polling_efficiency import Publication, TaskTrace
 from bench.report import events_block
 
+from tests.support.publisher import CollectingPublisher
 from zego_media_tasks.events.service import Published, PublisherService
-
-
-class Recorded:
-    """A ``Publisher`` that keeps what it is given."""
-
-    def __init__(self) -> None:
-        self.changes: list[Any] = []
-
-    def publish(self, changes: list[Any]) -> int:
-        self.changes.extend(changes)
-        return 1
 
 
 def test_the_simulated_writes_become_stream_records_the_real_publisher_reads() -> None:
     changed, unchanged = sample_writes(5)
-    service = PublisherService(Recorded())
+    service = PublisherService(CollectingPublisher())
     # A write that changed the status is published with its own sequence, the others are not
     for number, (old, new) in enumerate(changed[:6]):
         result = service.handle(stream_record(old, new, number))

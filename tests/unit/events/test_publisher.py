@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.publisher import CollectingPublisher
 from zego_media_tasks.domain.polling import with_status
 from zego_media_tasks.domain.record import TaskRecord, pending_record
 from zego_media_tasks.domain.state_change import DETAIL_TYPE, StateChange, state_change
@@ -104,15 +105,6 @@ def test_more_than_ten_events_go_in_calls_of_ten() -> None:
 # --- stream records ------------------------------------------------------------------------------------
 
 
-class Collecting:
-    def __init__(self) -> None:
-        self.published: list[StateChange] = []
-
-    def publish(self, changes: list[StateChange]) -> int:
-        self.published.extend(changes)
-        return 1
-
-
 def _stream_record(old: TaskRecord | None, new: TaskRecord | None) -> dict[str, Any]:
     data: dict[str, Any] = {"Keys": {"taskId": {"S": "t-1"}, "vendor": {"S": "Tencent"}}}
     if old is not None:
@@ -124,7 +116,7 @@ def _stream_record(old: TaskRecord | None, new: TaskRecord | None) -> dict[str, 
 
 
 def test_a_stream_record_of_a_status_change_publishes_its_event() -> None:
-    sink = Collecting()
+    sink = CollectingPublisher()
     old = _record()
     new = with_status(old, TaskStatus.PROCESSING, NOW)
     result = PublisherService(sink).handle(_stream_record(old, new))
@@ -138,14 +130,14 @@ def test_a_stream_record_of_a_status_change_publishes_its_event() -> None:
 
 
 def test_a_stream_record_of_a_poll_that_changed_nothing_publishes_nothing() -> None:
-    sink = Collecting()
+    sink = CollectingPublisher()
     old = with_status(_record(), TaskStatus.PROCESSING, NOW)
     result = PublisherService(sink).handle(_stream_record(old, replace(old, poll_count=9, generation=9)))
     assert (result.outcome, sink.published) == (Published.UNCHANGED, [])
 
 
 def test_a_removed_record_publishes_nothing() -> None:
-    sink = Collecting()
+    sink = CollectingPublisher()
     result = PublisherService(sink).handle(_stream_record(with_status(_record(), TaskStatus.SUCCEEDED, NOW), None))
     assert result.outcome is Published.UNCHANGED
 
@@ -162,4 +154,4 @@ def test_a_removed_record_publishes_nothing() -> None:
 )
 def test_an_unreadable_stream_record_fails_with_its_reason(record: dict[str, Any]) -> None:
     with pytest.raises(UnreadableRecordError):
-        PublisherService(Collecting()).handle(record)
+        PublisherService(CollectingPublisher()).handle(record)
