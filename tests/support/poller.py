@@ -11,7 +11,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 import pytest
@@ -211,6 +211,17 @@ def record_from_message(message: QueuedMessage, queue_arn: str, sent_at: datetim
 
 
 # --- a poller wired to real adapters (moto) with a scripted describer and a fake clock ---------------
+
+POLLER_RESOURCES: Mapping[str, str] = MappingProxyType(
+    {
+        "TABLE_NAME": "tasks",
+        "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll",
+        "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll-dlq",
+        "RATE_LIMIT_TABLE_NAME": "rate",
+    }
+)
+"""The poller's variables that name stack resources (none has a default), for settings tests without a
+stack."""
 
 POLLER_ENV_DEFAULTS = {
     "ZEGO_APP_ID": "1234567890",

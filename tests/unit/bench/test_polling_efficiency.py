@@ -25,6 +25,7 @@ from bench.polling_efficiency import (
 )
 from bench.report import callbacks_block
 
+from tests.support.poller import POLLER_RESOURCES
 from zego_media_tasks.domain.backoff import DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS
 from zego_media_tasks.domain.outcome import OutcomeKind
 from zego_media_tasks.domain.status import TaskStatus
@@ -206,15 +207,7 @@ def test_callback_evidence_is_read_by_the_real_reader_for_every_task_of_the_mix(
 
 
 def test_the_callbacks_schedule_is_the_pollers_with_callbacks_enabled() -> None:
-    settings = PollerSettings.from_env(
-        {
-            "TABLE_NAME": "tasks",
-            "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll",
-            "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll-dlq",
-            "RATE_LIMIT_TABLE_NAME": "rate",
-            "CALLBACKS_ENABLED": "true",
-        }
-    )
+    settings = PollerSettings.from_env({**POLLER_RESOURCES, "CALLBACKS_ENABLED": "true"})
     assert CALLBACKS_ENABLED.policy().backoff == settings.polling_policy().backoff
     assert CALLBACKS_ENABLED.cap_seconds == DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS > DEFAULT.cap_seconds
 

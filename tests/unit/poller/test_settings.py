@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.poller import POLLER_RESOURCES
 from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_CAP_SECONDS,
     DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
@@ -13,20 +14,13 @@ from zego_media_tasks.domain.backoff import (
 from zego_media_tasks.poller.settings import PollerSettings, SettingsError
 from zego_media_tasks.poller.wiring import load_settings
 
-REQUIRED = {
-    "TABLE_NAME": "tasks",
-    "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll",
-    "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll-dlq",
-    "RATE_LIMIT_TABLE_NAME": "rate",
-}
-
 
 def test_defaults_are_the_documented_ones() -> None:
-    settings = PollerSettings.from_env(REQUIRED)
+    settings = PollerSettings.from_env(POLLER_RESOURCES)
     assert settings == PollerSettings(
         table_name="tasks",
-        queue_url=REQUIRED["QUEUE_URL"],
-        dlq_url=REQUIRED["DLQ_URL"],
+        queue_url=POLLER_RESOURCES["QUEUE_URL"],
+        dlq_url=POLLER_RESOURCES["DLQ_URL"],
         rate_limit_table_name="rate",
         rate_limit_per_second=20,
         rate_limit_max_wait_seconds=2,
@@ -48,7 +42,7 @@ def test_defaults_are_the_documented_ones() -> None:
 def test_every_knob_is_read_from_its_variable() -> None:
     settings = PollerSettings.from_env(
         {
-            **REQUIRED,
+            **POLLER_RESOURCES,
             "ZEGO_RATE_LIMIT_PER_SECOND": "10",
             "RATE_LIMIT_MAX_WAIT_SECONDS": "0.5",
             "POLL_BACKOFF_BASE_SECONDS": "2",
@@ -92,7 +86,7 @@ def test_one_error_lists_every_problem() -> None:
 
 def test_with_callbacks_enabled_polling_backs_off_to_the_larger_cap() -> None:
     # Given the default schedule with completion callbacks enabled
-    settings = PollerSettings.from_env({**REQUIRED, "CALLBACKS_ENABLED": "true"})
+    settings = PollerSettings.from_env({**POLLER_RESOURCES, "CALLBACKS_ENABLED": "true"})
     # Then the poll chain is the callbacks' safety net: same start, a cap of 600 s instead of 120 s
     assert settings.polling_policy().backoff == BackoffPolicy(4, 2, DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS)
     assert DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS > DEFAULT_BACKOFF_CAP_SECONDS
@@ -100,14 +94,14 @@ def test_with_callbacks_enabled_polling_backs_off_to_the_larger_cap() -> None:
 
 def test_the_cap_with_callbacks_is_its_own_knob() -> None:
     settings = PollerSettings.from_env(
-        {**REQUIRED, "CALLBACKS_ENABLED": "TRUE", "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": "900"}
+        {**POLLER_RESOURCES, "CALLBACKS_ENABLED": "TRUE", "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": "900"}
     )
     assert settings.polling_policy().backoff.cap_seconds == 900
 
 
 def test_the_cap_with_callbacks_applies_only_when_callbacks_are_enabled() -> None:
     settings = PollerSettings.from_env(
-        {**REQUIRED, "CALLBACKS_ENABLED": "false", "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": "900"}
+        {**POLLER_RESOURCES, "CALLBACKS_ENABLED": "false", "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": "900"}
     )
     assert settings.polling_policy().backoff.cap_seconds == DEFAULT_BACKOFF_CAP_SECONDS
 
@@ -116,7 +110,7 @@ def test_enabling_callbacks_never_makes_polling_busier() -> None:
     # Given a pull-only cap above the cap with callbacks
     settings = PollerSettings.from_env(
         {
-            **REQUIRED,
+            **POLLER_RESOURCES,
             "CALLBACKS_ENABLED": "true",
             "POLL_BACKOFF_CAP_SECONDS": "900",
             "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": "300",
@@ -129,7 +123,7 @@ def test_enabling_callbacks_never_makes_polling_busier() -> None:
 def test_the_callback_knobs_are_checked_like_the_others() -> None:
     with pytest.raises(SettingsError) as caught:
         PollerSettings.from_env(
-            {**REQUIRED, "CALLBACKS_ENABLED": "yes", "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": "901"}
+            {**POLLER_RESOURCES, "CALLBACKS_ENABLED": "yes", "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": "901"}
         )
     assert caught.value.problems == (
         "CALLBACKS_ENABLED must be 'true' or 'false'",
@@ -139,7 +133,7 @@ def test_the_callback_knobs_are_checked_like_the_others() -> None:
 
 def test_a_base_above_the_cap_is_refused() -> None:
     with pytest.raises(SettingsError, match="base must not exceed the cap"):
-        PollerSettings.from_env({**REQUIRED, "POLL_BACKOFF_BASE_SECONDS": "200"})
+        PollerSettings.from_env({**POLLER_RESOURCES, "POLL_BACKOFF_BASE_SECONDS": "200"})
 
 
 def test_the_poller_and_zego_problems_are_reported_together() -> None:

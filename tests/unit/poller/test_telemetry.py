@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 
 from tests.support.decisions import FIRST_SEEN, NOW, POLICY, TASK, TENCENT, TopOfWindow, request_for
+from tests.support.poller import POLLER_RESOURCES
 from zego_media_tasks.domain.messages import MalformedMessageError, MalformedReason
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.polling import (
@@ -284,16 +285,7 @@ def test_no_failure_counts_as_acknowledged() -> None:
 
 def test_the_cold_start_line_lists_every_poller_setting_and_the_app_id_but_never_the_secret() -> None:
     secret = "0123456789abcdef0123456789abcdef"
-    settings, zego = load_settings(
-        {
-            "TABLE_NAME": "tasks",
-            "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll",
-            "DLQ_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/poll-dlq",
-            "RATE_LIMIT_TABLE_NAME": "rate",
-            "ZEGO_APP_ID": "1234567890",
-            "ZEGO_SERVER_SECRET": secret,
-        }
-    )
+    settings, zego = load_settings({**POLLER_RESOURCES, "ZEGO_APP_ID": "1234567890", "ZEGO_SERVER_SECRET": secret})
     telemetry = configured(settings, zego.app_id)
     assert telemetry.metrics == ()
     assert telemetry.log is not None
