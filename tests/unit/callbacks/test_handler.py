@@ -45,6 +45,9 @@ def app_module(receiver_env: dict[str, str], clock: FakeClock, monkeypatch: pyte
     for name, value in receiver_env.items():
         monkeypatch.setenv(name, value)
     module = load_function_module("callbacks", "callbacks_app_under_test")
+    # Powertools configures a named logger once per process and leaves it alone after: a local stack that an
+    # earlier test ran under this service name (at WARNING) would otherwise keep the level this test sets.
+    module.logger.setLevel(receiver_env["POWERTOOLS_LOG_LEVEL"])
     monkeypatch.setattr(module, "build_receiver", lambda settings: build_receiver(settings, clock=clock))
     return module
 
