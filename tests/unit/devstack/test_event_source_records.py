@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from devstack.event_source import sqs_event_record
+from tests.support.clock import FakeClock
+
+SENT_MS = str(int(FakeClock().now().timestamp() * 1000))
 
 MESSAGE = {
     "MessageId": "m-1",
     "ReceiptHandle": "rh-1",
     "MD5OfBody": "0cc175b9c0f1b6a831c399e269772661",
     "Body": "a",
-    "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000", "SenderId": "AIDA"},
+    "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": SENT_MS, "SenderId": "AIDA"},
     "MessageAttributes": {"Trace": {"StringValue": "x", "DataType": "String"}},
 }
 

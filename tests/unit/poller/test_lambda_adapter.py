@@ -9,6 +9,7 @@ import pytest
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from tests.support.clock import FakeClock
 from zego_media_tasks.poller.lambda_adapter import PollerInstance, ensure_time_left, queue_message
 from zego_media_tasks.poller.service import OutOfTime, PollerService, QueueMessage
 from zego_media_tasks.poller.settings import PollerSettings
@@ -20,7 +21,11 @@ def sqs_record(sent_timestamp: str) -> SQSRecord:
     return SQSRecord({"messageId": "m-1", "body": '{"TaskId": "t-1"}', "attributes": attributes})
 
 
-@pytest.mark.parametrize(("sent", "expected"), [("1764000000123", 1764000000123), ("", None), ("soon", None)])
+SENT_MS = int(FakeClock().now().timestamp() * 1000) + 123
+"""A SentTimestamp from the tests' fake clock (a parse test: no wall clock is read)."""
+
+
+@pytest.mark.parametrize(("sent", "expected"), [(str(SENT_MS), SENT_MS), ("", None), ("soon", None)])
 def test_a_record_becomes_the_message_the_service_reads(sent: str, expected: int | None) -> None:
     assert queue_message(sqs_record(sent)) == QueueMessage("m-1", '{"TaskId": "t-1"}', expected)
 
