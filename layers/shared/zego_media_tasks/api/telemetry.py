@@ -6,10 +6,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from zego_media_tasks.api.settings import ApiSettings
-from zego_media_tasks.observability.signals import Level, LogLine, Metric, Telemetry
+from zego_media_tasks.observability.signals import Level, LogLine, Metric, MetricName, Telemetry
+
+_RESPONSE_CLASSES: Final = {
+    2: MetricName.RESPONSES_2XX,
+    3: MetricName.RESPONSES_3XX,
+    4: MetricName.RESPONSES_4XX,
+    5: MetricName.RESPONSES_5XX,
+}
 
 
 def configured(settings: ApiSettings) -> Telemetry:
@@ -20,7 +27,7 @@ def configured(settings: ApiSettings) -> Telemetry:
 def for_response(response: Mapping[str, Any]) -> Telemetry:
     """One count per response class (``Responses2xx``/``3xx``/``4xx``/``5xx``): error rates without parsing logs.
 
-    A response without a status code counts as a server error.
+    A response without a status code, or with one outside 2xx-5xx, counts as a server error.
     """
     status = int(response.get("statusCode", 500))
-    return Telemetry(metrics=(Metric(f"Responses{status // 100}xx"),))
+    return Telemetry(metrics=(Metric(_RESPONSE_CLASSES.get(status // 100, MetricName.RESPONSES_5XX)),))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from zego_media_tasks.callbacks.service import ACCEPTED, CallbackResult
 from zego_media_tasks.callbacks.settings import CallbackSettings
-from zego_media_tasks.observability.signals import Level, LogLine, Metric, Telemetry, Unit
+from zego_media_tasks.observability.signals import Level, LogLine, Metric, MetricName, Telemetry, Unit
 
 
 def configured(settings: CallbackSettings) -> Telemetry:
@@ -36,23 +36,28 @@ def for_result(result: CallbackResult) -> Telemetry:
         return Telemetry(
             # The total (service dimension only) is what CallbacksRejectedAlarm watches; CloudWatch
             # treats the by-Reason series as another metric, so it cannot stand in for the total.
-            metrics=(Metric("CallbacksRejected"), Metric("CallbacksRejected", dimensions={"Reason": reason})),
+            metrics=(
+                Metric(MetricName.CALLBACKS_REJECTED),
+                Metric(MetricName.CALLBACKS_REJECTED, dimensions={"Reason": reason}),
+            ),
             log=LogLine(Level.WARNING, "callback rejected", extra),
         )
     if result.outcome not in ACCEPTED:
         extra["detail"] = result.detail
         return Telemetry(
-            metrics=(Metric("CallbacksFailed", dimensions={"Outcome": result.outcome.value}),),
+            metrics=(Metric(MetricName.CALLBACKS_FAILED, dimensions={"Outcome": result.outcome.value}),),
             log=LogLine(Level.WARNING, "callback not applied; ZEGO will retry it", extra),
         )
-    metrics = [Metric("CallbacksAccepted", dimensions={"Outcome": result.outcome.value})]
+    metrics = [Metric(MetricName.CALLBACKS_ACCEPTED, dimensions={"Outcome": result.outcome.value})]
     if result.transition is not None:
         from_status = result.transition.from_status.value if result.transition.from_status else "NEW"
-        metrics.append(Metric("Transitions", dimensions={"From": from_status, "To": result.transition.to_status.value}))
+        metrics.append(
+            Metric(MetricName.TRANSITIONS, dimensions={"From": from_status, "To": result.transition.to_status.value})
+        )
     if result.time_to_terminal_seconds is not None and result.status is not None:
         metrics.append(
             Metric(
-                "TimeToTerminalSeconds",
+                MetricName.TIME_TO_TERMINAL_SECONDS,
                 result.time_to_terminal_seconds,
                 Unit.SECONDS,
                 {"Status": result.status.value},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from zego_media_tasks.events.service import Published, PublishResult
 from zego_media_tasks.events.settings import PublisherSettings
-from zego_media_tasks.observability.signals import Level, LogLine, Metric, Telemetry
+from zego_media_tasks.observability.signals import Level, LogLine, Metric, MetricName, Telemetry
 
 
 def configured(settings: PublisherSettings) -> Telemetry:
@@ -20,10 +20,10 @@ def configured(settings: PublisherSettings) -> Telemetry:
 def for_result(result: PublishResult) -> Telemetry:
     """One published event (with its id and sequence), or one unchanged write."""
     if result.outcome is Published.UNCHANGED or result.change is None:
-        return Telemetry(metrics=(Metric("EventsUnchanged"),))
+        return Telemetry(metrics=(Metric(MetricName.EVENTS_UNCHANGED),))
     detail = result.change.detail
     return Telemetry(
-        metrics=(Metric("EventsPublished"),),
+        metrics=(Metric(MetricName.EVENTS_PUBLISHED),),
         log=LogLine(
             Level.INFO,
             "state change published",
@@ -45,6 +45,9 @@ def for_failure(error: Exception) -> Telemetry:
     return Telemetry(
         # The total (service dimension only) is what PublishFailuresAlarm watches: CloudWatch counts a metric
         # with an extra dimension as another metric.
-        metrics=(Metric("PublishFailures"), Metric("PublishFailures", dimensions={"Reason": reason})),
+        metrics=(
+            Metric(MetricName.PUBLISH_FAILURES),
+            Metric(MetricName.PUBLISH_FAILURES, dimensions={"Reason": reason}),
+        ),
         log=LogLine(Level.ERROR, "stream record not published; it is retried", {"reason": reason}, with_exception=True),
     )

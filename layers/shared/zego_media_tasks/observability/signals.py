@@ -14,6 +14,43 @@ class Unit(StrEnum):
     SECONDS = "Seconds"
 
 
+class MetricName(StrEnum):
+    """Every custom metric the functions emit: the one list of names, which the alarms and the dashboard
+    in ``template.yaml`` use (tests/unit/test_dashboard.py keeps them in step; every ``Metric`` in the
+    layer is named by a member)."""
+
+    # poller
+    MESSAGES_ACKNOWLEDGED = "MessagesAcknowledged"
+    POLLS = "Polls"
+    """DescribeMediaTask calls made (ZEGO's ceiling counts these)."""
+    OUTCOMES = "Outcomes"
+    """One per poll decision, by ``Kind`` (the outcome kind, or RATE_LIMITED, AWAITING_CALLBACK ...)."""
+    MALFORMED_MESSAGES = "MalformedMessages"
+    SKIPPED_MESSAGES = "SkippedMessages"
+    SUPERSEDED_WRITES = "SupersededWrites"
+    RATE_LIMITER_WAIT_SECONDS = "RateLimiterWaitSeconds"
+    RATE_LIMITER_SATURATED = "RateLimiterSaturated"
+    CHAIN_AHEAD_RETRIES = "ChainAheadRetries"
+    RECORDS_OUT_OF_TIME = "RecordsOutOfTime"
+    RECORD_FAILURES = "RecordFailures"
+    # poller and callback receiver
+    TRANSITIONS = "Transitions"
+    TIME_TO_TERMINAL_SECONDS = "TimeToTerminalSeconds"
+    # read API, one per response class
+    RESPONSES_2XX = "Responses2xx"
+    RESPONSES_3XX = "Responses3xx"
+    RESPONSES_4XX = "Responses4xx"
+    RESPONSES_5XX = "Responses5xx"
+    # callback receiver
+    CALLBACKS_ACCEPTED = "CallbacksAccepted"
+    CALLBACKS_REJECTED = "CallbacksRejected"
+    CALLBACKS_FAILED = "CallbacksFailed"
+    # state-change publisher
+    EVENTS_PUBLISHED = "EventsPublished"
+    EVENTS_UNCHANGED = "EventsUnchanged"
+    PUBLISH_FAILURES = "PublishFailures"
+
+
 class Level(StrEnum):
     """Log levels in use."""
 
@@ -31,6 +68,7 @@ class Metric:
     """
 
     name: str
+    """A :class:`MetricName` (a ``str``, so that a test can compare with the literal contract name)."""
     value: float = 1.0
     unit: Unit = Unit.COUNT
     dimensions: Mapping[str, str] = field(default_factory=dict)

@@ -12,7 +12,7 @@ from dataclasses import fields
 from typing import Final
 
 from zego_media_tasks.domain.polling import PollDecision
-from zego_media_tasks.observability.signals import Level, LogLine, Metric, Telemetry, Unit
+from zego_media_tasks.observability.signals import Level, LogLine, Metric, MetricName, Telemetry, Unit
 from zego_media_tasks.poller.service import (
     Action,
     ChainAhead,
@@ -30,8 +30,8 @@ CONFIGURATION_REFUSED: Final = (
     "maxReceiveCount (see the runbook: fix the configuration, then redrive)"
 )
 
-_ACKNOWLEDGED: Final = Metric("MessagesAcknowledged")
-_POLLED: Final = Metric("Polls")
+_ACKNOWLEDGED: Final = Metric(MetricName.MESSAGES_ACKNOWLEDGED)
+_POLLED: Final = Metric(MetricName.POLLS)
 
 
 def configured(settings: PollerSettings, app_id: int) -> Telemetry:
@@ -49,7 +49,7 @@ def for_result(result: PollResult) -> Telemetry:
     if result.action is Action.DEAD_LETTERED and result.malformed is not None:
         reason = result.malformed.reason.value
         return Telemetry(
-            metrics=(_ACKNOWLEDGED, Metric("MalformedMessages", dimensions={"Reason": reason})),
+            metrics=(_ACKNOWLEDGED, Metric(MetricName.MALFORMED_MESSAGES, dimensions={"Reason": reason})),
             log=LogLine(
                 Level.WARNING,
                 "malformed message sent to the dead-letter queue",
@@ -64,7 +64,7 @@ def for_result(result: PollResult) -> Telemetry:
         )
     if result.action in (Action.SKIPPED_TERMINAL, Action.SKIPPED_STALE):
         return Telemetry(
-            metrics=(_ACKNOWLEDGED, Metric("SkippedMessages", dimensions={"Reason": result.action.value})),
+            metrics=(_ACKNOWLEDGED, Metric(MetricName.SKIPPED_MESSAGES, dimensions={"Reason": result.action.value})),
             log=LogLine(Level.INFO, "message acknowledged without polling", {"action": result.action.value}),
         )
     if result.decision is None:
@@ -81,18 +81,18 @@ def _decision_metrics(result: PollResult, decision: PollDecision) -> tuple[Metri
     if decision.called_zego:
         metrics.append(_POLLED)
     if result.rate_limit_wait_seconds:
-        metrics.append(Metric("RateLimiterWaitSeconds", result.rate_limit_wait_seconds, Unit.SECONDS))
+        metrics.append(Metric(MetricName.RATE_LIMITER_WAIT_SECONDS, result.rate_limit_wait_seconds, Unit.SECONDS))
     if result.rate_limited:
-        metrics.append(Metric("RateLimiterSaturated"))
-    metrics.append(Metric("Outcomes", dimensions={"Kind": decision.reason}))
+        metrics.append(Metric(MetricName.RATE_LIMITER_SATURATED))
+    metrics.append(Metric(MetricName.OUTCOMES, dimensions={"Kind": decision.reason}))
     if not written:
-        metrics.append(Metric("SupersededWrites"))
+        metrics.append(Metric(MetricName.SUPERSEDED_WRITES))
     # A superseded write changed nothing: its transition and time to terminal are the winner's to count.
     if written and decision.transition is not None:
         source = decision.transition.from_status
         metrics.append(
             Metric(
-                "Transitions",
+                MetricName.TRANSITIONS,
                 dimensions={
                     "From": source.value if source else "NEW",
                     "To": decision.transition.to_status.value,
@@ -102,7 +102,7 @@ def _decision_metrics(result: PollResult, decision: PollDecision) -> tuple[Metri
     if written and decision.time_to_terminal_seconds is not None:
         metrics.append(
             Metric(
-                "TimeToTerminalSeconds",
+                MetricName.TIME_TO_TERMINAL_SECONDS,
                 decision.time_to_terminal_seconds,
                 Unit.SECONDS,
                 {"Status": decision.record.status.value},
@@ -138,7 +138,7 @@ def for_failure(error: Exception) -> Telemetry:
     """Log line and metrics of a record reported failed because processing it raised ``error``."""
     if isinstance(error, ConfigurationFailure):
         return Telemetry(
-            metrics=(_POLLED, Metric("Outcomes", dimensions={"Kind": "CONFIGURATION"})),
+            metrics=(_POLLED, Metric(MetricName.OUTCOMES, dimensions={"Kind": "CONFIGURATION"})),
             log=LogLine(
                 Level.ERROR,
                 CONFIGURATION_REFUSED,
@@ -152,7 +152,7 @@ def for_failure(error: Exception) -> Telemetry:
         )
     if isinstance(error, ChainAhead):
         return Telemetry(
-            metrics=(Metric("ChainAheadRetries"),),
+            metrics=(Metric(MetricName.CHAIN_AHEAD_RETRIES),),
             log=LogLine(
                 Level.WARNING,
                 "message is ahead of its record; retried after the visibility timeout",
@@ -161,11 +161,11 @@ def for_failure(error: Exception) -> Telemetry:
         )
     if isinstance(error, OutOfTime):
         return Telemetry(
-            metrics=(Metric("RecordsOutOfTime"),),
+            metrics=(Metric(MetricName.RECORDS_OUT_OF_TIME),),
             log=LogLine(Level.WARNING, "too little time left in this invocation; the record is retried later"),
         )
     # A store or queue outage, or a bug: the traceback goes with the line.
     return Telemetry(
-        metrics=(Metric("RecordFailures"),),
+        metrics=(Metric(MetricName.RECORD_FAILURES),),
         log=LogLine(Level.ERROR, "record failed; SQS will offer it again", with_exception=True),
     )
