@@ -15,13 +15,15 @@ export PYTHONPATH := $(CURDIR)/layers/shared:$(CURDIR)
 export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_DISABLE_UPDATE_CHECK := 1
 
-.PHONY: help venv tools lint typecheck template build pytest test-future unit integration e2e test run bench soak security audit clean
+.PHONY: help venv tools lint typecheck template build pytest test-future unit integration e2e test run bench soak smoke deploy security audit clean
 
 help:
 	@echo "make run    - the whole pipeline on this machine (AWS emulator + ZEGO simulator)"
 	@echo "make test   - ruff, mypy, template lint, sam build, pytest"
 	@echo "make bench  - benchmarks, numbers to bench/results.json"
 	@echo "make soak   - chaos soak of the local pipeline"
+	@echo "make deploy - sam build + sam deploy (samconfig.toml), asking only for the ZEGO AppId and secret ARN"
+	@echo "make smoke  - acceptance checks of a deployed stack (STACK=<name>) or, without STACK, of the local one"
 
 $(VENV)/.stamp: requirements/dev.txt layers/shared/requirements.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required, found " + sys.version' 
@@ -48,7 +50,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy layers/shared/zego_media_tasks functions devstack tests soak bench
+	$(BIN)/mypy layers/shared/zego_media_tasks functions devstack tests soak bench smoke
 
 # cfn-lint, then SAM's own translation (catches unknown SAM properties that the linters accept; the region
 # only fills pseudo parameters, no AWS call is made).
@@ -77,7 +79,7 @@ test: lint typecheck template build security pytest
 # checkov: any failed check fails; suppressions live in template.yaml with a written reason; --skip-download
 # keeps it offline. The dependency audit needs a network service, so it is its own command: `make audit`.
 security: venv $(CHECKOV_VENV)/.stamp
-	$(BIN)/bandit -c pyproject.toml -q -r layers functions devstack soak $(wildcard bench)
+	$(BIN)/bandit -c pyproject.toml -q -r layers functions devstack soak smoke $(wildcard bench)
 	$(CHECKOV) --file template.yaml --framework cloudformation --skip-download --compact --quiet
 	@echo "security: bandit and checkov passed; the dependency audit is the separate command 'make audit' (not run here)."
 
@@ -106,6 +108,15 @@ soak: venv
 # bench/results.json and bench/*.png and refreshes the figures block of docs/benchmarks.md.
 bench: venv
 	$(BIN)/python -m bench
+
+# The acceptance suite (smoke/): with STACK=<name> it checks that deployed stack, found by its CloudFormation
+# Outputs, with the usual AWS credentials and region (REGION=... overrides the region); without STACK it
+# starts the local stack and checks that (tests/e2e/test_smoke.py runs the same inside `make test`).
+# One clear line and exit 1 when it cannot check anything or a check fails.
+STACK ?=
+REGION ?=
+smoke: venv
+	$(BIN)/python -m smoke $(if $(STACK),--stack $(STACK)) $(if $(REGION),--region $(REGION))
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,8 @@ The local stand-in for a pipeline's rule (README: "Receiving state-change events
 bus matching ``source`` and the ``ZEGO Media Task State Change`` detail type delivers to an SQS queue of
 its own, and a reader drains that queue, keeping each event and, when given a path, writing it there as
 one line exactly as EventBridge delivered it (the message body, untouched). The file is rewritten by each
-run. Local only: the template creates no rule, since the rules are the subscribers' own.
+run. The template creates no rule, since the rules are the subscribers' own; the smoke suite (``smoke``)
+also uses this one, on a deployed stack's bus, and deletes it afterwards (:meth:`DeliveredEvents.delete`).
 """
 
 from __future__ import annotations
@@ -32,13 +33,22 @@ def event_pattern(source: str) -> dict[str, list[str]]:
 class DeliveredEvents:
     """Subscribes a local queue to the bus's state-change events and reads it in a daemon thread."""
 
-    def __init__(self, bus_name: str, source: str, *, path: Path | None = None, name_prefix: str = "local") -> None:
+    def __init__(
+        self,
+        bus_name: str,
+        source: str,
+        *,
+        path: Path | None = None,
+        name_prefix: str = "local",
+        session: boto3.session.Session | None = None,
+    ) -> None:
         self.bus_name = bus_name
         self.source = source
         self.path = path
         self._name = f"{name_prefix}-delivered-events-{uuid.uuid4().hex[:8]}"
-        self._sqs = boto3.client("sqs")
-        self._events_client = boto3.client("events")
+        session = session or boto3.session.Session()
+        self._sqs = session.client("sqs")
+        self._events_client = session.client("events")
         self.queue_url = ""
         self.rule_arn = ""
         self._file: IO[str] | None = None
@@ -90,6 +100,18 @@ class DeliveredEvents:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+    def delete(self) -> None:
+        """Stop, then delete what :meth:`start` created (the rule's target, the rule, the queue); safe to
+        call after a start that failed half-way, and more than once."""
+        self.stop()
+        if self.rule_arn:
+            self._events_client.remove_targets(Rule=self._name, EventBusName=self.bus_name, Ids=["delivered-events"])
+            self._events_client.delete_rule(Name=self._name, EventBusName=self.bus_name)
+            self.rule_arn = ""
+        if self.queue_url:
+            self._sqs.delete_queue(QueueUrl=self.queue_url)
+            self.queue_url = ""
 
     @property
     def count(self) -> int:

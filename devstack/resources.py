@@ -1,13 +1,15 @@
-"""Create the template's stateful resources (tables, queues, event buses) in an AWS emulator, from
-``template.yaml``.
+"""Create the template's stateful resources (tables, queues, event buses) and its alarms in an AWS emulator,
+from ``template.yaml``.
 
 Used by ``make run`` and by the integration tests, so that the emulator and the deployed stack cannot
 drift: the key schema, indexes, TTL, stream, queue settings, redrive policy and the event bus (when its
 ``Condition`` holds) are read from the template. Only the intrinsics these resources and their functions'
 settings use are resolved: ``Ref`` to a parameter, a pseudo parameter or a created bus; ``Fn::GetAtt``
-``X.Arn`` of a queue and ``X.StreamArn`` of a table created earlier; ``Fn::Sub`` of those; ``Fn::If`` on a
-condition built from ``Fn::Equals``/``Fn::Not``/``Fn::And``/``Fn::Or``. Anything else is refused with a
-clear error.
+``X.Arn`` and ``X.QueueName`` of a queue and ``X.StreamArn`` of a table created earlier; ``Fn::Sub`` of those;
+``Fn::If`` on a condition built from ``Fn::Equals``/``Fn::Not``/``Fn::And``/``Fn::Or``, and ``AWS::NoValue`` in
+it. For the alarms' dimensions also ``Ref`` to a function (its local stand-in name, ``<stack>-<logical id>``:
+no Lambda function exists locally) and ``Ref <Api>.Stage`` (the API's ``StageName``). Anything else is
+refused with a clear error.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from devstack.template import load_template, parameter_defaults
 LOCAL_ACCOUNT_ID = "123456789012"
 """moto's default account."""
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+_NO_VALUE = object()
+"""``Ref AWS::NoValue``: the property it is the value of is left out."""
 
 
 @dataclass
@@ -38,6 +42,8 @@ class ProvisionedStack:
     stream_arns: dict[str, str] = field(default_factory=dict)
     """A table's stream (its ``StreamSpecification``), by the table's logical id."""
     event_bus_names: dict[str, str] = field(default_factory=dict)
+    alarm_names: dict[str, str] = field(default_factory=dict)
+    """The template's alarms (those whose ``Condition`` holds), created in the emulator's CloudWatch."""
     stack_name: str = ""
     """The local stand-in for ``AWS::StackName``: unique per provisioning, as moto's state is per process."""
     parameters: dict[str, Any] = field(default_factory=dict)
@@ -59,10 +65,17 @@ class TemplateResolutionError(ValueError):
 class _Resolver:
     """Resolves the intrinsics named in the module docstring against the parameters and what exists."""
 
-    def __init__(self, parameters: Mapping[str, Any], conditions: Mapping[str, Any], stack: ProvisionedStack) -> None:
+    def __init__(
+        self,
+        parameters: Mapping[str, Any],
+        conditions: Mapping[str, Any],
+        stack: ProvisionedStack,
+        resources: Mapping[str, Any] | None = None,
+    ) -> None:
         self.parameters = parameters
         self.conditions = conditions
         self.stack = stack
+        self.resources = resources or {}
 
     def ref(self, name: str) -> Any:
         pseudo = {
@@ -77,11 +90,20 @@ class _Resolver:
             return pseudo[name]
         if name in self.stack.event_bus_names:
             return self.stack.event_bus_names[name]
+        if name == "AWS::NoValue":
+            return _NO_VALUE
+        resource = self.resources.get(name.removesuffix(".Stage"), {})
+        if name.endswith(".Stage") and resource.get("Type") == "AWS::Serverless::Api":
+            return resource["Properties"]["StageName"]
+        if resource.get("Type") == "AWS::Serverless::Function":
+            return f"{self.stack.stack_name}-{name}"
         raise TemplateResolutionError(f"Ref to {name!r}: only parameters, pseudo parameters and buses resolve locally")
 
     def get_att(self, logical_id: str, attribute: str) -> Any:
         if attribute == "Arn" and logical_id in self.stack.queue_arns:
             return self.stack.queue_arns[logical_id]
+        if attribute == "QueueName" and logical_id in self.stack.queue_urls:
+            return self.stack.queue_urls[logical_id].rsplit("/", 1)[-1]
         if attribute == "StreamArn" and logical_id in self.stack.stream_arns:
             return self.stack.stream_arns[logical_id]
         raise TemplateResolutionError(f"GetAtt {logical_id}.{attribute} cannot be resolved locally")
@@ -134,7 +156,8 @@ class _Resolver:
                 return self.resolve(when_true if self.condition(condition) else when_false)
             if any(key.startswith("Fn::") for key in value):
                 raise TemplateResolutionError(f"intrinsic {next(iter(value))} is not supported locally")
-            return {key: self.resolve(item) for key, item in value.items()}
+            resolved = {key: self.resolve(item) for key, item in value.items()}
+            return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
         return value
@@ -208,13 +231,52 @@ def _queue_attributes(props: dict[str, Any]) -> dict[Any, str]:
     return attributes
 
 
+def present_resources(template: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The template's resources that a stack with ``parameters`` (over the defaults) has: those without a
+    ``Condition`` and those whose condition holds."""
+    values = {**parameter_defaults(dict(template)), **parameters}
+    resolver = _Resolver(values, template.get("Conditions", {}), ProvisionedStack(parameters=values))
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if "Condition" not in resource or resolver.condition(resource["Condition"])
+    }
+
+
+_ALARM_PROPERTIES = (
+    "AlarmDescription",
+    "Namespace",
+    "MetricName",
+    "Dimensions",
+    "Statistic",
+    "Period",
+    "EvaluationPeriods",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+    "AlarmActions",
+    "OKActions",
+)
+
+
+def _create_alarm(client: Any, name: str, props: dict[str, Any]) -> None:
+    kwargs = {key: props[key] for key in _ALARM_PROPERTIES if key in props}
+    kwargs.update(
+        Period=int(kwargs["Period"]),
+        EvaluationPeriods=int(kwargs["EvaluationPeriods"]),
+        Threshold=float(kwargs["Threshold"]),
+    )
+    client.put_metric_alarm(AlarmName=name, **kwargs)
+
+
 def provision(
     prefix: str = "zego-local",
     parameter_overrides: dict[str, Any] | None = None,
     session: boto3.session.Session | None = None,
 ) -> ProvisionedStack:
-    """Create every DynamoDB table, SQS queue and EventBridge bus of the template whose ``Condition``
-    holds; queues in dependency order.
+    """Create every DynamoDB table, SQS queue, EventBridge bus and CloudWatch alarm of the template whose
+    ``Condition`` holds; queues in dependency order, alarms last (named ``<stack>-<logical id>-<suffix>``, as
+    CloudFormation names them).
 
     boto3 reaches the emulator through ``AWS_ENDPOINT_URL`` (or the session's configuration).
     """
@@ -226,12 +288,8 @@ def provision(
     stack = ProvisionedStack(
         stack_name=f"{prefix}-{uuid.uuid4().hex[:8]}", parameters=parameters, region=session.region_name or "us-east-1"
     )
-    resolver = _Resolver(parameters, template.get("Conditions", {}), stack)
-    resources: dict[str, Any] = {
-        logical_id: resource
-        for logical_id, resource in template["Resources"].items()
-        if "Condition" not in resource or resolver.condition(resource["Condition"])
-    }
+    resources = present_resources(template, parameters)
+    resolver = _Resolver(parameters, template.get("Conditions", {}), stack, resources)
 
     for logical_id, resource in resources.items():
         if resource.get("Type") == "AWS::DynamoDB::Table":
@@ -267,4 +325,10 @@ def provision(
             first = next(iter(pending.values()))
             resolver.resolve(first.get("Properties", {}))
             raise TemplateResolutionError(f"cannot order queues: {sorted(pending)}")
+
+    for logical_id, resource in resources.items():
+        if resource.get("Type") == "AWS::CloudWatch::Alarm":
+            name = _physical_name(stack.stack_name, logical_id)
+            _create_alarm(session.client("cloudwatch"), name, resolver.resolve(resource["Properties"]))
+            stack.alarm_names[logical_id] = name
     return stack
