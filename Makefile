@@ -50,7 +50,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy layers/shared/zego_media_tasks functions devstack tests soak bench smoke
+	$(BIN)/mypy layers/shared/zego_media_tasks functions devstack tests soak bench smoke deploy
 
 # cfn-lint, then SAM's own translation (catches unknown SAM properties that the linters accept; the region
 # only fills pseudo parameters, no AWS call is made).
@@ -79,7 +79,7 @@ test: lint typecheck template build security pytest
 # checkov: any failed check fails; suppressions live in template.yaml with a written reason; --skip-download
 # keeps it offline. The dependency audit needs a network service, so it is its own command: `make audit`.
 security: venv $(CHECKOV_VENV)/.stamp
-	$(BIN)/bandit -c pyproject.toml -q -r layers functions devstack soak smoke $(wildcard bench)
+	$(BIN)/bandit -c pyproject.toml -q -r layers functions devstack soak smoke deploy $(wildcard bench)
 	$(CHECKOV) --file template.yaml --framework cloudformation --skip-download --compact --quiet
 	@echo "security: bandit and checkov passed; the dependency audit is the separate command 'make audit' (not run here)."
 
@@ -108,6 +108,15 @@ soak: venv
 # bench/results.json and bench/*.png and refreshes the figures block of docs/benchmarks.md.
 bench: venv
 	$(BIN)/python -m bench
+
+# Deploy (README, "Deploy to AWS"): sam build, then sam deploy with the samconfig.toml profile CONFIG_ENV. It
+# asks only for the parameters without a default the profile does not set (the ZEGO AppId and the
+# ServerSecret's ARN; ZEGO_APP_ID / ZEGO_SERVER_SECRET_ARN answer them), see deploy/. ARGS go to sam deploy.
+CONFIG_ENV ?= default
+deploy: venv build
+	@overrides="$$($(BIN)/python -m deploy --config-env $(CONFIG_ENV))" || exit 1; \
+	echo "$(SAM) deploy --config-env $(CONFIG_ENV) --parameter-overrides $$overrides $(ARGS)"; \
+	$(SAM) deploy --config-env $(CONFIG_ENV) --parameter-overrides $$overrides $(ARGS)
 
 # The acceptance suite (smoke/): with STACK=<name> it checks that deployed stack, found by its CloudFormation
 # Outputs, with the usual AWS credentials and region (REGION=... overrides the region); without STACK it
