@@ -23,12 +23,15 @@ from zego_media_tasks.callbacks.settings import CallbackSettings
 from zego_media_tasks.config.environment import SettingsModel, knobs
 from zego_media_tasks.domain.backoff import BackoffPolicy, ThrottleDelay
 from zego_media_tasks.domain.polling import PollingPolicy
+from zego_media_tasks.domain.watch import DEFAULT_GRACE_SECONDS, minimum_grace_seconds
 from zego_media_tasks.events.settings import PublisherSettings
 from zego_media_tasks.poller.settings import (
     DEFAULT_RATE_LIMIT_MAX_WAIT_SECONDS,
     DEFAULT_RATE_LIMIT_PER_SECOND,
     PollerSettings,
 )
+from zego_media_tasks.store.items import WATCH_AT_ATTR, WATCH_INDEX, WATCH_SHARD_ATTR
+from zego_media_tasks.watchdog.settings import WatchdogSettings
 from zego_media_tasks.zego.settings import ZegoSettings
 
 ROOT = TEMPLATE_PATH.parent
@@ -154,7 +157,7 @@ def _camel(variable: str) -> str:
 # --------------------------------------------------------------------------------------------- platform
 
 
-FUNCTIONS = ["PollerFunction", "ApiFunction", "CallbackFunction", "PublisherFunction"]
+FUNCTIONS = ["PollerFunction", "ApiFunction", "CallbackFunction", "PublisherFunction", "WatchdogFunction"]
 
 
 @pytest.mark.parametrize("function_id", FUNCTIONS)
@@ -170,6 +173,7 @@ def test_functions_run_python313_on_arm64_with_active_tracing(template: Template
         ("PollerFunction", "functions/poller"),
         ("ApiFunction", "functions/api"),
         ("CallbackFunction", "functions/callbacks"),
+        ("WatchdogFunction", "functions/watchdog"),
     ],
 )
 def test_functions_ship_only_their_entry_point_and_import_the_rest_from_the_shared_layer(
@@ -266,6 +270,18 @@ PUBLISHER_GRANTS: set[Grant] = {
 }
 
 
+WATCHDOG_GRANTS: set[Grant] = {
+    ("logs:CreateLogStream", "WatchdogLogGroup.Arn"),
+    ("logs:PutLogEvents", "WatchdogLogGroup.Arn"),
+    ("xray:PutTraceSegments", "*"),
+    ("xray:PutTelemetryRecords", "*"),
+    ("dynamodb:Query", "${TasksTable.Arn}/index/ByWatchAt"),
+    ("dynamodb:GetItem", "TasksTable.Arn"),
+    ("dynamodb:UpdateItem", "TasksTable.Arn"),
+    ("sqs:SendMessage", "PollQueue.Arn"),
+}
+
+
 @pytest.mark.parametrize(
     ("function_id", "role_id", "expected"),
     [
@@ -273,6 +289,7 @@ PUBLISHER_GRANTS: set[Grant] = {
         ("ApiFunction", "ApiRole", API_GRANTS),
         ("CallbackFunction", "CallbackRole", CALLBACK_GRANTS),
         ("PublisherFunction", "PublisherRole", PUBLISHER_GRANTS),
+        ("WatchdogFunction", "WatchdogRole", WATCHDOG_GRANTS),
     ],
 )
 def test_each_function_is_granted_exactly_the_actions_it_uses_on_exactly_these_resources(
@@ -461,6 +478,7 @@ def test_the_stage_is_throttled_and_access_logged_to_a_log_group_with_retention(
         ("ApiFunction", "ApiFunctionLogGroup"),
         ("CallbackFunction", "CallbackLogGroup"),
         ("PublisherFunction", "PublisherLogGroup"),
+        ("WatchdogFunction", "WatchdogLogGroup"),
     ],
 )
 def test_each_function_logs_to_its_own_log_group_with_retention(
@@ -647,6 +665,14 @@ PUBLISHER_RESOURCE_VARIABLES = {
     "EVENT_BUS_NAME": {"Fn::If": ["CreateEventBus", {"Ref": "TasksEventBus"}, {"Ref": "EventBusName"}]}
 }
 PUBLISHER_KNOBS = {"EVENT_SOURCE", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
+WATCHDOG_RESOURCE_VARIABLES = {"TABLE_NAME": {"Ref": "TasksTable"}, "QUEUE_URL": {"Ref": "PollQueue"}}
+WATCHDOG_KNOBS = {
+    "WATCHDOG_GRACE_SECONDS",
+    "POLL_VISIBILITY_TIMEOUT_SECONDS",
+    "POLL_MAX_RECEIVE_COUNT",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+}
 
 
 @pytest.mark.parametrize(
@@ -656,6 +682,7 @@ PUBLISHER_KNOBS = {"EVENT_SOURCE", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_L
         ("ApiFunction", API_RESOURCE_VARIABLES, API_KNOBS),
         ("CallbackFunction", CALLBACK_RESOURCE_VARIABLES, CALLBACK_KNOBS),
         ("PublisherFunction", PUBLISHER_RESOURCE_VARIABLES, PUBLISHER_KNOBS),
+        ("WatchdogFunction", WATCHDOG_RESOURCE_VARIABLES, WATCHDOG_KNOBS),
     ],
 )
 def test_every_setting_of_a_function_is_a_stack_resource_or_the_parameter_of_the_same_name(
@@ -708,6 +735,7 @@ _FUNCTION_SETTINGS: dict[str, tuple[type[SettingsModel], ...]] = {
     "ApiFunction": (ApiSettings,),
     "CallbackFunction": (CallbackSettings,),
     "PublisherFunction": (PublisherSettings,),
+    "WatchdogFunction": (WatchdogSettings,),
 }
 # Values for the variables without a template default (stack resources, the operator's parameters).
 _WITHOUT_DEFAULT = {
@@ -811,6 +839,60 @@ def test_alarms_watch_the_dead_letter_queue_queue_age_poller_errors_and_api_5xx(
     dimensions = {d["Name"]: d["Value"] for d in api["Dimensions"]}
     assert dimensions["ApiName"] == _properties(template, "TasksApi")["Name"]
     assert dimensions["Stage"] == {"Ref": "TasksApi.Stage"}
+
+
+def test_an_alarm_fires_on_a_spike_of_rejected_poll_outcomes(template: Template) -> None:
+    alarm = _properties(template, "RejectedOutcomesAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ({"Ref": "PowertoolsMetricsNamespace"}, "Outcomes")
+    # The poller's Outcomes metric with its Kind dimension, as poller/telemetry.py emits it
+    assert {d["Name"]: d["Value"] for d in alarm["Dimensions"]} == {
+        "service": _properties(template, "PollerFunction")["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"],
+        "Kind": "REJECTED",
+    }
+    assert (alarm["Statistic"], alarm["ComparisonOperator"]) == ("Sum", "GreaterThanThreshold")
+    assert alarm["Threshold"] == {"Ref": "RejectedOutcomesAlarmThreshold"}
+
+
+def test_the_watchdog_runs_on_a_schedule_every_few_minutes_by_default(template: Template) -> None:
+    [event] = _properties(template, "WatchdogFunction")["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == {"Fn::Sub": "rate(${WatchdogScheduleMinutes} minutes)"}
+    assert parameter_defaults(template)["WatchdogScheduleMinutes"] == 5
+    # "rate(1 minutes)" is no valid expression: the plural needs at least 2
+    assert template["Parameters"]["WatchdogScheduleMinutes"]["MinValue"] >= 2
+
+
+def test_the_watchdogs_default_grace_outlasts_every_failed_receive_of_a_live_message(template: Template) -> None:
+    defaults = parameter_defaults(template)
+    shortest = minimum_grace_seconds(
+        int(defaults["PollVisibilityTimeoutSeconds"]), int(defaults["PollMaxReceiveCount"])
+    )
+    assert defaults["WatchdogGraceSeconds"] == DEFAULT_GRACE_SECONDS >= shortest
+
+
+def test_the_watchdog_reads_a_sparse_keys_only_index_of_its_own(template: Template) -> None:
+    table = _properties(template, "TasksTable")
+    [index] = [entry for entry in table["GlobalSecondaryIndexes"] if entry["IndexName"] == WATCH_INDEX]
+    assert index["KeySchema"] == [
+        {"AttributeName": WATCH_SHARD_ATTR, "KeyType": "HASH"},
+        {"AttributeName": WATCH_AT_ATTR, "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    types = {d["AttributeName"]: d["AttributeType"] for d in table["AttributeDefinitions"]}
+    assert (types[WATCH_SHARD_ATTR], types[WATCH_AT_ATTR]) == ("S", "N")
+
+
+def test_an_alarm_fires_when_chains_keep_being_revived(template: Template) -> None:
+    alarm = _properties(template, "ChainsRevivedAlarm")
+    assert (alarm["MetricName"], alarm["Statistic"]) == ("ChainsRevived", "Sum")
+    assert alarm["Dimensions"] == [
+        {
+            "Name": "service",
+            "Value": _properties(template, "WatchdogFunction")["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"],
+        }
+    ]
+    assert alarm["Threshold"] == {"Ref": "ChainsRevivedAlarmThreshold"}
+    assert alarm["DatapointsToAlarm"] > 1  # "keep being revived": one burst alone does not fire it
 
 
 def test_alarms_notify_the_optional_topic_and_have_no_actions_without_one(template: Template) -> None:
@@ -921,7 +1003,14 @@ def test_after_the_transform_no_role_carries_a_managed_policy_but_api_gateways_l
     translated: Template,
 ) -> None:
     roles = _resources(translated, "AWS::IAM::Role")
-    assert set(roles) == {"PollerRole", "ApiRole", "CallbackRole", "PublisherRole", "ApiGatewayLoggingRole"}
+    assert set(roles) == {
+        "PollerRole",
+        "ApiRole",
+        "CallbackRole",
+        "PublisherRole",
+        "WatchdogRole",
+        "ApiGatewayLoggingRole",
+    }
     for logical_id, role in roles.items():
         if logical_id != "ApiGatewayLoggingRole":
             assert "ManagedPolicyArns" not in role["Properties"], logical_id

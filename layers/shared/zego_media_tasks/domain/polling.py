@@ -48,6 +48,7 @@ from zego_media_tasks.domain.record import LastError, TaskRecord, pending_record
 from zego_media_tasks.domain.snapshot import VENDOR_FIELDS, TaskSnapshot
 from zego_media_tasks.domain.status import ChangeSource, TaskKind, TaskStatus, Vendor, is_pollable, is_terminal
 from zego_media_tasks.domain.timestamps import from_iso, to_iso
+from zego_media_tasks.domain.watch import resume_request, watch_at_after
 
 SECONDS_PER_DAY = 86_400
 # The deployed policy's defaults, the one copy (the settings of both functions take them from here).
@@ -269,6 +270,7 @@ def finish(
         completed_at=to_iso(now),
         completed_by=source,
         next_poll_at=None,
+        watch_at=None,  # out of the watchdog's index
         expires_at=math.floor(now.timestamp()) + policy.terminal_record_ttl_days * SECONDS_PER_DAY,
         updated_at=to_iso(now),
     )
@@ -299,21 +301,15 @@ def _continue(
     called_zego: bool,
 ) -> PollDecision:
     delay = _clamp_to_deadline(delay, record, now)
+    next_poll = now + timedelta(seconds=delay)
     advanced = replace(
         record,
         generation=record.generation + 1,
-        next_poll_at=to_iso(now + timedelta(seconds=delay)),
+        next_poll_at=to_iso(next_poll),
+        watch_at=watch_at_after(record.watch_at, next_poll, now),
         updated_at=to_iso(now),
     )
-    next_request = PollRequest(
-        task_id=advanced.task_id,
-        vendor=advanced.vendor,
-        generation=advanced.generation,
-        attempt=advanced.attempt,
-        first_seen_at=advanced.first_seen_at,
-        deadline_at=advanced.deadline_at,
-        kind=advanced.kind,
-    )
+    next_request = resume_request(advanced)
     return PollDecision(
         step=Step.CONTINUE,
         record=advanced,

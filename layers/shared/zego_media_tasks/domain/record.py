@@ -18,6 +18,7 @@ from zego_media_tasks.domain.fields import about
 from zego_media_tasks.domain.snapshot import TaskSnapshot
 from zego_media_tasks.domain.status import ChangeSource, TaskKind, TaskStatus, Vendor, is_terminal
 from zego_media_tasks.domain.timestamps import to_iso
+from zego_media_tasks.domain.watch import watch_at_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,9 @@ class TaskRecord(TaskSnapshot):
     expires_at: int | None = field(default=None, metadata=about(internal=True))
     """DynamoDB TTL (Unix seconds), set once the record is terminal."""
     updated_at: str | None = field(default=None, metadata=about(internal=True, timestamp=True))
+    watch_at: int | None = field(default=None, metadata=about(internal=True))
+    """Unix seconds, never earlier than ``next_poll_at``, on non-terminal records only: the sparse
+    ``ByWatchAt`` index the watchdog reads lost chains from (:mod:`zego_media_tasks.domain.watch`)."""
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Attributes this version does not know, carried through unchanged (part of no mapping)."""
 
@@ -114,6 +118,7 @@ def pending_record(
         deadline_at=deadline_at,
         status_changed_at=at,
         next_poll_at=at,  # the generation-0 message is visible at once
+        watch_at=watch_at_after(None, now, now),
         attempt=attempt,
         kind=kind,
         updated_at=at,

@@ -9,6 +9,8 @@ Key design (see docs/architecture.md): partition key ``taskId``, sort key ``vend
 can be tracked for both vendors and ``GET /tasks/{taskId}`` is one Query. Two GSIs list tasks by status,
 newest change first: ``ByStatus`` (``status``, ``statusChangedAt``) and ``ByVendorStatus``
 (``vendorStatusKey`` = ``"<Vendor>#<STATUS>"``, ``statusChangedAt``). ``expiresAt`` is the TTL attribute.
+A third, sparse one, ``ByWatchAt`` (``watchShard``, ``watchAt``), holds the non-terminal records for the
+watchdog (:mod:`zego_media_tasks.domain.watch`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from zego_media_tasks.domain.fields import DeclaredField, declared_fields
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
+from zego_media_tasks.domain.watch import watch_shard
 
 PARTITION_KEY = "taskId"
 SORT_KEY = "vendor"
@@ -36,6 +39,10 @@ VENDOR_STATUS_KEY_ATTR = "vendorStatusKey"
 STATUS_CHANGED_ATTR = "statusChangedAt"
 GENERATION_ATTR = "generation"
 TTL_ATTR = "expiresAt"
+WATCH_INDEX = "ByWatchAt"
+"""The watchdog's sparse index (``watchShard``, ``watchAt``): non-terminal records only, keys only."""
+WATCH_SHARD_ATTR = "watchShard"
+WATCH_AT_ATTR = "watchAt"
 MAX_RAW_JSON_BYTES = 64 * 1024
 """The raw vendor block is kept verbatim up to this size; DynamoDB items stop at 400 KB."""
 
@@ -211,7 +218,7 @@ def _nested_codec(cls: type) -> Codec:
 
 
 _ATTRIBUTES = _attributes(TaskRecord)
-_KNOWN = frozenset({VENDOR_STATUS_KEY_ATTR, *(attribute.field.stored_name for attribute in _ATTRIBUTES)})
+_KNOWN = frozenset({VENDOR_STATUS_KEY_ATTR, WATCH_SHARD_ATTR, *(attribute.field.stored_name for attribute in _ATTRIBUTES)})
 STORED_ATTRIBUTES = _KNOWN
 """Every attribute name this version writes (anything else on an item is carried in ``extra``)."""
 
@@ -220,6 +227,8 @@ def record_to_item(record: TaskRecord) -> dict[str, Any]:
     """A DynamoDB item (resource-layer types) for ``record``; optional None/empty values are left out."""
     item = _encode_fields(_ATTRIBUTES, record, dict(record.extra))
     item[VENDOR_STATUS_KEY_ATTR] = vendor_status_key(record.vendor, record.status)
+    if WATCH_AT_ATTR in item:  # the shard only beside the watch time: the index stays sparse
+        item[WATCH_SHARD_ATTR] = watch_shard(record.task_id, record.vendor)
     return item
 
 
