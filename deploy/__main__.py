@@ -1,7 +1,9 @@
 """``python -m deploy [--config-env NAME]``: print the ``sam deploy --parameter-overrides`` tokens.
 
 Prompts (on stderr, answered on stdin) only for the parameters without a default that neither the profile
-nor the environment sets; exits 1 with one line when one is missing without a terminal to ask, or invalid.
+nor the environment sets, and not at all for those the deployed stack already has (``sam deploy`` keeps a
+deployed stack's value of a parameter it is not given); exits 1 with one line when one is missing without a
+terminal to ask, or invalid.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import os
 import re
 import sys
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, TextIO
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from devstack.template import TEMPLATE_PATH, load_template
 
@@ -34,11 +39,34 @@ def required_parameters(template: Mapping[str, Any]) -> list[str]:
     return [name for name, spec in template["Parameters"].items() if "Default" not in spec]
 
 
-def configured_overrides(samconfig: Path, config_env: str) -> dict[str, str]:
-    """The profile's ``deploy.parameters.parameter_overrides`` (a list of ``Key=Value``, or one string)."""
+def _profile(samconfig: Path, config_env: str, command: str) -> dict[str, Any]:
     with samconfig.open("rb") as handle:
         config = tomllib.load(handle)
-    overrides = config.get(config_env, {}).get("deploy", {}).get("parameters", {}).get("parameter_overrides", [])
+    profile = config.get(config_env, {})
+    return {**profile.get("global", {}).get("parameters", {}), **profile.get(command, {}).get("parameters", {})}
+
+
+def stack_name(samconfig: Path, config_env: str) -> str | None:
+    """The stack ``sam deploy`` deploys with the profile."""
+    name = _profile(samconfig, config_env, "deploy").get("stack_name")
+    return str(name) if name else None
+
+
+def deployed_parameters(name: str | None) -> frozenset[str]:
+    """The parameters the stack ``name`` already has; empty when it does not exist or cannot be read (then
+    ``sam deploy`` itself reports why)."""
+    if not name:
+        return frozenset()
+    try:
+        stack = boto3.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+    except (BotoCoreError, ClientError):
+        return frozenset()
+    return frozenset(item["ParameterKey"] for item in stack.get("Parameters", []))
+
+
+def configured_overrides(samconfig: Path, config_env: str) -> dict[str, str]:
+    """The profile's ``deploy.parameters.parameter_overrides`` (a list of ``Key=Value``, or one string)."""
+    overrides = _profile(samconfig, config_env, "deploy").get("parameter_overrides", [])
     tokens = overrides.split() if isinstance(overrides, str) else list(overrides)
     pairs = dict(token.split("=", 1) for token in tokens if "=" in token)
     return {key.strip(): value.strip().strip("\"'") for key, value in pairs.items()}
@@ -66,13 +94,17 @@ def overrides(
     configured: Mapping[str, str],
     environ: Mapping[str, str],
     ask: Callable[[str, str], str] | None,
+    deployed: Collection[str] = (),
 ) -> dict[str, str]:
     """``configured`` plus each required parameter it lacks, from ``environ`` or ``ask(name, description)``
-    (None: nobody to ask); each required value checked against the template."""
+    (None: nobody to ask), unless the stack has it already (``deployed``); each required value given is
+    checked against the template."""
     result = dict(configured)
     for name in required_parameters(template):
         spec = template["Parameters"][name]
         value = result.get(name) or environ.get(environment_variable(name), "")
+        if not value and name in deployed:
+            continue
         if not value:
             if ask is None:
                 raise DeployError(
@@ -102,7 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     ask = _asker(sys.stdin, sys.stderr) if sys.stdin.isatty() else None
     try:
-        values = overrides(load_template(), configured_overrides(SAMCONFIG, arguments.config_env), os.environ, ask)
+        values = overrides(
+            load_template(),
+            configured_overrides(SAMCONFIG, arguments.config_env),
+            os.environ,
+            ask,
+            deployed_parameters(stack_name(SAMCONFIG, arguments.config_env)),
+        )
     except DeployError as error:
         sys.stderr.write(f"make deploy: {error}\n")
         return 1

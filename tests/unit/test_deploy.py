@@ -4,19 +4,25 @@ template parameters without a default, from their environment variable or asked 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from deploy.__main__ import (
     SAMCONFIG,
     DeployError,
     configured_overrides,
+    deployed_parameters,
     environment_variable,
     overrides,
     required_parameters,
+    stack_name,
 )
+from moto import mock_aws
 
+from devstack.emulator import LOCAL_CREDENTIALS
 from devstack.template import load_template
 
 APP_ID = "1234567890"
@@ -106,3 +112,30 @@ def test_a_value_the_template_would_refuse_stops_before_the_deploy(
 ) -> None:
     with pytest.raises(DeployError, match=f"^{message}"):
         overrides(template, {}, environ, None)
+
+
+def test_a_deployed_stack_keeps_its_values_so_nothing_is_asked_again(template: dict[str, Any]) -> None:
+    def never(name: str, description: str) -> str:
+        raise AssertionError(f"asked for {name}")
+
+    assert overrides(template, {"ApiAuthMode": "API_KEY"}, {}, never, {"ZegoAppId", "ZegoServerSecretArn"}) == {
+        "ApiAuthMode": "API_KEY"
+    }
+
+
+def test_the_deployed_parameters_are_read_from_cloudformation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name, value in {**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    body = {
+        "Parameters": {"ZegoAppId": {"Type": "String"}},
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
+    }
+    with mock_aws():
+        boto3.client("cloudformation").create_stack(
+            StackName="zego-media-tasks",
+            TemplateBody=json.dumps(body),
+            Parameters=[{"ParameterKey": "ZegoAppId", "ParameterValue": APP_ID}],
+        )
+        assert deployed_parameters(stack_name(SAMCONFIG, "default")) == {"ZegoAppId"}
+        assert deployed_parameters("not-deployed-yet") == frozenset()
