@@ -183,8 +183,12 @@ class Chain:
 
     def run(self, first_body: str, max_hops: int = 30) -> list[QueuedMessage]:
         """Deliver ``first_body``, then each queued message after its delay, until none is queued."""
-        sent: list[QueuedMessage] = []
         assert self.send_first(first_body) == []
+        return self.follow(max_hops)
+
+    def follow(self, max_hops: int = 30) -> list[QueuedMessage]:
+        """Deliver each newly queued message after its delay, one live chain, until none is queued."""
+        sent: list[QueuedMessage] = []
         for _ in range(max_hops):
             queued = self.new_messages()
             if not queued:

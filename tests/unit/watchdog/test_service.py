@@ -19,7 +19,7 @@ from zego_media_tasks.domain.watch import epoch_seconds
 from zego_media_tasks.queue.poll_queue import PollQueue
 from zego_media_tasks.store.task_store import TaskStore
 from zego_media_tasks.store.watch_index import WatchIndex
-from zego_media_tasks.watchdog.service import WatchdogService
+from zego_media_tasks.watchdog.service import WatchdogService, WatchReport
 
 GRACE = 900
 
@@ -122,7 +122,7 @@ def test_a_run_cut_short_by_its_time_budget_is_carried_on_by_the_next_without_re
     for task_id in lost:
         track(moto_stack, clock, task_id)
     clock.advance(GRACE + 120)
-    runs = []
+    runs: list[WatchReport] = []
     while not runs or runs[-1].out_of_time:
         runs.append(watchdog(moto_stack, clock, page_size=2).run(calls_left(calls)))
         assert len(runs) <= 20, "the runs make no progress"
