@@ -22,7 +22,8 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,8 +34,9 @@ from devstack.api_gateway import CALLBACK_FUNCTION, LocalApiGateway
 from devstack.delivered_events import DeliveredEvents
 from devstack.emulator import AwsEmulator, restore_environment
 from devstack.event_source import EventSourceSettings, LocalEventSourceMapping
-from devstack.handlers import Handler, load_handler, load_template_handler
+from devstack.handlers import Handler, function_directory, load_function_module, load_handler, load_template_handler
 from devstack.resources import ProvisionedStack, provision
+from devstack.schedule import LocalSchedule, ScheduleSettings
 from devstack.stream_source import LocalStreamEventSource, StreamSourceSettings
 from devstack.zego_simulator import (
     CallbackFaultSettings,
@@ -43,10 +45,13 @@ from devstack.zego_simulator import (
     Scenario,
     ZegoSimulator,
 )
+from zego_media_tasks.domain.ports import Clock
+from zego_media_tasks.watchdog.wiring import build_watchdog
 
 DEMO_SCENARIO = Path(__file__).resolve().parent / "scenarios" / "demo.json"
 LOCAL_APP_ID = 1234567890
 PUBLISHER_FUNCTION = "PublisherFunction"
+WATCHDOG_FUNCTION = "WatchdogFunction"
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,12 @@ class StackOptions:
     """The stream event source's settings (None: the template's ``PublisherFunction`` event)."""
     events_log: Path | None = None
     """Also write every delivered state-change event here, one JSON line each (rewritten at start)."""
+    watchdog: bool = True
+    """Run the lost-chain watchdog on its schedule (off: chains that lose their message stay lost)."""
+    watchdog_interval_seconds: float | None = None
+    """How often the watchdog runs (None: the template's schedule, every ``WatchdogScheduleMinutes``)."""
+    watchdog_clock: Clock | None = None
+    """The watchdog's clock (None: the system's), so that a test can move its time past the grace."""
 
 
 class LocalStack:
@@ -125,6 +136,7 @@ class LocalStack:
         self._wrap_publisher = wrap_publisher
         self.stream_source: LocalStreamEventSource | None = None
         self.delivered_events: DeliveredEvents | None = None
+        self.watchdog: LocalSchedule | None = None
         self.simulator: ZegoSimulator | None = None
         self.resources: ProvisionedStack | None = None
         self.event_source: LocalEventSourceMapping | None = None
@@ -180,6 +192,7 @@ class LocalStack:
                 "RATE_LIMIT_TABLE_NAME": resources.table_names["RateLimitTable"],
                 "QUEUE_URL": resources.queue_urls["PollQueue"],
                 "DLQ_URL": resources.queue_urls["PollDeadLetterQueue"],
+                "LISTS_BUCKET_NAME": resources.bucket_names["TaskListsBucket"],
                 "ZEGO_ENDPOINT": zego.endpoint,
                 "ZEGO_APP_ID": zego.app_id,
                 "ZEGO_SERVER_SECRET": zego.server_secret,
@@ -204,6 +217,8 @@ class LocalStack:
         ).start()
         if options.state_change_events:
             self._start_state_change_events(resources)
+        if options.watchdog:
+            self._start_watchdog(resources)
         served = {route.function for route in self.api.routes}
         self.api.start({function: load_template_handler(function) for function in sorted(served)})
 
@@ -232,11 +247,28 @@ class LocalStack:
             on_failure_queue_url=failure_queue,
         ).start()
 
+    def _start_watchdog(self, resources: ProvisionedStack) -> None:
+        """The watchdog on its schedule, with the template's grace and the poll queue's settings."""
+        self._set_environment(
+            resources.environment_of(
+                WATCHDOG_FUNCTION, "WATCHDOG_GRACE_SECONDS", "POLL_VISIBILITY_TIMEOUT_SECONDS", "POLL_MAX_RECEIVE_COUNT"
+            )
+        )
+        module = load_function_module(function_directory(WATCHDOG_FUNCTION))
+        clock = self.options.watchdog_clock
+        if clock is not None:
+            module.build_watchdog = partial(build_watchdog, clock=clock)  # type: ignore[attr-defined]
+        settings = ScheduleSettings.from_template(WATCHDOG_FUNCTION, self.options.parameter_overrides)
+        if self.options.watchdog_interval_seconds is not None:
+            settings = replace(settings, interval_seconds=self.options.watchdog_interval_seconds)
+        self.watchdog = LocalSchedule(module.lambda_handler, settings, function_name=WATCHDOG_FUNCTION).start()
+
     def stop(self) -> None:
         """Stop every part that started, each before what it reads from (the gateway, the event sources,
         the events' subscriber, the simulator, the emulator), and restore the environment."""
         parts: tuple[_Stoppable | None, ...] = (
             self.api,
+            self.watchdog,
             self.event_source,
             self.stream_source,
             self.delivered_events,
@@ -245,7 +277,8 @@ class LocalStack:
         for part in parts:
             if part is not None:
                 part.stop()
-        self.api = self.event_source = self.stream_source = self.delivered_events = self.simulator = None
+        self.api = self.watchdog = self.event_source = self.stream_source = None
+        self.delivered_events = self.simulator = None
         self.emulator.stop()
         self._http.close()
         restore_environment(self._saved_environment)
