@@ -42,6 +42,9 @@ class ProvisionedStack:
     stream_arns: dict[str, str] = field(default_factory=dict)
     """A table's stream (its ``StreamSpecification``), by the table's logical id."""
     event_bus_names: dict[str, str] = field(default_factory=dict)
+    bucket_names: dict[str, str] = field(default_factory=dict)
+    """The template's S3 buckets (the lists bucket), with their encryption, public access block, lifecycle
+    and bucket policy as the template sets them."""
     alarm_names: dict[str, str] = field(default_factory=dict)
     """The template's alarms (those whose ``Condition`` holds), created in the emulator's CloudWatch."""
     stack_name: str = ""
@@ -90,6 +93,8 @@ class _Resolver:
             return pseudo[name]
         if name in self.stack.event_bus_names:
             return self.stack.event_bus_names[name]
+        if name in self.stack.bucket_names:
+            return self.stack.bucket_names[name]
         if name == "AWS::NoValue":
             return _NO_VALUE
         resource = self.resources.get(name.removesuffix(".Stage"), {})
@@ -106,6 +111,8 @@ class _Resolver:
             return self.stack.queue_urls[logical_id].rsplit("/", 1)[-1]
         if attribute == "StreamArn" and logical_id in self.stack.stream_arns:
             return self.stack.stream_arns[logical_id]
+        if attribute == "Arn" and logical_id in self.stack.bucket_names:
+            return f"arn:aws:s3:::{self.stack.bucket_names[logical_id]}"
         raise TemplateResolutionError(f"GetAtt {logical_id}.{attribute} cannot be resolved locally")
 
     def condition(self, name: str) -> bool:
@@ -204,6 +211,50 @@ def _create_table(client: Any, name: str, props: dict[str, Any]) -> str | None:
     return stream_arn
 
 
+def _create_bucket(client: Any, name: str, props: dict[str, Any]) -> None:
+    """Create the bucket with the template's encryption, public access block and lifecycle rules."""
+    client.create_bucket(Bucket=name)
+    if "BucketEncryption" in props:
+        client.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {  # CloudFormation's name for the default → the API's
+                        "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                        **({"BucketKeyEnabled": rule["BucketKeyEnabled"]} if "BucketKeyEnabled" in rule else {}),
+                    }
+                    for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                ]
+            },
+        )
+    if "PublicAccessBlockConfiguration" in props:
+        client.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+        )
+    rules = props.get("LifecycleConfiguration", {}).get("Rules", [])
+    if rules:
+        # CloudFormation's rule shape → the API's.
+        client.put_bucket_lifecycle_configuration(
+            Bucket=name,
+            LifecycleConfiguration={
+                "Rules": [
+                    {
+                        "ID": rule["Id"],
+                        "Status": rule["Status"],
+                        "Filter": {"Prefix": rule.get("Prefix", "")},
+                        "Expiration": {"Days": int(rule["ExpirationInDays"])},
+                        **(
+                            {"AbortIncompleteMultipartUpload": rule["AbortIncompleteMultipartUpload"]}
+                            if "AbortIncompleteMultipartUpload" in rule
+                            else {}
+                        ),
+                    }
+                    for rule in rules
+                ]
+            },
+        )
+
+
 _QUEUE_ATTRIBUTES = (
     "DelaySeconds",
     "MaximumMessageSize",
@@ -251,6 +302,7 @@ _ALARM_PROPERTIES = (
     "Statistic",
     "Period",
     "EvaluationPeriods",
+    "DatapointsToAlarm",
     "Threshold",
     "ComparisonOperator",
     "TreatMissingData",
@@ -261,11 +313,10 @@ _ALARM_PROPERTIES = (
 
 def _create_alarm(client: Any, name: str, props: dict[str, Any]) -> None:
     kwargs = {key: props[key] for key in _ALARM_PROPERTIES if key in props}
-    kwargs.update(
-        Period=int(kwargs["Period"]),
-        EvaluationPeriods=int(kwargs["EvaluationPeriods"]),
-        Threshold=float(kwargs["Threshold"]),
-    )
+    for key in ("Period", "EvaluationPeriods", "DatapointsToAlarm"):
+        if key in kwargs:
+            kwargs[key] = int(kwargs[key])
+    kwargs["Threshold"] = float(kwargs["Threshold"])
     client.put_metric_alarm(AlarmName=name, **kwargs)
 
 
@@ -298,6 +349,16 @@ def provision(
             stack.table_names[logical_id] = name
             if stream_arn:
                 stack.stream_arns[logical_id] = stream_arn
+
+    for logical_id, resource in resources.items():
+        if resource.get("Type") == "AWS::S3::Bucket":
+            name = _physical_name(prefix, logical_id).lower()  # bucket names are lower case
+            _create_bucket(session.client("s3"), name, resolver.resolve(resource.get("Properties", {})))
+            stack.bucket_names[logical_id] = name
+    for resource in resources.values():
+        if resource.get("Type") == "AWS::S3::BucketPolicy":
+            props = resolver.resolve(resource["Properties"])
+            session.client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"]))
 
     for logical_id, resource in resources.items():
         if resource.get("Type") == "AWS::Events::EventBus":

@@ -148,22 +148,28 @@ class Suite:
         return f"without {self.target.auth_mode} credentials -> {response.status_code}"
 
     def _alarms(self) -> str:
-        missing_from_stack = sorted(self.target.expected_alarms - set(self.target.alarms))
+        expected = self.target.expected_alarms
+        unwatched = sorted(function for function, alarms in expected.items() if not alarms)
+        if unwatched:
+            raise CheckError(f"the template gives {', '.join(unwatched)} no alarm")
+        wanted = set().union(*expected.values())
+        missing_from_stack = sorted(wanted - set(self.target.alarms))
         if missing_from_stack:
             raise CheckError(f"the stack has no {', '.join(missing_from_stack)}")
-        if not self.target.alarms:
-            raise CheckError("the stack has no alarms at all")
         cloudwatch = self.target.session.client("cloudwatch")
-        names = sorted(self.target.alarms.values())
+        names = sorted(self.target.alarms[logical] for logical in wanted)
         found: dict[str, str] = {}
         for start in range(0, len(names), 100):
             for alarm in cloudwatch.describe_alarms(AlarmNames=names[start : start + 100])["MetricAlarms"]:
                 found[alarm["AlarmName"]] = alarm["StateValue"]
-        absent = sorted(logical for logical, name in self.target.alarms.items() if name not in found)
+        absent = sorted(logical for logical in wanted if self.target.alarms[logical] not in found)
         if absent:
             raise CheckError(f"CloudWatch has no alarm for {', '.join(absent)}")
-        states = ", ".join(f"{logical} {found[name]}" for logical, name in sorted(self.target.alarms.items()))
-        return f"{len(found)} alarms: {states}"
+        per_function = "; ".join(
+            f"{function} " + ", ".join(f"{logical} {found[self.target.alarms[logical]]}" for logical in sorted(alarms))
+            for function, alarms in sorted(expected.items())
+        )
+        return f"{len(wanted)} alarms in CloudWatch, every function watched: {per_function}"
 
     def _event(self, subscriber: DeliveredEvents, wanted: Callable[[Mapping[str, Any]], bool]) -> str:
         deadline = time.monotonic() + self.event_timeout_seconds

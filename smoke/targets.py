@@ -22,10 +22,10 @@ from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 from devstack.resources import present_resources
 from devstack.stack import LOCAL_APP_ID, LocalStack, StackOptions
 from devstack.template import load_template
+from smoke.alarms import ALARM_TYPE, function_alarms
 from zego_media_tasks.callbacks.settings import CALLBACK_SECRET_JSON_KEY
 from zego_media_tasks.config.secrets import SecretShapeError, secret_text_from
 
-ALARM_TYPE = "AWS::CloudWatch::Alarm"
 LOCAL_CALLBACK_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:smoke-local-callback-AbCdEf"  # noqa: S105 - an ARN, not a secret
 """Stands for an operator's CallbackSecret locally: the local stack then has what a stack with callbacks has
 (the route, ``CallbacksRejectedAlarm``); the receiver reads the secret itself from its environment."""
@@ -59,8 +59,8 @@ class Target:
     """``IAM``, ``API_KEY`` or ``NONE`` (local)."""
     alarms: Mapping[str, str]
     """The stack's alarms, logical id -> alarm name."""
-    expected_alarms: frozenset[str]
-    """The template's alarms that a stack with these parameters has (logical ids)."""
+    expected_alarms: Mapping[str, frozenset[str]]
+    """The template's alarms that a stack with these parameters has, by the function each watches."""
     bus_name: str
     event_source: str
     callbacks: CallbackRoute | None
@@ -92,10 +92,10 @@ class ApiKey(requests.auth.AuthBase):
         return request
 
 
-def expected_alarms(parameters: Mapping[str, Any]) -> frozenset[str]:
-    """The alarms of ``template.yaml`` that a stack with ``parameters`` has (their conditions hold)."""
-    present = present_resources(load_template(), parameters)
-    return frozenset(logical_id for logical_id, resource in present.items() if resource["Type"] == ALARM_TYPE)
+def expected_alarms(parameters: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """The alarms of ``template.yaml`` that a stack with ``parameters`` has (their conditions hold), by the
+    function each watches (:func:`smoke.alarms.function_alarms`)."""
+    return function_alarms(present_resources(load_template(), parameters))
 
 
 def deployed(stack_name: str, session: boto3.session.Session | None = None) -> Target:

@@ -60,8 +60,9 @@ def test_the_suite_passes_against_the_local_stack_and_leaves_no_rule_or_queue(
     assert [outcome.name for outcome in outcomes] == CHECKS
     assert all(outcome.passed for outcome in outcomes), outcomes
     details = {outcome.name: outcome.detail for outcome in outcomes}
-    assert "CallbacksRejectedAlarm" in target.expected_alarms
-    assert details["alarms"].startswith(f"{len(target.expected_alarms)} alarms")
+    assert "CallbacksRejectedAlarm" in target.expected_alarms["CallbackFunction"]
+    wanted = set().union(*target.expected_alarms.values())
+    assert details["alarms"].startswith(f"{len(wanted)} alarms in CloudWatch, every function watched: ")
     assert "not applicable" not in details["callbacks: signed callback"]
     assert details["events: callback"].endswith("PENDING -> SUCCEEDED (sequence 2)")
     assert _leftovers(target) == ([], [])
