@@ -48,7 +48,8 @@ def test_by_status_pages_newest_first_without_a_scan(
     assert second.last_key is None
     assert first.last_key is not None
     assert all(isinstance(v, str) for v in first.last_key.values())
-    assert set(calls) == {"Query"}
+    # The indexes hold keys only: each page is one index Query and one BatchGetItem of its records
+    assert calls == ["Query", "BatchGetItem", "Query", "BatchGetItem"]
 
 
 def test_by_status_with_a_vendor_uses_the_vendor_index(queries: TaskStore, seed: Seed) -> None:
@@ -56,6 +57,42 @@ def test_by_status_with_a_vendor_uses_the_vendor_index(queries: TaskStore, seed:
     page = queries.by_status(TaskStatus.PROCESSING, Vendor.HUAWEI, 10)
     assert [r.task_id for r in page.records] == ["t-2"]
     assert page.last_key is None
+
+
+def test_a_listed_record_that_left_the_status_is_left_out_of_its_page(
+    queries: TaskStore, seed: Seed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given three records in the index, one of which a writer moves on between the index read and the table
+    # read (simulated by changing the item right after the index Query)
+    for minute in range(3):
+        seed(make_record(f"t-{minute}", changed_at=f"2026-11-23T10:0{minute}:00.000Z"))
+    original = queries.client._make_api_call  # type: ignore[attr-defined]
+
+    def move_on_after_query(operation: str, params: dict[str, Any]) -> Any:
+        response = original(operation, params)
+        if operation == "Query":
+            seed(make_record("t-1", status=TaskStatus.SUCCEEDED, changed_at="2026-11-23T10:05:00.000Z"))
+        return response
+
+    monkeypatch.setattr(queries.client, "_make_api_call", move_on_after_query)
+    page = queries.by_status(TaskStatus.PROCESSING, None, 3)
+    assert [r.task_id for r in page.records] == ["t-2", "t-0"]
+
+
+def test_keys_the_table_keeps_leaving_unprocessed_fail_the_listing(
+    queries: TaskStore, seed: Seed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(make_record("t-1"))
+    original = queries.client._make_api_call  # type: ignore[attr-defined]
+
+    def throttle_batch_gets(operation: str, params: dict[str, Any]) -> Any:
+        if operation == "BatchGetItem":
+            return {"Responses": {}, "UnprocessedKeys": params["RequestItems"]}
+        return original(operation, params)
+
+    monkeypatch.setattr(queries.client, "_make_api_call", throttle_batch_gets)
+    with pytest.raises(StoreError, match="unprocessed"):
+        queries.by_status(TaskStatus.PROCESSING, None, 3)
 
 
 def test_put_new_writes_once(queries: TaskStore) -> None:

@@ -232,6 +232,26 @@ def record_to_item(record: TaskRecord) -> dict[str, Any]:
     return item
 
 
+@dataclass(frozen=True, slots=True)
+class ItemChanges:
+    """What turns one stored item into another: the attributes to set and the ones to remove."""
+
+    changed: dict[str, Any]
+    """Attributes whose value is new or different (resource-layer values)."""
+    removed: tuple[str, ...]
+    """Attributes the old item has and the new one leaves out."""
+
+
+def item_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> ItemChanges:
+    """The difference between two items of the same key, both as :func:`record_to_item` encodes them (or
+    as read back: numbers may be Decimal), so the mapping stays the one source of what is stored. The
+    key attributes never differ and are never listed."""
+    keys = {PARTITION_KEY, SORT_KEY}
+    changed = {name: value for name, value in new.items() if name not in keys and old.get(name) != value}
+    removed = tuple(sorted(name for name in old if name not in new and name not in keys))
+    return ItemChanges(changed, removed)
+
+
 def record_from_item(item: Mapping[str, Any]) -> TaskRecord:
     """The :class:`TaskRecord` for a DynamoDB item (resource-layer types; numbers may be Decimal)."""
     extra = {k: v for k, v in item.items() if k not in _KNOWN}
