@@ -218,6 +218,7 @@ POLLER_GRANTS: set[Grant] = {
     ("xray:PutTelemetryRecords", "*"),
     ("dynamodb:GetItem", "TasksTable.Arn"),
     ("dynamodb:PutItem", "TasksTable.Arn"),
+    ("dynamodb:UpdateItem", "TasksTable.Arn"),
     ("dynamodb:UpdateItem", "RateLimitTable.Arn"),
     ("sqs:ReceiveMessage", "PollQueue.Arn"),
     ("sqs:DeleteMessage", "PollQueue.Arn"),
@@ -234,6 +235,7 @@ API_GRANTS: set[Grant] = {
     ("xray:PutTelemetryRecords", "*"),
     ("dynamodb:GetItem", "TasksTable.Arn"),
     ("dynamodb:Query", "TasksTable.Arn"),
+    ("dynamodb:BatchGetItem", "TasksTable.Arn"),
     ("dynamodb:Query", "${TasksTable.Arn}/index/*"),
     ("dynamodb:PutItem", "TasksTable.Arn"),
     ("sqs:SendMessage", "PollQueue.Arn"),
@@ -249,6 +251,7 @@ CALLBACK_GRANTS: set[Grant] = {
     ("dynamodb:GetItem", "TasksTable.Arn"),
     ("dynamodb:Query", "TasksTable.Arn"),
     ("dynamodb:PutItem", "TasksTable.Arn"),
+    ("dynamodb:UpdateItem", "TasksTable.Arn"),
     ("secretsmanager:GetSecretValue", "Ref:ZegoCallbackSecretArn"),
 }
 
