@@ -89,7 +89,7 @@ def test_a_metric_the_code_does_not_emit_is_caught_in_a_row_and_in_a_search(temp
     body = _body_template(template)
     renamed_row = body.replace('"EventsPublished"', '"EventsSent"')
     renamed_search = body.replace('MetricName=\\"CallbacksAccepted\\"', 'MetricName=\\"CallbacksTaken\\"')
-    assert renamed_row != body and renamed_search != body
+    assert body not in (renamed_row, renamed_search)
     assert unknown_custom_metrics(_substituted(renamed_row)) == {"EventsSent"}
     assert unknown_custom_metrics(_substituted(renamed_search)) == {"CallbacksTaken"}
 
@@ -108,6 +108,7 @@ def test_the_dashboard_shows_what_an_operator_asks_for(template: Template) -> No
         MetricName.CALLBACKS_REJECTED,
         MetricName.EVENTS_PUBLISHED,
         MetricName.PUBLISH_FAILURES,
+        MetricName.CHAINS_REVIVED,
     } <= custom
     assert {
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
@@ -136,7 +137,8 @@ def test_every_variable_of_the_body_is_a_parameter_a_pseudo_parameter_or_a_resou
 
 def test_the_outputs_link_to_the_dashboard(template: Template) -> None:
     url = template["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]
-    assert url.startswith("https://") and "#dashboards:name=${TasksDashboard}" in url
+    assert url.startswith("https://")
+    assert "#dashboards:name=${TasksDashboard}" in url
 
 
 def test_the_alarms_on_custom_metrics_watch_metrics_the_code_emits(template: Template) -> None:
@@ -181,3 +183,15 @@ def test_every_metric_name_member_is_emitted_somewhere_in_the_layer() -> None:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "MetricName"
     }
     assert {member.name for member in MetricName} - used == set()
+
+
+def test_the_alarm_widget_shows_every_alarm_that_always_exists(template: Template) -> None:
+    body = _body_template(template)
+    shown = set(re.findall(r'"\$\{([A-Za-z0-9]+)\.Arn\}"', body))
+    unconditional = {
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm" and "Condition" not in resource
+    }
+    assert unconditional
+    assert shown == unconditional

@@ -49,6 +49,10 @@ class MetricName(StrEnum):
     EVENTS_PUBLISHED = "EventsPublished"
     EVENTS_UNCHANGED = "EventsUnchanged"
     PUBLISH_FAILURES = "PublishFailures"
+    # watchdog
+    CHAINS_REVIVED = "ChainsRevived"
+    """Lost poll chains the watchdog re-enqueued in one run (alarmed)."""
+    RECORDS_EXAMINED = "RecordsExamined"
 
 
 class Level(StrEnum):

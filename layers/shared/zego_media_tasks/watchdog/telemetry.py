@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from zego_media_tasks.observability.signals import Level, LogLine, Metric, Telemetry
+from zego_media_tasks.observability.signals import Level, LogLine, Metric, MetricName, Telemetry
 from zego_media_tasks.watchdog.service import WatchReport
 from zego_media_tasks.watchdog.settings import WatchdogSettings
 
@@ -25,7 +25,10 @@ def for_report(report: WatchReport) -> Telemetry:
     """The run's metrics, and its log line (a warning when it revived a chain)."""
     revived = report.revived
     return Telemetry(
-        metrics=(Metric("ChainsRevived", float(len(revived))), Metric("RecordsExamined", float(report.examined))),
+        metrics=(
+            Metric(MetricName.CHAINS_REVIVED, float(len(revived))),
+            Metric(MetricName.RECORDS_EXAMINED, float(report.examined)),
+        ),
         log=LogLine(
             Level.WARNING if revived or report.warnings else Level.INFO,
             "lost poll chains re-enqueued" if revived else "no lost poll chain",
