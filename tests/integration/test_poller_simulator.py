@@ -10,6 +10,7 @@ through the local event source mapping, and under concurrent pollers against the
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import threading
 import time
@@ -48,6 +49,8 @@ pytestmark = pytest.mark.integration
 
 APP_ID = 1234567890
 SECRET = "5ecret-for-the-poller-integration-0f3a"
+SUPERSEDED_POLL_LOG = "poll decided, but another copy of the chain wrote first"
+"""What the poller logs when its fenced write lost to another copy of the chain (poller/telemetry.py)."""
 COMPOSE = "1400341231-ComposeMedia-6fdfc967d7eb12f5e9b27f52519f1afatt0"
 TRANSCODE = "1500020831-procedurev2-0bf15cabd8ae471358ed61fcdbb0f78att0"
 HUAWEI_SNAPSHOT = "289665200"
@@ -417,7 +420,7 @@ def test_duplicates_in_a_batch_and_redeliveries_keep_one_chain_over_the_real_sta
 
 
 def test_invocations_that_crash_before_acknowledging_never_fork_or_lose_a_chain(
-    aws_env: Any, monkeypatch: pytest.MonkeyPatch
+    aws_env: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Given a queue whose crashed batches come back after 2 s, and an event source that "dies" after
     # half of its invocations, having done the work but before deleting anything
@@ -430,6 +433,7 @@ def test_invocations_that_crash_before_acknowledging_never_fork_or_lose_a_chain(
         (HUAWEI_SNAPSHOT, Vendor.HUAWEI): TaskStatus.SUCCEEDED,
     }
     store = TaskStore(stack.table_names["TasksTable"])
+    caplog.set_level(logging.INFO, logger="poller")
 
     def all_final_and_queue_drained() -> bool:
         return all_reached(store, tasks) and not queued_messages(stack.queue_urls["PollQueue"])
@@ -443,7 +447,10 @@ def test_invocations_that_crash_before_acknowledging_never_fork_or_lose_a_chain(
             # When the tasks have run to their end and every leftover message has been consumed
             wait_for(all_final_and_queue_drained, timeout=60, every=0.1)
 
-    # Then every ZEGO call is accounted for in exactly one record: no forked chain polled in parallel
+    # Then every ZEGO call is accounted for: in its record, or, when a redelivered copy of a message still
+    # in flight (2 s visibility on a loaded machine) ran too, by a write that its fence refused
     records = [store.get(*key) for key in tasks]
-    assert sum(r.poll_count for r in records if r is not None) == len(simulator.call_log.records())
+    recorded = sum(r.poll_count for r in records if r is not None)
+    superseded = sum(r.getMessage() == SUPERSEDED_POLL_LOG for r in caplog.records)
+    assert recorded <= len(simulator.call_log.records()) <= recorded + superseded
     assert mapping.stats.crashes_injected > 0
