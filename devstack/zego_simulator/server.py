@@ -374,6 +374,13 @@ class ZegoService:
         """The accepted AppIds."""
         return sorted(self._secrets)
 
+    def rotate_secret(self, app_id: int, secret: str) -> None:
+        """Give ``app_id`` a new ServerSecret, as the ZEGO console does: from now on only calls signed with it
+        are accepted (Code 100000005 for the old one)."""
+        if app_id not in self._secrets:
+            raise KeyError(f"unknown AppId {app_id}")
+        self._secrets[app_id] = secret
+
     def handle(self, path: str, query: str) -> Reply:
         """Decide the answer to ``GET <path>?<query>``."""
         call = _Call(self._monotonic(), self._wall_clock(), _first_values(query))

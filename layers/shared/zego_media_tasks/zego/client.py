@@ -20,9 +20,11 @@ Behaviour worth knowing:
 - Redirects are not followed (ZEGO's API does not redirect, and following one would send a valid
   signature to another host); a 3xx answer is TRANSIENT ``HTTP_3xx``.
 - The server secret comes from an injected provider at each call, so a rotated secret is picked up
-  when the provider's cache expires. It is never logged, never put in a URL, never in a repr; logged
-  URLs show ``Signature=***``; exception texts from ``requests`` (which embed the URL) are never logged
-  or stored, only their type names.
+  when the provider's cache expires, or sooner: a call refused for authentication (Code 7 or
+  100000005) forces one fresh read (``secret_refresh``, at most once a minute per instance) and, when it
+  brought another secret, is made once more, the one retry of this client. The secret is never logged,
+  never put in a URL, never in a repr; logged URLs show ``Signature=***``; exception texts from
+  ``requests`` (which embed the URL) are never logged or stored, only their type names.
 - Bodies over :data:`MAX_BODY_BYTES` are not read into memory.
 """
 
@@ -106,6 +108,11 @@ _LOG_LEVEL_BY_KIND: Final[Mapping[OutcomeKind, int]] = MappingProxyType(
 
 SecretProvider = Callable[[], str]
 """Returns the current ZEGO ServerSecret; called once per request (cache inside the provider)."""
+SecretRefresh = Callable[[], bool]
+"""Forces one fresh read of the secret past the provider's cache; True when it brought a different secret
+(a retry may then succeed), False otherwise (the same secret, unreadable, or refreshed too recently)."""
+AUTH_FAILURE_CODES: Final = frozenset({"7", "100000005"})
+"""ZEGO's Codes for a failed authentication and a wrong signature: what a rotated ServerSecret gives."""
 
 
 class SecretUnavailableError(Exception):
@@ -181,6 +188,7 @@ class ZegoClient:
         *,
         app_id: int,
         secret_provider: SecretProvider,
+        secret_refresh: SecretRefresh | None = None,
         endpoint: str = DEFAULT_ENDPOINT,
         is_test: bool | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
@@ -208,6 +216,7 @@ class ZegoClient:
             raise ValueError("invalid ZEGO client configuration: " + "; ".join(problems))
         self._app_id = app_id
         self._secret_provider = secret_provider
+        self._secret_refresh = secret_refresh
         self._endpoint = endpoint.rstrip("/")
         self._url = self._endpoint + "/"
         self._is_test = is_test
@@ -264,6 +273,13 @@ class ZegoClient:
         """Ask ZEGO about one task. Never raises for network, vendor or secret-provider failures."""
         started = self._clock.monotonic()
         outcome, http_status = self._call(task_id, vendor)
+        if self._secret_refresh is not None and _refused_authentication(outcome) and self._secret_refresh():
+            # The ServerSecret was rotated: the call is made once more with the secret just read.
+            logger.warning(
+                "ZEGO refused our signature; the secret was read again and the call is retried",
+                extra={"zego_task_id": task_id, "zego_code": outcome.error.code if outcome.error else None},
+            )
+            outcome, http_status = self._call(task_id, vendor)
         self._log_outcome(outcome, task_id, vendor, http_status, started)
         return outcome
 
@@ -356,6 +372,15 @@ class ZegoClient:
         fields["zego_code"] = outcome.error.code
         fields["zego_message"] = outcome.error.message
         logger.log(_LOG_LEVEL_BY_KIND[outcome.kind], "ZEGO DescribeMediaTask failed", extra=fields)
+
+
+def _refused_authentication(outcome: CallOutcome) -> bool:
+    """ZEGO refused the call's signature or authentication (:data:`AUTH_FAILURE_CODES`)."""
+    return (
+        outcome.kind is OutcomeKind.CONFIGURATION
+        and outcome.error is not None
+        and outcome.error.code in AUTH_FAILURE_CODES
+    )
 
 
 def _read_capped(response: requests.Response) -> bytes | None:

@@ -8,7 +8,9 @@
 - ``ZEGO_SERVER_SECRET_ARN``: a Secrets Manager secret holding the ServerSecret, either as a plain
   string or as a JSON object with key ``ServerSecret``.
 - ``ZEGO_SERVER_SECRET``: the ServerSecret itself, for local runs only.
-- ``SECRET_CACHE_SECONDS`` (default 300): how long Powertools caches the secret.
+- ``SECRET_CACHE_SECONDS`` (default 300): how long Powertools caches the secret. A call ZEGO refuses for
+  authentication reads it afresh at once (at most once a minute per instance) and is retried once, so a
+  rotated ServerSecret is used within one failed call.
 
 Exactly one of ``ZEGO_SERVER_SECRET_ARN`` and ``ZEGO_SERVER_SECRET`` must be set. Declared with
 :mod:`zego_media_tasks.config.environment` (white space around a value dropped, an empty variable unset,
@@ -21,6 +23,9 @@ first call.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from typing import Final
 
 from requests.adapters import BaseAdapter
@@ -51,6 +56,8 @@ from zego_media_tasks.zego.client import (
 )
 
 SECRET_JSON_KEY: Final = "ServerSecret"  # noqa: S105 -- a JSON key name, not a secret
+MIN_SECRET_REFRESH_SECONDS: Final = 60.0
+"""At most one forced read of a secret per instance this often (:class:`SecretsManagerSecret`)."""
 
 # Secrets Manager errors that no retry can fix; anything else (throttling, network) is transient.
 _PERMANENT_SECRET_ERRORS: Final = frozenset(
@@ -122,11 +129,11 @@ def build_client(settings: ZegoSettings, *, transport: BaseAdapter | None = None
 
     ``transport`` replaces the default HTTP transport (tests only).
     """
+    provider = secret_provider(settings.server_secret_arn, settings.server_secret, settings.secret_cache_seconds)
     return ZegoClient(
         app_id=settings.app_id,
-        secret_provider=secret_provider(
-            settings.server_secret_arn, settings.server_secret, settings.secret_cache_seconds
-        ),
+        secret_provider=provider,
+        secret_refresh=provider.refresh if isinstance(provider, SecretsManagerSecret) else None,
         endpoint=settings.endpoint,
         is_test=settings.is_test,
         connect_timeout=settings.connect_timeout,
@@ -147,23 +154,76 @@ def secret_provider(
 
 def secrets_manager_provider(secret_arn: str, max_age: int, *, json_key: str = SECRET_JSON_KEY) -> SecretProvider:
     """A provider reading a ZEGO secret (the ServerSecret; with ``json_key="CallbackSecret"`` the
-    CallbackSecret) from Secrets Manager, cached by Powertools for ``max_age`` s.
+    CallbackSecret) from Secrets Manager, cached by Powertools for ``max_age`` s: a
+    :class:`SecretsManagerSecret`.
 
     Errors become :class:`SecretUnavailableError` (permanent for access/existence/shape problems).
     """
+    return SecretsManagerSecret(secret_arn, max_age, json_key=json_key)
 
-    def provide() -> str:
+
+class SecretsManagerSecret:
+    """A ZEGO secret in Secrets Manager, read through Powertools' cache (``max_age`` s) at each call, and
+    read afresh on demand (:meth:`refresh`, after ZEGO refused a signature), at most once every
+    ``min_refresh_seconds`` in this instance, so that a secret that stays wrong never hammers Secrets
+    Manager."""
+
+    def __init__(
+        self,
+        secret_arn: str,
+        max_age: int,
+        *,
+        json_key: str = SECRET_JSON_KEY,
+        min_refresh_seconds: float = MIN_SECRET_REFRESH_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._arn = secret_arn
+        self._max_age = max_age
+        self._json_key = json_key
+        self._min_refresh_seconds = min_refresh_seconds
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._refreshed_at: float | None = None
+        self._last: str | None = None
+
+    def __repr__(self) -> str:
+        return f"SecretsManagerSecret({self._arn!r}, max_age={self._max_age})"  # never the value
+
+    def __call__(self) -> str:
+        """The secret, from the cache while it is younger than ``max_age``."""
+        return self._read(force=False)
+
+    def refresh(self) -> bool:
+        """Read the secret past the cache; True when that gave another secret than the last one given.
+
+        False without reading when the last forced read is less than ``min_refresh_seconds`` old, and when
+        the read fails (the caller's failure stands)."""
+        with self._lock:
+            now = self._monotonic()
+            if self._refreshed_at is not None and now - self._refreshed_at < self._min_refresh_seconds:
+                return False
+            self._refreshed_at = now
+            before = self._last
+        try:
+            return self._read(force=True) != before
+        except SecretUnavailableError:
+            return False
+
+    def _read(self, *, force: bool) -> str:
         # Imported here: unit tests and the cold-start path need neither boto3 nor Powertools until
         # the first call actually needs the secret.
         from aws_lambda_powertools.utilities import parameters
 
         try:
-            value = parameters.get_secret(secret_arn, max_age=max_age)
+            if force:
+                value = parameters.get_secret(self._arn, max_age=self._max_age, force_fetch=True)
+            else:
+                value = parameters.get_secret(self._arn, max_age=self._max_age)
         except Exception as exc:
             raise _secrets_manager_error(exc) from None
-        return server_secret_from(value, json_key)
-
-    return provide
+        secret = server_secret_from(value, self._json_key)
+        self._last = secret
+        return secret
 
 
 def static_secret_provider(server_secret: str) -> SecretProvider:
