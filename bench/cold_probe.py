@@ -4,8 +4,10 @@ not imported): time one cold start and print it as JSON on stdout.
 Kinds: ``poller`` / ``api`` import ``functions/<name>/app.py`` by path as Lambda does and build what
 their first invocation builds (settings, service, clients), with no network call; ``deps-<name>``
 imports boto3 and the Powertools modules that handler uses, and nothing else; ``deps-init-<name>``
-also creates the objects the handler module creates from them (Logger, Tracer, Metrics and, for the
-poller, its two boto3 clients), so that what remains of the handler's time is our own code.
+also creates the objects the handler module creates from them (Logger, Metrics, a Tracer only when
+tracing is on, and, for the poller, its two boto3 clients), so that what remains of the handler's time is
+our own code. With tracing off (``POWERTOOLS_TRACE_DISABLED``, the template's default) the handlers'
+tracer loads no X-Ray SDK (``zego_media_tasks.observability.tracing``), and the baseline has no tracer.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 FUNCTIONS = Path(__file__).resolve().parent.parent / "functions"
+TRACING = os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() not in ("1", "true", "yes", "on")
+
+
+def _tracer() -> object:
+    from aws_lambda_powertools import Tracer
+
+    return Tracer() if TRACING else None
 
 
 def _load(function: str) -> Any:
@@ -47,17 +56,17 @@ def _deps_poller() -> Callable[[], object]:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord  # noqa: F401
     from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: F401
 
-    return lambda: (Logger(), Tracer(), Metrics(), boto3.client("dynamodb"), boto3.client("sqs"))
+    return lambda: (Logger(), _tracer(), Metrics(), boto3.client("dynamodb"), boto3.client("sqs"))
 
 
 def _deps_api() -> Callable[[], object]:
     import boto3  # noqa: F401 - imported by the handler's code, part of its dependencies
-    from aws_lambda_powertools import Logger, Metrics, Tracer
+    from aws_lambda_powertools import Logger, Metrics, Tracer  # noqa: F401 - Tracer: when tracing is on
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver  # noqa: F401
     from aws_lambda_powertools.logging import correlation_paths  # noqa: F401
     from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: F401
 
-    return lambda: (Logger(), Tracer(), Metrics())
+    return lambda: (Logger(), _tracer(), Metrics())
 
 
 def _importing(kind: str) -> Callable[[], object]:

@@ -11,7 +11,7 @@ import os
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,9 +21,10 @@ from zego_media_tasks.api.service import TaskService
 from zego_media_tasks.api.settings import ApiSettings
 from zego_media_tasks.api.telemetry import configured, for_response
 from zego_media_tasks.observability.powertools import emit
+from zego_media_tasks.observability.tracing import function_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = function_tracer()  # X-Ray only when the stack's TracingEnabled is on
 metrics = Metrics()
 
 

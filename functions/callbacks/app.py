@@ -12,7 +12,7 @@ import os
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,9 +22,10 @@ from zego_media_tasks.callbacks.settings import CallbackSettings
 from zego_media_tasks.callbacks.telemetry import configured, for_result
 from zego_media_tasks.callbacks.wiring import build_receiver
 from zego_media_tasks.observability.powertools import emit
+from zego_media_tasks.observability.tracing import function_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = function_tracer()  # X-Ray only when the stack's TracingEnabled is on
 metrics = Metrics()
 
 

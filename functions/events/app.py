@@ -12,7 +12,7 @@ import os
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -23,9 +23,10 @@ from zego_media_tasks.events.settings import PublisherSettings
 from zego_media_tasks.events.telemetry import configured, for_failure, for_result
 from zego_media_tasks.events.wiring import build_publisher
 from zego_media_tasks.observability.powertools import emit
+from zego_media_tasks.observability.tracing import function_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = function_tracer()  # X-Ray only when the stack's TracingEnabled is on
 metrics = Metrics()
 
 

@@ -12,17 +12,18 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from zego_media_tasks.observability.tracing import function_tracer
 from zego_media_tasks.poller.lambda_adapter import PollerInstance
 from zego_media_tasks.poller.wiring import build_runtime
 
 logger = Logger()
-tracer = Tracer()
+tracer = function_tracer()  # X-Ray only when the stack's TracingEnabled is on
 metrics = Metrics()
 # build_runtime is looked up here at the first invocation, not bound at import: tests replace it.
 instance = PollerInstance(lambda: build_runtime(os.environ), logger=logger, tracer=tracer, metrics=metrics)

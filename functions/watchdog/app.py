@@ -11,17 +11,18 @@ import os
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from zego_media_tasks.observability.powertools import emit
+from zego_media_tasks.observability.tracing import function_tracer
 from zego_media_tasks.watchdog.service import WatchdogService
 from zego_media_tasks.watchdog.settings import WatchdogSettings
 from zego_media_tasks.watchdog.telemetry import configured, for_report
 from zego_media_tasks.watchdog.wiring import build_watchdog
 
 logger = Logger()
-tracer = Tracer()
+tracer = function_tracer()  # X-Ray only when the stack's TracingEnabled is on
 metrics = Metrics()
 
 

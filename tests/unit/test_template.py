@@ -161,10 +161,21 @@ FUNCTIONS = ["PollerFunction", "ApiFunction", "CallbackFunction", "PublisherFunc
 
 
 @pytest.mark.parametrize("function_id", FUNCTIONS)
-def test_functions_run_python313_on_arm64_with_active_tracing(template: Template, function_id: str) -> None:
+def test_functions_run_python313_on_arm64_traced_when_tracing_is_enabled(template: Template, function_id: str) -> None:
     assert _function_setting(template, function_id, "Runtime") == "python3.13"
     assert _function_setting(template, function_id, "Architectures") == ["arm64"]
-    assert _function_setting(template, function_id, "Tracing") == "Active"
+    assert _function_setting(template, function_id, "Tracing") == {"Fn::If": ["TracingOn", "Active", "PassThrough"]}
+    # Powertools' tracer follows the same switch (SAM merges the global variables into every function's),
+    # so an untraced cold start never loads the X-Ray SDK
+    own = _properties(template, function_id)["Environment"]["Variables"]
+    variables = {**template["Globals"]["Function"]["Environment"]["Variables"], **own}
+    assert variables["POWERTOOLS_TRACE_DISABLED"] == {"Fn::If": ["TracingOn", "false", "true"]}
+
+
+def test_tracing_is_off_by_default_and_switches_the_api_stage_too(template: Template) -> None:
+    assert template["Parameters"]["TracingEnabled"]["Default"] == "false"
+    assert template["Conditions"]["TracingOn"] == {"Fn::Equals": [{"Ref": "TracingEnabled"}, "true"]}
+    assert _properties(template, "TasksApi")["TracingEnabled"] == {"Fn::If": ["TracingOn", True, False]}
 
 
 @pytest.mark.parametrize(
