@@ -91,6 +91,17 @@ def get_task_event(
     )
 
 
+def list_page_event(task_id: str, route: str, **query: str | list[str]) -> dict[str, Any]:
+    """``GET /tasks/{taskId}/<route>`` (``thumbnails``, ``file-names``) with the given query parameters."""
+    return rest_event(
+        "GET",
+        f"/tasks/{quote(task_id, safe='')}/{route}",
+        resource=f"/tasks/{{taskId}}/{route}",
+        query=query,
+        path_parameters={"taskId": task_id},
+    )
+
+
 def list_tasks_event(**query: str | list[str]) -> dict[str, Any]:
     """``GET /tasks`` with the given query parameters (use ``nextToken=...`` as named)."""
     return rest_event("GET", "/tasks", query=query)
@@ -159,6 +170,7 @@ def api_environment(stack: Any, **overrides: str) -> dict[str, str]:
     return {
         "TABLE_NAME": stack.table_names["TasksTable"],
         "QUEUE_URL": stack.queue_urls["PollQueue"],
+        "LISTS_BUCKET_NAME": stack.bucket_names["TaskListsBucket"],
         "PAGINATION_SECRET": "test-pagination-secret-0123456789abcdef",
         "POWERTOOLS_SERVICE_NAME": "zego-media-tasks-api",
         "POWERTOOLS_METRICS_NAMESPACE": "ZegoMediaTasksTest",

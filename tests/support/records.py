@@ -36,6 +36,8 @@ def sample_value(item: DeclaredField, index: int) -> Any:
         return to_iso(SAMPLE_START + timedelta(minutes=index + 1))
     if origin is str:
         return f"{item.name}-value"
+    if origin is bool:
+        return True  # every flag's default is False
     if origin is int:
         return 1000 + index
     if origin is float:

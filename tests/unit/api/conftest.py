@@ -20,6 +20,7 @@ from zego_media_tasks.api.service import TaskService
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.queue.poll_queue import PollQueue
 from zego_media_tasks.store.items import record_to_item
+from zego_media_tasks.store.list_objects import ListObjects
 from zego_media_tasks.store.task_store import TaskStore
 
 PAGINATION_SECRET = "unit-test-pagination-secret-0123456789abcdef"
@@ -37,13 +38,19 @@ def queue_url(moto_stack: ProvisionedStack) -> str:
 
 
 @pytest.fixture
-def service(queries: TaskStore, queue_url: str, clock: FakeClock) -> TaskService:
+def lists(moto_stack: ProvisionedStack) -> ListObjects:
+    return ListObjects(moto_stack.bucket_names["TaskListsBucket"])
+
+
+@pytest.fixture
+def service(queries: TaskStore, queue_url: str, clock: FakeClock, lists: ListObjects) -> TaskService:
     return TaskService(
         tasks=queries,
         queue=PollQueue(queue_url),
         tokens=PageTokenCodec(PAGINATION_SECRET.encode),
         clock=clock,
         task_deadline=TASK_DEADLINE,
+        lists=lists,
     )
 
 

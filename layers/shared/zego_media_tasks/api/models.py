@@ -130,6 +130,26 @@ class TaskPage(_CamelModel):
     )
 
 
+_LIST_CONTINUATION_DOC = (
+    "Pass as nextToken to get the next page; null on the last page. Opaque, and only valid for the same task, "
+    "vendor and list."
+)
+
+
+class ThumbnailPage(_CamelModel):
+    """One page of a task's snapshot URLs, in the vendor's order."""
+
+    thumbnail_urls: list[str]
+    next_token: str | None = Field(description=_LIST_CONTINUATION_DOC)
+
+
+class FileNamePage(_CamelModel):
+    """One page of a task's snapshot object names (Huawei), in the vendor's order."""
+
+    file_names: list[str]
+    next_token: str | None = Field(description=_LIST_CONTINUATION_DOC)
+
+
 class RegisterTaskRequest(BaseModel):
     """The ``POST /tasks`` body: the same two fields a pipeline puts on the poll queue.
 

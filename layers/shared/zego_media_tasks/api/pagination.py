@@ -8,6 +8,9 @@ cannot be forged or edited without the secret, and a token issued for one listin
 status with a vendor). Any failure is one error, :class:`InvalidNextTokenError` (a 400): the client is
 not told which check failed.
 
+The same tokens page through a record's long lists (:class:`RecordListQuery`: bound to the list, the
+TaskId and the vendor; the payload holds the offset and which copy of the list it counts in).
+
 Tokens do not expire; rotating the secret invalidates every outstanding token (clients restart the
 listing).
 """
@@ -22,6 +25,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from zego_media_tasks.api.errors import ErrorCode, InvalidRequestError
 from zego_media_tasks.domain.status import TaskStatus, Vendor
@@ -46,6 +50,14 @@ class InvalidNextTokenError(InvalidRequestError):
         )
 
 
+class TokenQuery(Protocol):
+    """What a token can be bound to."""
+
+    def binding(self) -> bytes:
+        """The bytes identifying the query inside the MAC."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ListingQuery:
     """What a token is bound to: the listing it continues."""
@@ -56,6 +68,20 @@ class ListingQuery:
     def binding(self) -> bytes:
         """The bytes identifying this query inside the MAC."""
         return f"{self.status.value}\x00{self.vendor.value if self.vendor else ''}".encode()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordListQuery:
+    """A walk through one list of one record (``GET /tasks/{taskId}/thumbnails?vendor=``); its binding
+    starts with ``list``, which no status does, so a listing's token never continues a list or back."""
+
+    list_name: str
+    task_id: str
+    vendor: Vendor
+
+    def binding(self) -> bytes:
+        """The bytes identifying this walk inside the MAC."""
+        return f"list\x00{self.list_name}\x00{self.vendor.value}\x00{self.task_id}".encode()
 
 
 def _b64encode(data: bytes) -> str:
@@ -80,16 +106,16 @@ class PageTokenCodec:
         """``key`` returns the HMAC key; it is called per use, so a cached, rotating secret works."""
         self._key = key
 
-    def _mac(self, query: ListingQuery, payload: bytes) -> bytes:
+    def _mac(self, query: TokenQuery, payload: bytes) -> bytes:
         message = b"\x00".join((_DOMAIN, query.binding(), payload))
         return hmac.new(self._key(), message, hashlib.sha256).digest()
 
-    def encode(self, last_key: Mapping[str, str], query: ListingQuery) -> str:
+    def encode(self, last_key: Mapping[str, str], query: TokenQuery) -> str:
         """The token continuing ``query`` after ``last_key``."""
         payload = json.dumps({"v": TOKEN_VERSION, "k": dict(last_key)}, separators=(",", ":"), sort_keys=True).encode()
         return f"{_b64encode(payload)}.{_b64encode(self._mac(query, payload))}"
 
-    def decode(self, token: str, query: ListingQuery) -> dict[str, str]:
+    def decode(self, token: str, query: TokenQuery) -> dict[str, str]:
         """The LastEvaluatedKey carried by ``token``; :class:`InvalidNextTokenError` unless the token
         was issued by us, unmodified, for this very query."""
         if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:

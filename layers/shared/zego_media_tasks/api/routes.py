@@ -7,6 +7,8 @@ Routes (all behind IAM or API-key authorization at API Gateway):
 - ``GET /tasks/{taskId}[?vendor=]``: ``{"tasks": [...]}``, the task's record for each vendor we track it
   for (or only ``vendor``'s); ETag, ``Cache-Control``, ``If-None-Match`` → 304.
 - ``GET /tasks?status=&vendor=&limit=&nextToken=``: one page by status (required), newest change first.
+- ``GET /tasks/{taskId}/thumbnails?vendor=&limit=&nextToken=`` and ``.../file-names``: every entry of the
+  record's list in order, a page at a time (a long list's record holds only its first page).
 - ``POST /tasks`` with ``{"TaskId", "Vendor"}``: 202 and ``Location`` for a new task, 200 for a known one.
 
 API Gateway REST APIs deliver ``path`` percent-encoded (Powertools routes on it) and ``pathParameters``
@@ -52,15 +54,19 @@ from zego_media_tasks.api.errors import (
 from zego_media_tasks.api.models import (
     ErrorDetail,
     ErrorResponse,
+    FileNamePage,
     RegisterTaskRequest,
     Task,
     TaskList,
     TaskPage,
+    ThumbnailPage,
     task_of,
 )
 from zego_media_tasks.api.pagination import MAX_TOKEN_LENGTH
 from zego_media_tasks.api.request_body import MAX_BODY_BYTES, read_registration
 from zego_media_tasks.api.service import TaskService
+from zego_media_tasks.domain.fields import camel
+from zego_media_tasks.domain.lists import FILE_NAMES, THUMBNAILS, RecordList
 from zego_media_tasks.domain.messages import MAX_TASK_ID_LENGTH, TASK_ID_PATTERN, TASK_ID_RULE
 from zego_media_tasks.domain.ports import DependencyUnavailable
 from zego_media_tasks.domain.status import TaskStatus, Vendor
@@ -70,6 +76,8 @@ logger = Logger(child=True)
 JSON = "application/json"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+MAX_LIST_LIMIT = 1000
+"""Entries per page of a record's list (a page also stops before 1 MiB)."""
 RETRY_AFTER_SECONDS = "1"
 _MAX_MESSAGE_LENGTH = 1000
 
@@ -77,6 +85,7 @@ _MAX_MESSAGE_LENGTH = 1000
 _PATH_METHODS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"/tasks/*"), ("GET", "POST")),
     (re.compile(r"/tasks/[^/]+/*"), ("GET",)),
+    (re.compile(r"/tasks/[^/]+/(thumbnails|file-names)/*"), ("GET",)),
 )
 
 # Powertools validation errors name the parameter last in ``loc``; each parameter has its own code.
@@ -147,6 +156,18 @@ def _path_task_id(event: Mapping[str, Any], routed_segment: str) -> str:
     if isinstance(parameters, Mapping) and isinstance(parameters.get("taskId"), str):
         return str(parameters["taskId"])
     return unquote(routed_segment, errors="replace")
+
+
+_TASK_ID_PATH = Path(
+    alias="taskId",
+    description=f"ZEGO's TaskId, percent-encoded: {TASK_ID_RULE}.",
+    # Documented for the decoded TaskId; enforced after decoding (``task_id_problem``), since the routed
+    # segment is still percent-encoded and may be longer than the TaskId.
+    json_schema_extra={"pattern": TASK_ID_PATTERN, "minLength": 1, "maxLength": MAX_TASK_ID_LENGTH},
+)
+_NEXT_TOKEN_QUERY = Query(
+    alias="nextToken", min_length=1, max_length=MAX_TOKEN_LENGTH, description="The nextToken of the previous page."
+)
 
 
 def _error_doc(description: str) -> OpenAPIResponse:
@@ -283,16 +304,7 @@ def build_app(service: ServiceProvider, *, cors_allow_origin: str | None = None)
         },
     )
     def get_task(
-        task_id: Annotated[
-            str,
-            Path(
-                alias="taskId",
-                description=f"ZEGO's TaskId, percent-encoded: {TASK_ID_RULE}.",
-                # Documented for the decoded TaskId; enforced after decoding (``task_id_problem``), since
-                # the routed segment is still percent-encoded and may be longer than the TaskId.
-                json_schema_extra={"pattern": TASK_ID_PATTERN, "minLength": 1, "maxLength": MAX_TASK_ID_LENGTH},
-            ),
-        ],
+        task_id: Annotated[str, _TASK_ID_PATH],
         vendor: Annotated[Vendor | None, Query(description="Only this vendor's record.")] = None,
         if_none_match: Annotated[
             str | None, Header(alias="If-None-Match", description="An ETag from an earlier answer.")
@@ -306,6 +318,47 @@ def build_app(service: ServiceProvider, *, cors_allow_origin: str | None = None)
             body=TaskList(tasks=[task_of(record) for record in records]),
             headers={"Cache-Control": cache_control_for(records, single_vendor=vendor is not None)},
         )
+
+    def list_page_route(kind: RecordList, model: type[ThumbnailPage | FileNamePage], what: str) -> None:
+        @app.get(
+            f"/tasks/<taskId>/{kind.name}",
+            summary=f"Page through a task's {what}",
+            description=f"Every one of the {what} of the task's record for `vendor`, in the vendor's order, a "
+            f"page at a time. The record itself holds only the first ones when `{camel(kind.truncated_field)}` is "
+            "true. Pass the returned nextToken to continue.",
+            tags=["tasks"],
+            operation_id=f"list{model.__name__.removesuffix('Page')}s",
+            responses={
+                200: {
+                    "description": f"One page of {what}.",
+                    "headers": {"Cache-Control": {"description": "no-cache", "schema": {"type": "string"}}},
+                    "content": {JSON: {"model": model}},
+                },
+                400: _error_doc(
+                    "Invalid TaskId (INVALID_TASK_ID), missing or invalid vendor (INVALID_VENDOR), limit "
+                    "(INVALID_LIMIT) or nextToken (INVALID_NEXT_TOKEN)."
+                ),
+                404: _error_doc("We do not track this TaskId for this vendor: TASK_NOT_FOUND."),
+                503: _SERVICE_UNAVAILABLE_DOC,
+            },
+        )
+        def list_page(
+            task_id: Annotated[str, _TASK_ID_PATH],
+            vendor: Annotated[Vendor, Query(description="The vendor whose record it is (required).")],
+            limit: Annotated[
+                int, Query(ge=1, le=MAX_LIST_LIMIT, description=f"Page size, 1-{MAX_LIST_LIMIT}.")
+            ] = MAX_LIST_LIMIT,
+            next_token: Annotated[str | None, _NEXT_TOKEN_QUERY] = None,
+        ) -> Response[ThumbnailPage | FileNamePage]:
+            task = _path_task_id(app.current_event.raw_event, task_id)
+            page = service().list_page(task, vendor, kind, limit, next_token)
+            body = model.model_validate({kind.member: list(page.values), "nextToken": page.next_token})
+            return Response(
+                status_code=HTTPStatus.OK.value, content_type=JSON, body=body, headers={"Cache-Control": NO_CACHE}
+            )
+
+    list_page_route(THUMBNAILS, ThumbnailPage, "snapshot URLs")
+    list_page_route(FILE_NAMES, FileNamePage, "snapshot file names")
 
     @app.get(
         "/tasks",
@@ -333,15 +386,7 @@ def build_app(service: ServiceProvider, *, cors_allow_origin: str | None = None)
         status: Annotated[TaskStatus, Query(description="The normalized status to list (required).")],
         vendor: Annotated[Vendor | None, Query(description="Only tasks of this vendor.")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1-{MAX_LIMIT}.")] = DEFAULT_LIMIT,
-        next_token: Annotated[
-            str | None,
-            Query(
-                alias="nextToken",
-                min_length=1,
-                max_length=MAX_TOKEN_LENGTH,
-                description="The nextToken of the previous page.",
-            ),
-        ] = None,
+        next_token: Annotated[str | None, _NEXT_TOKEN_QUERY] = None,
     ) -> Response[TaskPage]:
         listing = service().list_tasks(status, vendor, limit, next_token)
         return Response(

@@ -2,6 +2,7 @@
 
 - ``TABLE_NAME`` (required): the tasks table.
 - ``QUEUE_URL`` (required): the poll queue, for registrations.
+- ``LISTS_BUCKET_NAME``: the bucket of the lists too long for a record (``GET .../thumbnails`` reads it).
 - ``TASK_DEADLINE_SECONDS`` (default 86400): how long a registered task is polled before TIMED_OUT.
 - ``PAGINATION_SECRET_ARN``: a Secrets Manager secret holding the ``nextToken`` HMAC key, either as a
   plain string or as a JSON object with key ``PaginationSecret``; read through Powertools' parameters
@@ -25,6 +26,7 @@ from zego_media_tasks.api.errors import ServiceUnavailableError
 from zego_media_tasks.config.environment import Knob, SettingsModel, Text, exactly_one, setting, settings_model
 from zego_media_tasks.config.knobs import (
     DEFAULT_SECRET_CACHE_SECONDS,
+    LISTS_BUCKET_NAME,
     QUEUE_URL,
     SECRET_CACHE_SECONDS,
     TABLE_NAME,
@@ -58,6 +60,7 @@ class ApiSettings(SettingsModel):
     RELATIONS = (exactly_one(PAGINATION_SECRET_ARN.variable, PAGINATION_SECRET.variable),)
 
     table_name: str = setting(TABLE_NAME)
+    lists_bucket_name: str | None = setting(LISTS_BUCKET_NAME, default=None)
     queue_url: str = setting(QUEUE_URL)
     task_deadline_seconds: int = setting(TASK_DEADLINE_SECONDS, default=DEFAULT_TASK_DEADLINE_SECONDS)
     pagination_secret_arn: str | None = setting(PAGINATION_SECRET_ARN, default=None)

@@ -1,6 +1,7 @@
 """The callback receiver's configuration, read from the environment once per Lambda instance.
 
 - ``TABLE_NAME`` (required): the tasks table.
+- ``LISTS_BUCKET_NAME``: the bucket of the lists too long for a record (a snapshot callback may bring one).
 - ``ZEGO_APP_ID`` (required): our AppId; a callback for another is refused (403).
 - ``ZEGO_CALLBACK_SECRET_ARN``: a Secrets Manager secret holding the CallbackSecret (ZEGO console, project
   configuration; not the ServerSecret), as plain text or as a JSON object with key ``CallbackSecret``.
@@ -26,6 +27,7 @@ from zego_media_tasks.config.environment import (
 )
 from zego_media_tasks.config.knobs import (
     DEFAULT_SECRET_CACHE_SECONDS,
+    LISTS_BUCKET_NAME,
     SECRET_CACHE_SECONDS,
     SECRETS_MANAGER_ARN,
     TABLE_NAME,
@@ -65,6 +67,7 @@ class CallbackSettings(SettingsModel):
     RELATIONS = (exactly_one(ZEGO_CALLBACK_SECRET_ARN.variable, ZEGO_CALLBACK_SECRET.variable),)
 
     table_name: str = setting(TABLE_NAME)
+    lists_bucket_name: str | None = setting(LISTS_BUCKET_NAME, default=None)
     app_id: int = setting(ZEGO_APP_ID)
     callback_secret_arn: str | None = setting(ZEGO_CALLBACK_SECRET_ARN, default=None)
     callback_secret: str | None = setting(ZEGO_CALLBACK_SECRET, default=None, secret=True)

@@ -10,6 +10,7 @@ from zego_media_tasks.callbacks.service import CallbackService
 from zego_media_tasks.callbacks.settings import CALLBACK_SECRET_JSON_KEY, CallbackSettings
 from zego_media_tasks.domain.clock import SystemClock
 from zego_media_tasks.domain.ports import Clock
+from zego_media_tasks.store.list_objects import ListObjects, SpillingRecords
 from zego_media_tasks.store.task_store import TaskStore
 from zego_media_tasks.zego.settings import secret_provider
 
@@ -17,7 +18,7 @@ from zego_media_tasks.zego.settings import secret_provider
 def build_receiver(settings: CallbackSettings, *, clock: Clock | None = None) -> CallbackService:
     """The receiver wired to the tasks table and the configured CallbackSecret."""
     return CallbackService(
-        store=TaskStore(settings.table_name),
+        store=SpillingRecords(TaskStore(settings.table_name), ListObjects(settings.lists_bucket_name)),
         secret=secret_provider(
             settings.callback_secret_arn,
             settings.callback_secret,

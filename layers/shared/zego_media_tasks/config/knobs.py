@@ -36,3 +36,9 @@ SECRET_CACHE_SECONDS: Final = Knob(
     WholeNumber(0, MAX_SECRET_CACHE_SECONDS),
     "how long a function instance caches a secret read from Secrets Manager, seconds (0: at every use)",
 )
+LISTS_BUCKET_NAME: Final = Knob(
+    "LISTS_BUCKET_NAME",
+    Text(),
+    "the bucket holding the complete thumbnail and file-name lists too long for a record (unset: such a "
+    "list cannot be stored or read, and its write or read fails as a dependency failure)",
+)

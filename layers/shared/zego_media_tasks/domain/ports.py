@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from zego_media_tasks.domain.lists import RecordList
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome
 from zego_media_tasks.domain.record import TaskRecord
@@ -72,6 +73,14 @@ class TaskTable(RecordReads, Protocol):
 
     def put_new(self, record: TaskRecord) -> bool:
         """Store a record unless one exists with its key; False if one does."""
+        ...
+
+
+class ListObjectReads(Protocol):
+    """The complete long lists of records (implemented by ``zego_media_tasks.store.list_objects.ListObjects``)."""
+
+    def get(self, kind: RecordList, key: str) -> tuple[str, ...]:
+        """The entries of the list object ``key``."""
         ...
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from zego_media_tasks.domain.lists import RECORD_LISTS
 from zego_media_tasks.domain.polling import PollDecision, PollingPolicy, finish, with_status
 from zego_media_tasks.domain.record import TaskRecord, pending_record
 from zego_media_tasks.domain.snapshot import VENDOR_FIELDS, TaskSnapshot
@@ -108,8 +109,13 @@ def decide_callback(
         )
     else:
         base = replace(stored, kind=stored.kind or kind)
-    brought = {name: getattr(snapshot, name) for name in VENDOR_FIELDS}
-    record = replace(base, **{name: value for name, value in brought.items() if value not in (None, "", ())})
+    companions = {name for described in RECORD_LISTS for name in described.companions}
+    brought = {name: getattr(snapshot, name) for name in VENDOR_FIELDS if name not in companions}
+    brought = {name: value for name, value in brought.items() if value not in (None, "", ())}
+    for described in RECORD_LISTS:
+        if described.values_field in brought:  # a list brought replaces its count and overflow, never they alone
+            brought.update({name: getattr(snapshot, name) for name in described.companions})
+    record = replace(base, **brought)
     record = with_status(record, snapshot.status, now)
     decision = finish(stored, record, now, policy, CALLBACK, source=ChangeSource.CALLBACK, called_zego=False)
     return CallbackDecision(CallbackEffect.CREATED if stored is None else CallbackEffect.APPLIED, decision)

@@ -62,8 +62,32 @@ class TaskSnapshot:
     event: str | None = field(default=None, metadata=about())
     file_id: str | None = field(default=None, metadata=about())
     replay_url: str | None = field(default=None, metadata=about())
-    thumbnail_urls: tuple[str, ...] = field(default=(), metadata=about())
-    file_names: tuple[str, ...] = field(default=(), metadata=about())
+    thumbnail_urls: tuple[str, ...] = field(
+        default=(),
+        metadata=about(
+            "Every snapshot URL in order, or only the first of them when thumbnailsTruncated is true "
+            "(GET /tasks/{taskId}/thumbnails pages through all of them)."
+        ),
+    )
+    thumbnail_count: int = field(default=0, metadata=about("How many snapshot URLs the task has."))
+    thumbnails_truncated: bool = field(
+        default=False, metadata=about("True when thumbnailUrls holds only the first of thumbnailCount URLs.")
+    )
+    thumbnails_object: str | None = field(default=None, metadata=about(internal=True))
+    """The S3 key of the complete list when ``thumbnails_truncated`` (see :mod:`.lists`)."""
+    file_names: tuple[str, ...] = field(
+        default=(),
+        metadata=about(
+            "Every snapshot object name in order (Huawei), or only the first of them when fileNamesTruncated "
+            "is true (GET /tasks/{taskId}/file-names pages through all of them)."
+        ),
+    )
+    file_name_count: int = field(default=0, metadata=about("How many snapshot object names the task has."))
+    file_names_truncated: bool = field(
+        default=False, metadata=about("True when fileNames holds only the first of fileNameCount names.")
+    )
+    file_names_object: str | None = field(default=None, metadata=about(internal=True))
+    """The S3 key of the complete list when ``file_names_truncated``."""
     message: str | None = field(default=None, metadata=about())
     vendor_request_id: str | None = field(default=None, metadata=about())
     zego_request_id: str | None = field(default=None, metadata=about())
@@ -87,6 +111,14 @@ class TaskSnapshot:
             "The vendor block exactly as ZEGO returned it (or the completion callback's body).", stored_as="rawJson"
         ),
     )
+
+    def __post_init__(self) -> None:
+        # A complete list is its own count, whichever way the snapshot was made (``replace`` included);
+        # only a list cut to its first page (domain.lists) keeps the count it was given.
+        if not self.thumbnails_truncated:
+            object.__setattr__(self, "thumbnail_count", len(self.thumbnail_urls))
+        if not self.file_names_truncated:
+            object.__setattr__(self, "file_name_count", len(self.file_names))
 
 
 IDENTITY_FIELDS = frozenset({"task_id", "vendor", "status"})

@@ -13,7 +13,8 @@ Consumers can rely on:
   so a redelivery, or a re-publication after a publisher crash, is recognised;
 - the size: a detail stays far under EventBridge's 256 KB entry limit whatever the record holds (lists
   are cut to their first :data:`MAX_LISTED_URLS` entries and :data:`MAX_LIST_BYTES`, with the full count
-  and a ``...Truncated`` flag; the record link gives everything).
+  and a ``...Truncated`` flag; the record link gives everything). A record itself holds at most the first
+  64 KiB of a list (``domain.lists``); the counts are then the full ones, the flags true.
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ def _bounded(values: Sequence[str]) -> tuple[list[str], bool]:
 def _detail(old: TaskRecord | None, new: TaskRecord, *, source: ChangeSource, lists: bool) -> dict[str, Any]:
     thumbnails, thumbnails_cut = _bounded(new.thumbnail_urls) if lists else ([], bool(new.thumbnail_urls))
     files, files_cut = _bounded(new.file_names) if lists else ([], bool(new.file_names))
+    # A record's own list may be its first page already (domain.lists): the counts are the full ones.
+    thumbnails_cut = thumbnails_cut or new.thumbnails_truncated
+    files_cut = files_cut or new.file_names_truncated
     error = new.last_error
     return {
         "version": SCHEMA_VERSION,
@@ -103,10 +107,10 @@ def _detail(old: TaskRecord | None, new: TaskRecord, *, source: ChangeSource, li
         "fileId": new.file_id,
         "replayUrl": new.replay_url,
         "thumbnailUrls": thumbnails,
-        "thumbnailCount": len(new.thumbnail_urls),
+        "thumbnailCount": new.thumbnail_count,
         "thumbnailsTruncated": thumbnails_cut,
         "fileNames": files,
-        "fileNameCount": len(new.file_names),
+        "fileNameCount": new.file_name_count,
         "fileNamesTruncated": files_cut,
         "message": new.message,
         "resultCode": new.result_code,

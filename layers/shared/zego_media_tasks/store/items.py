@@ -80,6 +80,10 @@ def _decode_int(value: Any) -> int | None:
     return int(value)
 
 
+def _decode_bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
 def _decode_strings(value: Any) -> tuple[str, ...]:
     return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
@@ -125,6 +129,7 @@ def _same(value: Any) -> Any:
 
 _CODECS: Mapping[Any, Codec] = {
     str: Codec(_same, _decode_str),
+    bool: Codec(_same, _decode_bool),
     int: Codec(_same, _decode_int),
     float: Codec(_encode_float, _decode_float),
     tuple: Codec(list, _decode_strings),
