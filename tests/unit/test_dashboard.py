@@ -49,7 +49,8 @@ def _substituted(body: str) -> dict[str, Any]:
     def value(match: re.Match[str]) -> str:
         return CUSTOM if match.group(1) == "PowertoolsMetricsNamespace" else "1"
 
-    document: dict[str, Any] = json.loads(_PLACEHOLDER.sub(value, body))
+    # Fn::Sub also turns the escaped ``${!...}`` (CloudWatch's dynamic labels) into ``${...}``.
+    document: dict[str, Any] = json.loads(_PLACEHOLDER.sub(value, body).replace("${!", "${"))
     return document
 
 
