@@ -1,4 +1,4 @@
-"""``python -m bench`` (``make bench``): run the six benchmarks, write ``bench/results.json`` and the
+"""``python -m bench`` (``make bench``): run the seven benchmarks, write ``bench/results.json`` and the
 charts, refresh the figures block of ``docs/benchmarks.md``.
 
 ``--quick`` shortens every run (for trying the harness, not for figures); ``--only`` runs some
@@ -21,7 +21,7 @@ from bench.common import BENCH_DIR, ROOT, progress, template_defaults
 
 RESULTS = BENCH_DIR / "results.json"
 DOC = ROOT / "docs" / "benchmarks.md"
-BENCHMARKS = ("cold_start", "per_record", "polling_efficiency", "rate_limit", "callback_latency", "events")
+BENCHMARKS = ("cold_start", "per_record", "polling_efficiency", "rate_limit", "callback_latency", "events", "watchdog")
 SWEEP = [
     {"ceiling": 19.0},
     {"ceiling": 18.0},
@@ -49,6 +49,10 @@ def _run_one(name: str, quick: bool) -> dict[str, Any]:
         from bench import events
 
         return events.run(quick=quick)
+    if name == "watchdog":
+        from bench import watchdog
+
+        return watchdog.run(quick=quick)
     if name == "polling_efficiency":
         from bench import polling_efficiency
 

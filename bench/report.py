@@ -516,6 +516,49 @@ def events_block(section: Mapping[str, Any]) -> str:
     )
 
 
+def watchdog_block(section: Mapping[str, Any]) -> str:
+    """Benchmark 7: one watchdog run's reads, writes and time at the records in flight."""
+    rows = [
+        [
+            name.replace("_", " "),
+            f"{run['lost_chains']:,}",
+            run["queries"],
+            f"{run['index_items_read']:,}",
+            f"{run['index_read_units']:g}",
+            f"{run['record_read_units']:g}",
+            f"{run['defer_write_units']:g}",
+            f"{run['sqs_sends']:,}",
+            f"{run['estimated_lambda_seconds']:.2f}",
+            f"{run['local_run_seconds']:.1f}",
+        ]
+        for name, run in (("healthy", section["healthy"]), ("1 % lost", section["one_percent_lost"]))
+    ]
+    index = section["index"]
+    return (
+        f"{section['records_in_flight']:,} records in flight (index entry {section['index_entry_bytes_mean']:g} B, "
+        f"record {section['record_bytes_mean']:g} B on average), grace {section['grace_seconds']} s, a run every "
+        f"{section['template_watchdog_schedule_minutes']} minutes ({section['runs_per_month']:,} a month).\n\n"
+        + _table(
+            [
+                "run",
+                "lost chains",
+                "index queries",
+                "index entries read",
+                "index RCU",
+                "record RCU",
+                "WCU (watchAt moved)",
+                "SQS sends",
+                "Lambda s (est.)",
+                "moto s (local)",
+            ],
+            rows,
+        )
+        + f"\n\nA healthy month of runs: ${section['healthy_month_usd']:.4f}. Index writes per poll on the default "
+        f"backoff schedule: {index['watch_at_index_writes_per_poll']:g} for `ByWatchAt` against "
+        f"{index['next_poll_at_index_writes_per_poll']:g} for an index keyed on `nextPollAt`."
+    )
+
+
 def figures(results: Mapping[str, Any]) -> str:
     """The whole generated block (sections present in ``results`` only)."""
     parts: list[tuple[str, Callable[[], str]]] = [("Machine and run", lambda: machine_block(results))]
@@ -533,6 +576,8 @@ def figures(results: Mapping[str, Any]) -> str:
         parts.append(("5. Callback latency", lambda: callback_latency_block(results["callback_latency"])))
     if "events" in results:
         parts.append(("6. State-change events", lambda: events_block(results["events"])))
+    if "watchdog" in results:
+        parts.append(("7. Lost-chain watchdog", lambda: watchdog_block(results["watchdog"])))
     return "\n\n".join(f"### {title}\n\n{render()}" for title, render in parts)
 
 
