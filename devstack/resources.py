@@ -43,8 +43,8 @@ class ProvisionedStack:
     """A table's stream (its ``StreamSpecification``), by the table's logical id."""
     event_bus_names: dict[str, str] = field(default_factory=dict)
     bucket_names: dict[str, str] = field(default_factory=dict)
-    """The template's S3 buckets (the lists bucket), with their encryption, public access block, lifecycle
-    and bucket policy as the template sets them."""
+    """The template's S3 buckets (the lists bucket), with their encryption, public access block and
+    lifecycle as the template sets them (not the TLS-only bucket policy: see :func:`provision`)."""
     alarm_names: dict[str, str] = field(default_factory=dict)
     """The template's alarms (those whose ``Condition`` holds), created in the emulator's CloudWatch."""
     stack_name: str = ""
@@ -355,10 +355,8 @@ def provision(
             name = _physical_name(prefix, logical_id).lower()  # bucket names are lower case
             _create_bucket(session.client("s3"), name, resolver.resolve(resource.get("Properties", {})))
             stack.bucket_names[logical_id] = name
-    for resource in resources.values():
-        if resource.get("Type") == "AWS::S3::BucketPolicy":
-            props = resolver.resolve(resource["Properties"])
-            session.client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"]))
+    # The bucket policy (deny anything but TLS) is not applied: moto evaluates a Deny without its
+    # Condition, so it would refuse every call, and the emulator is reached over loopback http anyway.
 
     for logical_id, resource in resources.items():
         if resource.get("Type") == "AWS::Events::EventBus":

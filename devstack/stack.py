@@ -192,6 +192,7 @@ class LocalStack:
                 "RATE_LIMIT_TABLE_NAME": resources.table_names["RateLimitTable"],
                 "QUEUE_URL": resources.queue_urls["PollQueue"],
                 "DLQ_URL": resources.queue_urls["PollDeadLetterQueue"],
+                "LISTS_BUCKET_NAME": resources.bucket_names["TaskListsBucket"],
                 "ZEGO_ENDPOINT": zego.endpoint,
                 "ZEGO_APP_ID": zego.app_id,
                 "ZEGO_SERVER_SECRET": zego.server_secret,

@@ -22,6 +22,7 @@ from zego_media_tasks.api.settings import ApiSettings
 from zego_media_tasks.callbacks.settings import CallbackSettings
 from zego_media_tasks.config.environment import SettingsModel, knobs
 from zego_media_tasks.domain.backoff import BackoffPolicy, ThrottleDelay
+from zego_media_tasks.domain.lists import OBJECT_PREFIX
 from zego_media_tasks.domain.polling import PollingPolicy
 from zego_media_tasks.domain.watch import DEFAULT_GRACE_SECONDS, minimum_grace_seconds
 from zego_media_tasks.events.settings import PublisherSettings
@@ -237,6 +238,7 @@ POLLER_GRANTS: set[Grant] = {
     ("sqs:SendMessage", "PollQueue.Arn"),
     ("sqs:SendMessage", "PollDeadLetterQueue.Arn"),
     ("secretsmanager:GetSecretValue", "Ref:ZegoServerSecretArn"),
+    ("s3:PutObject", "${TaskListsBucket.Arn}/lists/*"),
 }
 
 API_GRANTS: set[Grant] = {
@@ -251,6 +253,7 @@ API_GRANTS: set[Grant] = {
     ("dynamodb:PutItem", "TasksTable.Arn"),
     ("sqs:SendMessage", "PollQueue.Arn"),
     ("secretsmanager:GetSecretValue", "Ref:PaginationTokenSecret"),
+    ("s3:GetObject", "${TaskListsBucket.Arn}/lists/*"),
 }
 
 
@@ -264,6 +267,7 @@ CALLBACK_GRANTS: set[Grant] = {
     ("dynamodb:PutItem", "TasksTable.Arn"),
     ("dynamodb:UpdateItem", "TasksTable.Arn"),
     ("secretsmanager:GetSecretValue", "Ref:ZegoCallbackSecretArn"),
+    ("s3:PutObject", "${TaskListsBucket.Arn}/lists/*"),
 }
 
 
@@ -326,13 +330,17 @@ def test_functions_bring_their_own_role_so_sam_attaches_no_managed_policy_with_r
     assert "ManagedPolicyArns" not in _properties(template, role_id)
 
 
-def test_no_policy_statement_anywhere_uses_a_wildcard_action(template: Template) -> None:
+def test_no_policy_statement_anywhere_grants_a_wildcard_action(template: Template) -> None:
     statements = list(_all_policy_statements(template["Resources"]))
     assert statements
     for statement in statements:
         assert "NotAction" not in statement
+        if statement["Effect"] == "Deny":
+            continue  # a denial of everything (the lists bucket's non-TLS guard) grants nothing
         for action in _as_list(statement["Action"]):
             assert "*" not in action, statement
+    denials = [statement for statement in statements if statement["Effect"] == "Deny"]
+    assert [statement["Sid"] for statement in denials] == ["DenyInsecureTransport"]
 
 
 def test_only_x_ray_trace_upload_which_has_no_resource_level_permissions_is_granted_on_every_resource(
@@ -362,9 +370,15 @@ def _definition(template: Template) -> dict[str, Any]:
     return body
 
 
-def test_the_api_serves_exactly_the_three_task_routes_on_a_rest_api(template: Template) -> None:
+def test_the_api_serves_exactly_the_five_task_routes_on_a_rest_api(template: Template) -> None:
     assert template["Resources"]["TasksApi"]["Type"] == "AWS::Serverless::Api"  # REST, not HTTP API
-    expected = {("/tasks/{taskId}", "get"), ("/tasks", "get"), ("/tasks", "post")}
+    expected = {
+        ("/tasks/{taskId}", "get"),
+        ("/tasks/{taskId}/thumbnails", "get"),
+        ("/tasks/{taskId}/file-names", "get"),
+        ("/tasks", "get"),
+        ("/tasks", "post"),
+    }
     assert _routes_from_events(template) == expected
     # The definition carries each route's security; SAM merges the events' integrations into it.
     assert _routes_from_definition(_definition(template)) == expected
@@ -579,6 +593,34 @@ def test_queues_and_tables_are_encrypted_and_task_records_are_recoverable(templa
     assert tasks["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
 
 
+def test_the_lists_bucket_is_encrypted_private_tls_only_and_expires_its_lists_after_their_records(
+    template: Template,
+) -> None:
+    bucket = _properties(template, "TaskListsBucket")
+    [encryption] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    [rule] = bucket["LifecycleConfiguration"]["Rules"]
+    assert (rule["Status"], rule["Prefix"]) == ("Enabled", OBJECT_PREFIX)
+    assert rule["ExpirationInDays"] == {"Ref": "TaskListsExpirationDays"}
+    # A list outlives its record: written at the task's last answer, the record deleted by TTL up to two
+    # days after its TerminalRecordTtlDays.
+    parameters = template["Parameters"]
+    assert parameters["TaskListsExpirationDays"]["Default"] >= parameters["TerminalRecordTtlDays"]["Default"] + 2
+    [statement] = _properties(template, "TaskListsBucketPolicy")["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Action"]) == ("Deny", "s3:*")
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Resource"] == [
+        {"Fn::GetAtt": ["TaskListsBucket", "Arn"]},
+        {"Fn::Sub": "${TaskListsBucket.Arn}/*"},
+    ]
+
+
 def test_the_locally_provisioned_resources_use_only_intrinsics_devstack_can_resolve(template: Template) -> None:
     def intrinsics(value: Any) -> Iterator[tuple[str, Any]]:
         if isinstance(value, dict):
@@ -634,6 +676,7 @@ POLLER_RESOURCE_VARIABLES = {
     "RATE_LIMIT_TABLE_NAME": {"Ref": "RateLimitTable"},
     "QUEUE_URL": {"Ref": "PollQueue"},
     "DLQ_URL": {"Ref": "PollDeadLetterQueue"},
+    "LISTS_BUCKET_NAME": {"Ref": "TaskListsBucket"},
     # Polling backs off further exactly when the stack receives callbacks
     "CALLBACKS_ENABLED": {"Fn::If": ["CallbacksEnabled", "true", "false"]},
 }
@@ -644,9 +687,11 @@ POLLER_KNOBS = {
     "ZEGO_IS_TEST",
     "ZEGO_CONNECT_TIMEOUT_SECONDS",
     "ZEGO_READ_TIMEOUT_SECONDS",
+    "ZEGO_MAX_RESPONSE_BYTES",
     "SECRET_CACHE_SECONDS",
     "ZEGO_RATE_LIMIT_PER_SECOND",
     "RATE_LIMIT_MAX_WAIT_SECONDS",
+    "RATE_LIMIT_ARRIVAL_SPREAD_SECONDS",
     "POLL_BACKOFF_BASE_SECONDS",
     "POLL_BACKOFF_FACTOR",
     "POLL_BACKOFF_CAP_SECONDS",
@@ -662,9 +707,10 @@ API_RESOURCE_VARIABLES = {
     "TABLE_NAME": {"Ref": "TasksTable"},
     "QUEUE_URL": {"Ref": "PollQueue"},
     "PAGINATION_SECRET_ARN": {"Ref": "PaginationTokenSecret"},
+    "LISTS_BUCKET_NAME": {"Ref": "TaskListsBucket"},
 }
 API_KNOBS = {"TASK_DEADLINE_SECONDS", "SECRET_CACHE_SECONDS", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
-CALLBACK_RESOURCE_VARIABLES = {"TABLE_NAME": {"Ref": "TasksTable"}}
+CALLBACK_RESOURCE_VARIABLES = {"TABLE_NAME": {"Ref": "TasksTable"}, "LISTS_BUCKET_NAME": {"Ref": "TaskListsBucket"}}
 CALLBACK_KNOBS = {
     "ZEGO_APP_ID",
     "ZEGO_CALLBACK_SECRET_ARN",
@@ -993,7 +1039,7 @@ def test_after_the_transform_every_method_has_an_integration_and_requires_author
     expected_scheme = "api_key" if mode == "API_KEY" else "sigv4"
     operations = {(path, method): op for path, methods in body["paths"].items() for method, op in methods.items()}
     callback_route = ("/callbacks/zego", "post")
-    assert len(operations) == (4 if callbacks else 3)
+    assert len(operations) == (6 if callbacks else 5)
     assert (callback_route in operations) is callbacks
     for route, operation in operations.items():
         # The callback route alone has no IAM or API-key requirement: the signature is checked in code.
@@ -1030,6 +1076,8 @@ def test_after_the_transform_no_role_carries_a_managed_policy_but_api_gateways_l
             assert "ManagedPolicyArns" not in role["Properties"], logical_id
     assert translated["Resources"]["ApiGatewayLoggingRole"]["Condition"] == "CreateApiGatewayLoggingRole"
     for statement in _all_policy_statements(translated["Resources"]):
+        if statement["Effect"] == "Deny":
+            continue  # grants nothing (the lists bucket's non-TLS guard)
         for action in _as_list(statement["Action"]):
             assert "*" not in action
 

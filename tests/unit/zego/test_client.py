@@ -16,6 +16,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from tests.support.clock import FakeClock
 from tests.support.fixture_files import ZEGO_RESPONSES
+from tests.support.snapshots import sample_snapshot_urls
 from tests.support.zego_contract import DECISIVE_HTTP_STATUSES
 from tests.support.zego_requests import request_signature
 from tests.unit.zego.canned_transport import Canned, CannedTransport, Step
@@ -25,7 +26,10 @@ from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.zego.client import (
     DEFAULT_ENDPOINT,
     MAX_BODY_BYTES,
+    MAX_BODY_BYTES_LIMIT,
+    MIN_BODY_BYTES,
     REGIONAL_ENDPOINTS,
+    RESPONSE_TOO_LARGE,
     SecretUnavailableError,
     ZegoClient,
 )
@@ -268,14 +272,50 @@ def test_redirect_is_not_followed() -> None:
     assert outcome.error.code == "HTTP_302"
 
 
-def test_oversized_body_is_a_bad_response() -> None:
+def test_a_body_over_the_bound_is_a_configuration_error_naming_the_bound() -> None:
+    # Only a larger bound lets the task progress: the poller holds the message (DLQ, redrive), and no
+    # cut answer ever decides the task.
     client, _ = make_client(Canned(body=b" " * (MAX_BODY_BYTES + 1)))
 
     outcome = client.describe_media_task(TASK_ID, Vendor.TENCENT)
 
-    assert outcome.kind is OutcomeKind.TRANSIENT
+    assert outcome.kind is OutcomeKind.CONFIGURATION
     assert outcome.error is not None
-    assert outcome.error.code == "BAD_RESPONSE"
+    assert outcome.error.code == RESPONSE_TOO_LARGE
+    assert str(MAX_BODY_BYTES) in outcome.error.message
+    assert "ZEGO_MAX_RESPONSE_BYTES" in outcome.error.message
+
+
+def test_a_snapshot_answer_of_ten_thousand_urls_is_read_whole() -> None:
+    urls = sample_snapshot_urls(10_000)
+    block = {"TaskId": TASK_ID, "Event": "SampleSnapshot", "Status": "FINISH", "ThumbnailsUrl": urls}
+    body = json.dumps({"Code": 0, "Message": "success", "RequestId": "r", "Data": {"Tencent": block}}).encode()
+    assert len(body) > 1024 * 1024  # over the former 1 MiB cap
+    client, _ = make_client(Canned(body=body))
+
+    outcome = client.describe_media_task(TASK_ID, Vendor.TENCENT)
+
+    assert outcome.kind is OutcomeKind.SUCCESS
+    assert outcome.snapshot is not None
+    assert outcome.snapshot.thumbnail_urls == tuple(urls)
+
+
+def test_the_bound_is_the_configured_one() -> None:
+    document = fixture("tencent-transcode-processing.json")
+    bound = 64 * 1024
+    at_bound, _ = make_client(Canned(body=document + b" " * (bound - len(document))), max_body_bytes=bound)
+    over, _ = make_client(Canned(body=document + b" " * (bound + 1 - len(document))), max_body_bytes=bound)
+
+    assert at_bound.describe_media_task(TASK_ID, Vendor.TENCENT).kind is OutcomeKind.SUCCESS
+    outcome = over.describe_media_task(TASK_ID, Vendor.TENCENT)
+    assert outcome.error is not None
+    assert outcome.error.code == RESPONSE_TOO_LARGE
+
+
+@pytest.mark.parametrize("bound", [0, MIN_BODY_BYTES - 1, MAX_BODY_BYTES_LIMIT + 1])
+def test_an_unusable_bound_is_refused_at_construction(bound: int) -> None:
+    with pytest.raises(ValueError, match="answer bound"):
+        make_client(max_body_bytes=bound)
 
 
 def test_oversized_error_page_is_still_decided_by_its_status() -> None:

@@ -26,6 +26,7 @@ from zego_media_tasks.config.environment import (
     settings_model,
 )
 from zego_media_tasks.config.knobs import (
+    LISTS_BUCKET_NAME,
     QUEUE_URL,
     SQS_QUEUE_URL,
     TABLE_NAME,
@@ -124,6 +125,7 @@ class PollerSettings(SettingsModel):
     queue_url: str = setting(QUEUE_URL)
     dlq_url: str = setting(DLQ_URL)
     rate_limit_table_name: str = setting(RATE_LIMIT_TABLE_NAME)
+    lists_bucket_name: str | None = setting(LISTS_BUCKET_NAME, default=None)
     rate_limit_per_second: float = setting(ZEGO_RATE_LIMIT_PER_SECOND, default=DEFAULT_RATE_LIMIT_PER_SECOND)
     rate_limit_max_wait_seconds: float = setting(
         RATE_LIMIT_MAX_WAIT_SECONDS, default=DEFAULT_RATE_LIMIT_MAX_WAIT_SECONDS

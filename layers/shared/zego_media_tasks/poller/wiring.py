@@ -20,6 +20,7 @@ from zego_media_tasks.domain.ports import Clock, TaskDescriber
 from zego_media_tasks.poller.service import PollerService
 from zego_media_tasks.poller.settings import PollerSettings
 from zego_media_tasks.queue.poll_queue import DeadLetterQueue, PollQueue
+from zego_media_tasks.store.list_objects import ListObjects, SpillingRecords
 from zego_media_tasks.store.rate_limiter import RateLimiter, bucket_for_app
 from zego_media_tasks.store.task_store import TaskStore
 from zego_media_tasks.zego.settings import ZegoSettings, build_client
@@ -76,7 +77,8 @@ def build_runtime(
     dynamodb: LazyClient[DynamoDBClient] = LazyClient("dynamodb")
     sqs: LazyClient[SQSClient] = LazyClient("sqs")
     service = PollerService(
-        store=TaskStore(settings.table_name, client=dynamodb),
+        # Long lists go to the lists bucket before the record that names them (store.list_objects).
+        store=SpillingRecords(TaskStore(settings.table_name, client=dynamodb), ListObjects(settings.lists_bucket_name)),
         queue=PollQueue(settings.queue_url, client=sqs),
         dead_letters=DeadLetterQueue(settings.dlq_url, client=sqs),
         limiter=RateLimiter(

@@ -25,7 +25,8 @@ Behaviour worth knowing:
   brought another secret, is made once more, the one retry of this client. The secret is never logged,
   never put in a URL, never in a repr; logged URLs show ``Signature=***``; exception texts from
   ``requests`` (which embed the URL) are never logged or stored, only their type names.
-- Bodies over :data:`MAX_BODY_BYTES` are not read into memory.
+- Bodies over the answer bound (``max_body_bytes``, default :data:`MAX_BODY_BYTES`) are not read into
+  memory: the call ends CONFIGURATION ``RESPONSE_TOO_LARGE``.
 """
 
 from __future__ import annotations
@@ -91,8 +92,18 @@ DEFAULT_READ_TIMEOUT: Final = 10.0
 MAX_TIMEOUT_SECONDS: Final = 900.0
 """No call can outlive a Lambda invocation (15 minutes at most)."""
 MAX_APP_ID: Final = 2**32 - 1
-MAX_BODY_BYTES: Final = 1024 * 1024
-"""A real answer is a few KiB; this only bounds memory against a broken or hostile peer."""
+MAX_BODY_BYTES: Final = 8 * 1024 * 1024
+"""The default bound of an answer: 8 MiB holds about 55,000 snapshot URLs of 150 bytes (a SampleSnapshot
+of 15 hours at one frame a second); most answers are a few KiB. It bounds memory against a broken or
+hostile peer: the poller holds the body, its parse and the list objects at once, about 7 x the body
+(docs/architecture.md, "Answers and records of any size")."""
+MIN_BODY_BYTES: Final = 64 * 1024
+MAX_BODY_BYTES_LIMIT: Final = 64 * 1024 * 1024
+"""The largest bound a configuration may choose (with PollerMemorySize raised to match)."""
+RESPONSE_TOO_LARGE: Final = "RESPONSE_TOO_LARGE"
+"""The ``CallError.code`` of an answer over the bound: CONFIGURATION, since only raising the bound
+(``ZEGO_MAX_RESPONSE_BYTES``) lets the task progress; the message keeps its generation and heads for
+the DLQ, to be redriven once the bound is raised, and the task is never marked from a cut answer."""
 ACTION: Final = "DescribeMediaTask"
 
 # CONFIGURATION needs an operator; throttling is routine at the shared 20/s limit; the rest is retried.
@@ -176,6 +187,15 @@ def timeout_problem(name: str, seconds: float) -> str | None:
     return None
 
 
+def body_bound_problem(max_bytes: int) -> str | None:
+    """None for a usable answer bound (:data:`MIN_BODY_BYTES` to :data:`MAX_BODY_BYTES_LIMIT`), else why not."""
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int):
+        return "the answer bound must be a whole number of bytes"
+    if not MIN_BODY_BYTES <= max_bytes <= MAX_BODY_BYTES_LIMIT:
+        return f"the answer bound must be from {MIN_BODY_BYTES} to {MAX_BODY_BYTES_LIMIT} bytes"
+    return None
+
+
 class ZegoClient:
     """Calls ZEGO's ``DescribeMediaTask``; implements :class:`~zego_media_tasks.domain.ports.TaskDescriber`.
 
@@ -196,6 +216,7 @@ class ZegoClient:
         clock: Clock | None = None,
         nonce_factory: Callable[[], str] = new_nonce,
         transport: BaseAdapter | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         """Validate the configuration (``ValueError`` listing every problem) and open a session.
 
@@ -209,6 +230,7 @@ class ZegoClient:
                 endpoint_problem(endpoint),
                 timeout_problem("connect timeout", connect_timeout),
                 timeout_problem("read timeout", read_timeout),
+                body_bound_problem(max_body_bytes),
             )
             if problem is not None
         ]
@@ -221,6 +243,7 @@ class ZegoClient:
         self._url = self._endpoint + "/"
         self._is_test = is_test
         self._timeout = (float(connect_timeout), float(read_timeout))
+        self._max_body_bytes = max_body_bytes
         self._clock: Clock = clock or SystemClock()
         self._nonce_factory = nonce_factory
         self._session = requests.Session()
@@ -301,7 +324,7 @@ class ZegoClient:
                 self._url, params=params, timeout=self._timeout, allow_redirects=False, stream=True
             ) as response:
                 http_status = response.status_code
-                body = _read_capped(response)
+                body = _read_capped(response, self._max_body_bytes)
         except requests.exceptions.Timeout as exc:
             return self._timed_out(exc), None
         except requests.exceptions.ConnectionError as exc:
@@ -322,9 +345,10 @@ class ZegoClient:
         if body is None:
             if 200 <= http_status <= 299:
                 return CallOutcome.failure(
-                    OutcomeKind.TRANSIENT,
-                    BAD_RESPONSE,
-                    f"response body larger than {MAX_BODY_BYTES} bytes",
+                    OutcomeKind.CONFIGURATION,
+                    RESPONSE_TOO_LARGE,
+                    f"response body larger than {self._max_body_bytes} bytes (ZEGO_MAX_RESPONSE_BYTES); raise "
+                    "the bound and redrive the poll DLQ",
                 ), http_status
             body = b""  # the status alone decides (see responses.interpret_response)
         return interpret_response(http_status, body, task_id=task_id, vendor=vendor), http_status
@@ -383,13 +407,13 @@ def _refused_authentication(outcome: CallOutcome) -> bool:
     )
 
 
-def _read_capped(response: requests.Response) -> bytes | None:
-    """The body, or None when it exceeds :data:`MAX_BODY_BYTES` (the rest is not read)."""
+def _read_capped(response: requests.Response, max_bytes: int) -> bytes | None:
+    """The body, or None when it exceeds ``max_bytes`` (the rest is not read)."""
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(chunk_size=64 * 1024):
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > max_bytes:
             return None
         chunks.append(chunk)
     return b"".join(chunks)

@@ -5,6 +5,8 @@
   :mod:`zego_media_tasks.zego.client`).
 - ``ZEGO_IS_TEST``: ``true``/``false``, only for projects created on or before 2021-11-16; unset: not sent.
 - ``ZEGO_CONNECT_TIMEOUT_SECONDS`` (default 3.05), ``ZEGO_READ_TIMEOUT_SECONDS`` (default 10).
+- ``ZEGO_MAX_RESPONSE_BYTES`` (default 8388608, 65536 to 67108864): the largest answer read; a larger one
+  ends CONFIGURATION ``RESPONSE_TOO_LARGE`` (the message is redriven once the bound is raised).
 - ``ZEGO_SERVER_SECRET_ARN``: a Secrets Manager secret holding the ServerSecret, either as a plain
   string or as a JSON object with key ``ServerSecret``.
 - ``ZEGO_SERVER_SECRET``: the ServerSecret itself, for local runs only.
@@ -48,7 +50,10 @@ from zego_media_tasks.zego.client import (
     DEFAULT_ENDPOINT,
     DEFAULT_READ_TIMEOUT,
     MAX_APP_ID,
+    MAX_BODY_BYTES,
+    MAX_BODY_BYTES_LIMIT,
     MAX_TIMEOUT_SECONDS,
+    MIN_BODY_BYTES,
     SecretProvider,
     SecretUnavailableError,
     ZegoClient,
@@ -100,6 +105,11 @@ ZEGO_CONNECT_TIMEOUT_SECONDS: Final = Knob(
     Number(0, MAX_TIMEOUT_SECONDS, low_inclusive=False, unit="seconds"),
     "connect timeout of one DescribeMediaTask call",
 )
+ZEGO_MAX_RESPONSE_BYTES: Final = Knob(
+    "ZEGO_MAX_RESPONSE_BYTES",
+    WholeNumber(MIN_BODY_BYTES, MAX_BODY_BYTES_LIMIT),
+    "the largest DescribeMediaTask answer read, bytes (a larger one is a configuration error)",
+)
 ZEGO_READ_TIMEOUT_SECONDS: Final = Knob(
     "ZEGO_READ_TIMEOUT_SECONDS",
     Number(0, MAX_TIMEOUT_SECONDS, low_inclusive=False, unit="seconds"),
@@ -121,6 +131,7 @@ class ZegoSettings(SettingsModel):
     is_test: bool | None = setting(ZEGO_IS_TEST, default=None)
     connect_timeout: float = setting(ZEGO_CONNECT_TIMEOUT_SECONDS, default=DEFAULT_CONNECT_TIMEOUT)
     read_timeout: float = setting(ZEGO_READ_TIMEOUT_SECONDS, default=DEFAULT_READ_TIMEOUT)
+    max_response_bytes: int = setting(ZEGO_MAX_RESPONSE_BYTES, default=MAX_BODY_BYTES)
     secret_cache_seconds: int = setting(SECRET_CACHE_SECONDS, default=DEFAULT_SECRET_CACHE_SECONDS)
 
 
@@ -139,6 +150,7 @@ def build_client(settings: ZegoSettings, *, transport: BaseAdapter | None = None
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
         transport=transport,
+        max_body_bytes=settings.max_response_bytes,
     )
 
 
