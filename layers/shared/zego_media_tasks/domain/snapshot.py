@@ -45,6 +45,25 @@ class MediaDetails:
     audio: AudioDetails | None = field(default=None, metadata=about())
 
 
+def _entries(what: str, route: str) -> Any:
+    """A list field: all its entries, or the first page of a long one (``domain.lists``)."""
+    return field(
+        default=(),
+        metadata=about(
+            f"Every one of the {what} in order, or only the first ones when the list is cut (GET "
+            f"/tasks/{{taskId}}/{route} pages through all of them)."
+        ),
+    )
+
+
+def _count(what: str) -> Any:
+    return field(default=0, metadata=about(f"How many {what} the task has."))
+
+
+def _cut(member: str, count: str) -> Any:
+    return field(default=False, metadata=about(f"True when {member} holds only the first of {count} entries."))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TaskSnapshot:
     """One DescribeMediaTask answer for one task, in our own vocabulary.
@@ -62,30 +81,14 @@ class TaskSnapshot:
     event: str | None = field(default=None, metadata=about())
     file_id: str | None = field(default=None, metadata=about())
     replay_url: str | None = field(default=None, metadata=about())
-    thumbnail_urls: tuple[str, ...] = field(
-        default=(),
-        metadata=about(
-            "Every snapshot URL in order, or only the first of them when thumbnailsTruncated is true "
-            "(GET /tasks/{taskId}/thumbnails pages through all of them)."
-        ),
-    )
-    thumbnail_count: int = field(default=0, metadata=about("How many snapshot URLs the task has."))
-    thumbnails_truncated: bool = field(
-        default=False, metadata=about("True when thumbnailUrls holds only the first of thumbnailCount URLs.")
-    )
+    thumbnail_urls: tuple[str, ...] = _entries("snapshot URLs", "thumbnails")
+    thumbnail_count: int = _count("snapshot URLs")
+    thumbnails_truncated: bool = _cut("thumbnailUrls", "thumbnailCount")
     thumbnails_object: str | None = field(default=None, metadata=about(internal=True))
     """The S3 key of the complete list when ``thumbnails_truncated`` (see :mod:`.lists`)."""
-    file_names: tuple[str, ...] = field(
-        default=(),
-        metadata=about(
-            "Every snapshot object name in order (Huawei), or only the first of them when fileNamesTruncated "
-            "is true (GET /tasks/{taskId}/file-names pages through all of them)."
-        ),
-    )
-    file_name_count: int = field(default=0, metadata=about("How many snapshot object names the task has."))
-    file_names_truncated: bool = field(
-        default=False, metadata=about("True when fileNames holds only the first of fileNameCount names.")
-    )
+    file_names: tuple[str, ...] = _entries("snapshot object names (Huawei)", "file-names")
+    file_name_count: int = _count("snapshot object names")
+    file_names_truncated: bool = _cut("fileNames", "fileNameCount")
     file_names_object: str | None = field(default=None, metadata=about(internal=True))
     """The S3 key of the complete list when ``file_names_truncated``."""
     message: str | None = field(default=None, metadata=about())
