@@ -2,10 +2,11 @@
 
 In order: subscribe a temporary queue to the bus's state-change events; register a smoke task (a Huawei
 merge, which waits for its callback instead of being polled, so that nothing races the callback); read it
-back; list it by status; the calls are refused without credentials (deployed only: the local gateway
-enforces none); the stack's alarms exist; the registration's event arrives; a ZEGO-signed completion
-callback ends the task and its event arrives (when the stack has the callback route). The rule and the
-queue are deleted whatever happens; the task's record stays in the table, named ``smoke-...``, until TTL.
+back; list it by status; the registration's event arrives; a ZEGO-signed completion callback ends the task
+and its event arrives (when the stack has the callback route); every function's alarms exist in
+CloudWatch; the API refuses a call without credentials (deployed only: the local gateway enforces none).
+The rule and the queue are deleted whatever happens; the task's record stays in the table, named
+``smoke-...``, until TTL.
 
 Each check returns one line; the first that fails raises :class:`CheckError` and ends the run.
 """
@@ -67,8 +68,6 @@ class Suite:
             self._check("api: register", self._register)
             record = self._check_value("api: read back", self._read_back)
             self._check("api: list by status", lambda: self._listed(record["status"]))
-            self._check("api: refuses unsigned calls", self._refuses_unsigned)
-            self._check("alarms", self._alarms)
             self._check("events: registration", lambda: self._event(subscriber, lambda detail: True))
             self._check("callbacks: signed callback", self._callback)
             if self.target.callbacks is not None:
@@ -76,6 +75,8 @@ class Suite:
                     "events: callback",
                     lambda: self._event(subscriber, lambda detail: detail["status"] == "SUCCEEDED"),
                 )
+            self._check("alarms", self._alarms)
+            self._check("api: refuses unsigned calls", self._refuses_unsigned)
         finally:
             subscriber.delete()
             self._http.close()
