@@ -112,11 +112,14 @@ bench: venv
 # Deploy (README, "Deploy to AWS"): sam build, then sam deploy with the samconfig.toml profile CONFIG_ENV. It
 # asks only for the parameters without a default the profile does not set (the ZEGO AppId and the
 # ServerSecret's ARN; ZEGO_APP_ID / ZEGO_SERVER_SECRET_ARN answer them), see deploy/. ARGS go to sam deploy.
+# botocore reads the region from AWS_DEFAULT_REGION (or the profile), not AWS_REGION: an AWS_REGION alone is
+# passed on as AWS_DEFAULT_REGION.
 CONFIG_ENV ?= default
+DEPLOY_REGION := $(if $(AWS_DEFAULT_REGION),,$(if $(AWS_REGION),AWS_DEFAULT_REGION=$(AWS_REGION)))
 deploy: venv build
-	@overrides="$$($(BIN)/python -m deploy --config-env $(CONFIG_ENV))" || exit 1; \
+	@overrides="$$($(DEPLOY_REGION) $(BIN)/python -m deploy --config-env $(CONFIG_ENV))" || exit 1; \
 	echo "$(SAM) deploy --config-env $(CONFIG_ENV) --parameter-overrides $$overrides $(ARGS)"; \
-	$(SAM) deploy --config-env $(CONFIG_ENV) --parameter-overrides $$overrides $(ARGS)
+	$(DEPLOY_REGION) $(SAM) deploy --config-env $(CONFIG_ENV) --parameter-overrides $$overrides $(ARGS)
 
 # The acceptance suite (smoke/): with STACK=<name> it checks that deployed stack, found by its CloudFormation
 # Outputs, with the usual AWS credentials and region (REGION=... overrides the region); without STACK it
@@ -125,7 +128,7 @@ deploy: venv build
 STACK ?=
 REGION ?=
 smoke: venv
-	$(BIN)/python -m smoke $(if $(STACK),--stack $(STACK)) $(if $(REGION),--region $(REGION))
+	$(DEPLOY_REGION) $(BIN)/python -m smoke $(if $(STACK),--stack $(STACK)) $(if $(REGION),--region $(REGION))
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

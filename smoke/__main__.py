@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,6 +36,8 @@ def run(stack: str | None, region: str | None = None, *, out: TextIO | None = No
     out, err = out or sys.stdout, sys.stderr
     try:
         if stack:
+            # botocore reads AWS_DEFAULT_REGION and the profile's region; the AWS CLI also AWS_REGION.
+            region = region or os.environ.get("AWS_REGION") or None
             target = targets.deployed(stack, boto3.session.Session(region_name=region))
             print(f"smoke: checking {target.description} ({target.auth_mode} auth)", file=out, flush=True)
             outcomes = Suite(target, report=_reporter(out)).run()

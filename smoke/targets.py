@@ -102,8 +102,8 @@ def deployed(stack_name: str, session: boto3.session.Session | None = None) -> T
     """The deployed stack ``stack_name``, from its Outputs, Parameters and resources."""
     session = session or boto3.session.Session()
     region = session.region_name
-    if region is None:
-        raise TargetError("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION, or a profile's region)")
+    if not region:
+        raise TargetError("no AWS region: set AWS_DEFAULT_REGION or AWS_REGION (or the profile's region)")
     credentials = session.get_credentials()
     if credentials is None:
         raise TargetError("no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")

@@ -55,7 +55,7 @@ def test_without_a_region_it_fails_with_one_line(
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     line = _failure(capsys, "zego-media-tasks", None)
-    assert line.startswith("smoke: FAILED no AWS region: set AWS_REGION")
+    assert line == "smoke: FAILED no AWS region: set AWS_DEFAULT_REGION or AWS_REGION (or the profile's region)"
 
 
 def test_a_stack_that_does_not_exist_fails_with_one_line(
