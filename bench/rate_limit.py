@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,8 @@ from zego_media_tasks.store.rate_limiter import Permit, Saturated
 
 APP_ID = 1234567890
 SIMULATOR_LATENCY_SECONDS = 0.05
+SIMULATOR_LATENCY_SPREAD_SECONDS = 0.04
+"""Each call's round trip is 50-90 ms (uniform), half of the varying part before ZEGO counts the call."""
 TASK_PREFIX = "bench-"
 SCENARIO: dict[str, Any] = {
     "description": "rate-limit benchmark: every bench-<n> task stays PROCESSING for the whole run",
@@ -136,6 +139,8 @@ class Instrument:
     slot_to_call_ms: list[float] = field(default_factory=list)
     waits: list[float] = field(default_factory=list)
     saturated: int = 0
+    rates: list[tuple[float, float]] = field(default_factory=list)
+    """(monotonic time, the fleet's pace as the limiter reported it)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     local: threading.local = field(default_factory=threading.local)
     recording: bool = False
@@ -167,6 +172,19 @@ class _TimedLimiter:
     def __init__(self, inner: CallLimiter, instrument: Instrument) -> None:
         self._inner = inner
         self._instrument = instrument
+
+    def postpone(self, earliest: datetime) -> datetime:
+        return self._inner.postpone(earliest)
+
+    def throttled(self) -> None:
+        self._inner.throttled()
+
+    def current_rate(self) -> float:
+        rate = self._inner.current_rate()
+        if self._instrument.recording:
+            with self._instrument.lock:
+                self._instrument.rates.append((time.monotonic(), rate))
+        return rate
 
     def acquire(self) -> Permit | Saturated:
         permit = self._inner.acquire()
@@ -452,6 +470,7 @@ def run_handler_level(
     tasks: int,
     workdir: Path,
     latency_seconds: float = SIMULATOR_LATENCY_SECONDS,
+    zego_admits: int = ZEGO_LIMIT_PER_SECOND,
 ) -> dict[str, Any]:
     """The poller handler driven directly, moto and the simulator in helper processes."""
     secret = secrets.token_hex(16)
@@ -466,7 +485,8 @@ def run_handler_level(
         f"--app-id={APP_ID}",
         f"--call-log={call_log}",
         f"--latency-seconds={latency_seconds}",
-        f"--rate-limit={ZEGO_LIMIT_PER_SECOND}",
+        f"--latency-spread-seconds={SIMULATOR_LATENCY_SPREAD_SECONDS}",
+        f"--rate-limit={zego_admits}",
     ]
     instrument = Instrument()
     with (

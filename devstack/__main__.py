@@ -33,6 +33,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from devstack.emulator import local_twin
 from devstack.expectations import expected_source, expected_status, task_kind
 from devstack.stack import DEMO_SCENARIO, LocalStack, StackOptions, ZegoTarget
 from devstack.zego_simulator import CallbackOutcome, Scenario, ZegoSimulator
@@ -331,7 +332,7 @@ def run(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
     with (
         args.log_file.open("a", encoding="utf-8") as log,
         contextlib.redirect_stdout(log),
-        LocalStack(options) as stack,
+        LocalStack(options, emulator=local_twin()) as stack,
     ):
         console.print(
             f"[bold]zego-media-tasks local stack[/]  API {stack.api_url}  (Swagger UI: {stack.api_url}/swagger)"

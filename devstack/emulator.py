@@ -20,8 +20,9 @@ installed in whichever process hosts moto, both process-wide because moto's hand
    SendMessageBatch of 10 went from ~350 ms to ~10 ms, a ReceiveMessage from ~82 ms to ~14 ms; without
    them a 2,000-task backlog measures moto, not the poller (docs/benchmarks.md).
 
-Neither changes what moto answers, only when and how fast. The benchmarks install both; the soak, the
-DynamoDB lock; the concurrency tests, the lock for one test; ``make run`` and the other tests, neither.
+Neither changes what moto answers, only when and how fast. ``make run`` (:func:`local_twin`) and the
+benchmarks install both, ``make run`` in a child process of its own; the soak, the DynamoDB lock; the
+concurrency tests, the lock for one test; the other tests, neither.
 
 One more correction is always installed, because without it moto delivers something EventBridge never
 does: **EventBridge's whole event envelope** (:func:`deliver_whole_event_envelope`). moto builds the event
@@ -297,6 +298,13 @@ class AwsEmulatorProcess(AwsEmulator):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(STOP_TIMEOUT_SECONDS)
+
+
+def local_twin() -> AwsEmulatorProcess:
+    """The emulator of ``make run``: moto with both corrections, in its own process, so that a backlog of
+    thousands of tasks measures the poller and ZEGO's ceiling, not moto sharing one interpreter with the
+    handlers, the event source and the simulator (docs/benchmarks.md, rate limit through ``make run``)."""
+    return AwsEmulatorProcess(fixes=BENCHMARK_FIXES)
 
 
 CLOCK_OFFSET_VARIABLE = "DEVSTACK_CLOCK_OFFSET_SECONDS"

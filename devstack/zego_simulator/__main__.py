@@ -32,7 +32,11 @@ logger = logging.getLogger("devstack.zego_simulator")
 
 SECRET_ENV = "ZEGO_SIMULATOR_SECRET"  # noqa: S105 - the variable's name, not a secret
 CALLBACK_SECRET_ENV = "ZEGO_CALLBACK_SECRET"  # noqa: S105 - the variable's name, not a secret
-_FAULT_HELP = {"latency_seconds": "added to every answer", "hang_seconds": "how long a hung request is held"}
+_FAULT_HELP = {
+    "latency_seconds": "added to every answer",
+    "latency_spread_seconds": "a uniform extra delay per round trip, half before the call is counted",
+    "hang_seconds": "how long a hung request is held",
+}
 _CALLBACK_FAULT_HELP = {"delay_seconds": "how late a delayed callback is sent (scenario seconds)"}
 
 

@@ -1,8 +1,10 @@
 """Fault injection: the ways a real ZEGO endpoint misbehaves, on demand and reproducibly.
 
 Each authenticated, rate-admitted call draws at most one fault from a seeded RNG (see
-``FaultInjector.decide``); ``latency_seconds`` is added to every answer. Settings can be changed at
-any time from any thread.
+``FaultInjector.decide``); ``latency_seconds`` is added to every answer, and a uniform draw from
+``[0, latency_spread_seconds]`` to every round trip: half of it before the call arrives (the rate limit
+counts it after that), half before its answer leaves, as a network's varying delay would. Settings can be
+changed at any time from any thread.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class FaultSettings:
 
     http_5xx_rate: float = 0.0
     latency_seconds: float = 0.0
+    latency_spread_seconds: float = 0.0
     hang_rate: float = 0.0
     hang_seconds: float = 30.0
     malformed_json_rate: float = 0.0
@@ -127,6 +130,7 @@ class FaultChanges(TypedDict, total=False):
 
     http_5xx_rate: float
     latency_seconds: float
+    latency_spread_seconds: float
     hang_rate: float
     hang_seconds: float
     malformed_json_rate: float
@@ -152,6 +156,7 @@ class FaultInjector:
     def __init__(self, settings: FaultSettings | None = None, *, seed: int | None = 0) -> None:
         self._settings = settings if settings is not None else FaultSettings()
         self._rng = random.Random(seed)
+        self._spread_rng = random.Random(None if seed is None else seed + 2)
         self._lock = threading.Lock()
 
     @property
@@ -171,6 +176,13 @@ class FaultInjector:
         """Put a whole new set of knobs in force (``FaultSettings()`` switches every fault off)."""
         with self._lock:
             self._settings = settings
+
+    def network_delay(self) -> float:
+        """One round trip's varying part, a uniform draw from ``[0, latency_spread_seconds]`` (0 without a
+        spread, drawing nothing, so fault seeds reproduce as before)."""
+        with self._lock:
+            spread = self._settings.latency_spread_seconds
+            return self._spread_rng.uniform(0.0, spread) if spread > 0 else 0.0
 
     def decide(self) -> FaultDecision:
         """The fate of one call. Draws from the RNG only when some rate is non-zero, so a seed

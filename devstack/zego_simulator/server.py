@@ -16,7 +16,8 @@ Layers, outermost first:
      admitted calls enter the window;
   4. at most one injected fault (so authentication answers stay deterministic whatever the knobs);
   5. ``Vendor``/``TaskId`` checked (else Code 2) and the task answered from the ``TaskBook``.
-  ``latency_seconds`` delays every answer, rejected or not.
+  ``latency_seconds`` delays every answer, rejected or not; ``latency_spread_seconds`` adds a varying
+  network delay, half of it before the call is counted (``_RequestHandler``).
 """
 
 from __future__ import annotations
@@ -595,10 +596,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         started = time.perf_counter()
         server = self._server
         split = urlsplit(self.path)
+        network = server.service.faults.network_delay()
+        if network > 0 and server.stopping.wait(network / 2):
+            return  # stopping: close without answering
         reply = server.service.handle(split.path, split.query)
         recorded = False
         try:
-            if reply.delay_seconds > 0 and server.stopping.wait(reply.delay_seconds):
+            delay = reply.delay_seconds + network / 2
+            if delay > 0 and server.stopping.wait(delay):
                 return  # stopping: close without answering
             if reply.hang_seconds is not None:
                 server.stopping.wait(reply.hang_seconds)

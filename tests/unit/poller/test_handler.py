@@ -30,10 +30,12 @@ from tests.support.poller import (
 )
 from tests.support.powertools_logs import LogLines, captured_log_lines
 from tests.unit.poller.conftest import Poller
+from zego_media_tasks.domain.backoff import DEFAULT_BACKOFF_BASE_SECONDS
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.record import LastError, TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.domain.timestamps import from_iso, to_iso
+from zego_media_tasks.store.rate_limiter import RateLimiter
 from zego_media_tasks.store.task_store import StoreError, WriteResult
 
 TENCENT = Vendor.TENCENT
@@ -123,7 +125,7 @@ def test_a_new_task_in_progress_is_recorded_and_polled_again_later(
         "FirstSeenAt": record.first_seen_at,
         "DeadlineAt": record.deadline_at,
     }
-    assert 1 <= message.delay_seconds <= 4
+    assert 1 <= message.delay_seconds <= DEFAULT_BACKOFF_BASE_SECONDS  # within the first jitter window
     assert record.next_poll_at == to_iso(poller.clock.now() + timedelta(seconds=message.delay_seconds))
     assert poller.describer.calls == [(TASK, TENCENT)]
 
@@ -255,7 +257,7 @@ def test_huawei_no_task_is_polled_through_the_grace_period_then_not_found(
     record = stored(poller, HUAWEI_TASK, HUAWEI)
     assert (record.status, record.vendor_status) == (TaskStatus.PENDING, "NO_TASK")
     [message] = queue.new()
-    assert 1 <= message.delay_seconds <= 4
+    assert 1 <= message.delay_seconds <= DEFAULT_BACKOFF_BASE_SECONDS  # within the first jitter window
 
     # After it: terminal NOT_FOUND
     poller.clock.advance(300)
@@ -284,15 +286,21 @@ def test_the_last_poll_is_scheduled_at_the_deadline(poller: Poller, invoke: Invo
     assert message.delay_seconds == 2  # not up to the 120 s backoff
 
 
+def _budget_item(poller: Poller, *, tat_ahead_seconds: float, queue_ahead_seconds: float = 0) -> None:
+    """The limiter item as other instances left it: slots and postponed polls reaching this far ahead."""
+    now_us = int(poller.clock.now().timestamp() * 1_000_000)
+    numbers = {"ver": 7, "tat": now_us + int(tat_ahead_seconds * 1e6), "qtat": now_us + int(queue_ahead_seconds * 1e6)}
+    boto3.client("dynamodb").put_item(
+        TableName=poller.stack.table_names["RateLimitTable"],
+        Item={"bucket": {"S": "zego#1234567890"}, **{name: {"N": str(value)} for name, value in numbers.items()}},
+    )
+
+
 def test_rate_limiter_saturation_requeues_shortly_without_calling_zego(
     poller: Poller, invoke: Invoke, queue: Queue
 ) -> None:
     # Given reservations already queued far beyond the maximum wait (other instances are busy)
-    far = int(poller.clock.now().timestamp() * 1000) + 60_000
-    boto3.client("dynamodb").put_item(
-        TableName=poller.stack.table_names["RateLimitTable"],
-        Item={"bucket": {"S": "zego#1234567890"}, "tat": {"N": str(far)}},
-    )
+    _budget_item(poller, tat_ahead_seconds=60)
     response = invoke(poller.event(body(TASK, TENCENT)))
     assert failures(response) == []
     assert poller.describer.calls == []
@@ -301,6 +309,53 @@ def test_rate_limiter_saturation_requeues_shortly_without_calling_zego(
     [message] = queue.new()
     assert message.body["Generation"] == 1
     assert 1 <= message.delay_seconds <= 3
+
+
+def test_a_saturated_poll_takes_its_place_behind_the_postponed_ones(
+    poller: Poller, invoke: Invoke, queue: Queue
+) -> None:
+    # Given a fleet that has already postponed polls for the next 40 s
+    _budget_item(poller, tat_ahead_seconds=60, queue_ahead_seconds=40)
+    assert failures(invoke(poller.event(body(TASK, TENCENT)))) == []
+    assert poller.describer.calls == []
+    [message] = queue.new()
+    assert message.delay_seconds == 40
+    assert "NotBefore" not in message.body
+
+
+def test_a_place_beyond_the_longest_sqs_delay_is_reached_in_hops(poller: Poller, invoke: Invoke, queue: Queue) -> None:
+    # Given a backlog postponed for 1,500 s: after its call, the task's next poll joins the queue's end
+    _budget_item(poller, tat_ahead_seconds=0, queue_ahead_seconds=1500)
+    poller.describer.script(TASK, TENCENT, success(TASK, TENCENT, "PROCESSING"))
+    assert failures(invoke(poller.event(body(TASK, TENCENT)))) == []
+    assert len(poller.describer.calls) == 1
+    [hop] = queue.new()
+    assert hop.delay_seconds == 900
+    not_before = from_iso(hop.body["NotBefore"])
+    assert (not_before - poller.clock.now()).total_seconds() == pytest.approx(1500, abs=1)
+    # When the hop arrives, it goes on towards its place without calling ZEGO or the limiter
+    poller.clock.advance(900)
+    assert failures(invoke(deliver(poller, hop))) == []
+    assert len(poller.describer.calls) == 1
+    [last] = queue.new()
+    assert 599 <= last.delay_seconds <= 601
+    assert stored(poller).generation == 2
+    # Then at its place it polls
+    poller.clock.advance(last.delay_seconds)
+    assert failures(invoke(deliver(poller, last))) == []
+    assert len(poller.describer.calls) == 2
+
+
+def test_code_6_from_zego_slows_the_fleet(poller: Poller, invoke: Invoke, queue: Queue) -> None:
+    throttle = failure(OutcomeKind.THROTTLED, "6", "request too frequent")
+    poller.describer.script(TASK, TENCENT, throttle, throttle)
+    assert failures(invoke(poller.event(body(TASK, TENCENT)))) == []
+    [retry] = queue.new()
+    poller.clock.advance(0.5)
+    assert failures(invoke(deliver(poller, retry))) == []
+    limiter = poller.service.limiter
+    assert isinstance(limiter, RateLimiter)
+    assert limiter.current_rate() < limiter.policy.cap_per_second
 
 
 def test_an_unknown_vendor_status_keeps_polling(poller: Poller, invoke: Invoke, queue: Queue) -> None:

@@ -23,8 +23,9 @@ def test_defaults_are_the_documented_ones() -> None:
         dlq_url=POLLER_RESOURCES["DLQ_URL"],
         rate_limit_table_name="rate",
         rate_limit_per_second=20,
-        rate_limit_max_wait_seconds=2,
-        backoff_base_seconds=4,
+        rate_limit_max_wait_seconds=0.25,
+        rate_limit_arrival_spread_seconds=0.04,
+        backoff_base_seconds=16,
         backoff_factor=2,
         backoff_cap_seconds=120,
         callbacks_enabled=False,
@@ -35,7 +36,7 @@ def test_defaults_are_the_documented_ones() -> None:
         terminal_record_ttl_days=30,
     )
     policy = settings.polling_policy()
-    assert policy.backoff == BackoffPolicy(4, 2, 120)
+    assert policy.backoff == BackoffPolicy(16, 2, 120)
     assert policy.throttle == ThrottleDelay(2)
 
 

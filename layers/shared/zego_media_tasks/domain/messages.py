@@ -2,7 +2,8 @@
 
 A pipeline sends ``{"TaskId": "...", "Vendor": "Tencent" | "Huawei"}``, optionally with ``"Kind":
 "merge" | "transcode" | "snapshot"`` (a Huawei merge or transcode is then never polled). Messages the poller
-re-enqueues also carry ``Generation``, ``Attempt``, ``FirstSeenAt`` and ``DeadlineAt``; a pipeline never
+re-enqueues also carry ``Generation``, ``Attempt``, ``FirstSeenAt`` and ``DeadlineAt`` (and ``NotBefore``
+when the poll is postponed beyond SQS's longest delay); a pipeline never
 has to know them. Unknown extra fields are ignored (pipelines may add their own correlation data).
 """
 
@@ -79,6 +80,9 @@ class PollRequest:
     deadline_at: str | None = None
     kind: TaskKind | None = None
     """``Kind``: merge, transcode or snapshot, when the sender knows it (optional)."""
+    not_before: str | None = None
+    """``NotBefore``: the poll was postponed beyond SQS's longest delay; until then the message only
+    hops on (set by the poller, never by a pipeline)."""
 
     def to_body(self) -> str:
         """The JSON message body; pipeline-style (two fields) when nothing else is set."""
@@ -93,6 +97,8 @@ class PollRequest:
             body["DeadlineAt"] = self.deadline_at
         if self.kind:
             body["Kind"] = self.kind.value
+        if self.not_before:
+            body["NotBefore"] = self.not_before
         return json.dumps(body, separators=(",", ":"))
 
 
@@ -155,6 +161,7 @@ def parse_poll_request(body: str | bytes) -> PollRequest:
         first_seen_at=_optional_time(parsed, "FirstSeenAt", task_id, vendor),
         deadline_at=_optional_time(parsed, "DeadlineAt", task_id, vendor),
         kind=_optional_kind(parsed, task_id, vendor),
+        not_before=_optional_time(parsed, "NotBefore", task_id, vendor),
     )
 
 

@@ -11,7 +11,8 @@ SUCCESS, terminal status      vendor's               counted   none             
 SUCCESS, NO_TASK within grace unchanged (PENDING)    counted   backoff(attempt)        acknowledged
 SUCCESS, NO_TASK after grace  NOT_FOUND              counted   none                    acknowledged
 THROTTLED (ZEGO)              unchanged              no        throttle delay          acknowledged
-rate limiter saturated        unchanged              no        throttle delay          acknowledged
+rate limiter saturated        unchanged              no        queue place / throttle  acknowledged
+postponed (NotBefore ahead)   unchanged              no        hop to NotBefore        acknowledged
 TRANSIENT                     unchanged              counted   backoff(attempt)        acknowledged
 REJECTED                      REJECTED               counted   none                    acknowledged
 CONFIGURATION                 unchanged              no        none (fence unchanged)  failed (retry)
@@ -63,6 +64,8 @@ DEADLINE_PASSED = "DEADLINE_PASSED"
 """Reason label for a task that reached its deadline."""
 NO_TASK_GRACE = "NO_TASK_GRACE"
 """Reason label for Huawei ``NO_TASK`` inside the grace period."""
+POSTPONED = "POSTPONED"
+"""Reason label for a hop of a poll postponed beyond SQS's longest delay (no ZEGO call, no limiter)."""
 AWAITING_CALLBACK = "AWAITING_CALLBACK"
 """Reason label for a task DescribeMediaTask cannot answer, kept alive until its callback or deadline."""
 
@@ -299,7 +302,12 @@ def _continue(
     reason: str,
     *,
     called_zego: bool,
+    not_before: datetime | None = None,
 ) -> PollDecision:
+    if not_before is not None:
+        # Postponed by the fleet's call budget (domain.call_budget): no earlier than its place in the
+        # queue; a place beyond SQS's longest delay is reached in hops (the message carries NotBefore).
+        delay = max(delay, min(SQS_MAX_DELAY_SECONDS, math.ceil((not_before - now).total_seconds())))
     delay = _clamp_to_deadline(delay, record, now)
     next_poll = now + timedelta(seconds=delay)
     advanced = replace(
@@ -310,6 +318,8 @@ def _continue(
         updated_at=to_iso(now),
     )
     next_request = resume_request(advanced)
+    if not_before is not None and not_before > next_poll:
+        next_request = replace(next_request, not_before=to_iso(not_before))
     return PollDecision(
         step=Step.CONTINUE,
         record=advanced,
@@ -331,10 +341,13 @@ def _defer(
     *,
     delay: int,
     reason: str,
+    not_before: datetime | None = None,
 ) -> PollDecision:
     """The chain goes on after ``delay`` without a ZEGO call: the record changes only by its update time."""
     base = _open(stored, request, now, policy, sent_at)
-    return _continue(stored, replace(base, updated_at=to_iso(now)), delay, now, reason, called_zego=False)
+    return _continue(
+        stored, replace(base, updated_at=to_iso(now)), delay, now, reason, called_zego=False, not_before=not_before
+    )
 
 
 def decide_outcome(
@@ -346,8 +359,10 @@ def decide_outcome(
     policy: PollingPolicy,
     random: UniformSource,
     sent_at: datetime | None = None,
+    not_before: datetime | None = None,
 ) -> PollDecision:
-    """Decide what one DescribeMediaTask outcome means for the task (``now``: after the call)."""
+    """Decide what one DescribeMediaTask outcome means for the task (``now``: after the call); a next
+    poll is due no earlier than ``not_before`` (its place in the fleet's postponement queue) when given."""
     base = _open(stored, request, now, policy, sent_at)
     polled = replace(
         base,
@@ -373,11 +388,27 @@ def decide_outcome(
         record = with_status(record, status, now)
         if is_terminal(status):
             return finish(stored, record, now, policy, reason, source=ChangeSource.POLL, called_zego=True)
-        return _continue(stored, record, policy.backoff.delay(base.attempt, random), now, reason, called_zego=True)
+        return _continue(
+            stored,
+            record,
+            policy.backoff.delay(base.attempt, random),
+            now,
+            reason,
+            called_zego=True,
+            not_before=not_before,
+        )
 
     if outcome.kind is OutcomeKind.THROTTLED:
         record = replace(polled, last_error=_error(outcome.kind.value, outcome, now))
-        return _continue(stored, record, policy.throttle.delay(random), now, outcome.kind.value, called_zego=True)
+        return _continue(
+            stored,
+            record,
+            policy.throttle.delay(random),
+            now,
+            outcome.kind.value,
+            called_zego=True,
+            not_before=not_before,
+        )
 
     if outcome.kind is OutcomeKind.TRANSIENT:
         record = replace(counted, last_error=_error(outcome.kind.value, outcome, now))
@@ -388,6 +419,7 @@ def decide_outcome(
             now,
             outcome.kind.value,
             called_zego=True,
+            not_before=not_before,
         )
 
     if outcome.kind is OutcomeKind.REJECTED:
@@ -417,12 +449,35 @@ def decide_rate_limited(
     policy: PollingPolicy,
     random: UniformSource,
     sent_at: datetime | None = None,
+    not_before: datetime | None = None,
 ) -> PollDecision:
-    """Our shared limiter had no slot within its maximum wait: come back shortly, as if throttled.
+    """Our shared limiter had no slot within its maximum wait: come back at the poll's place in the
+    fleet's postponement queue (``not_before``), or without one shortly, as if throttled.
 
     No ZEGO call was made, so neither the poll count nor the attempt changes.
     """
-    return _defer(stored, request, now, policy, sent_at, delay=policy.throttle.delay(random), reason=RATE_LIMITED)
+    delay = MIN_DELAY_SECONDS if not_before is not None else policy.throttle.delay(random)
+    return _defer(stored, request, now, policy, sent_at, delay=delay, reason=RATE_LIMITED, not_before=not_before)
+
+
+def is_postponed(request: PollRequest, now: datetime) -> bool:
+    """True when the message arrived before its ``NotBefore``: it only hops on, without a ZEGO call."""
+    return request.not_before is not None and from_iso(request.not_before) > now
+
+
+def decide_postponed(
+    stored: TaskRecord | None,
+    request: PollRequest,
+    *,
+    now: datetime,
+    policy: PollingPolicy,
+    sent_at: datetime | None = None,
+) -> PollDecision:
+    """A poll postponed beyond SQS's longest delay hops on towards its ``NotBefore``, without a call."""
+    if request.not_before is None:
+        raise ValueError("only a postponed message hops")
+    until = from_iso(request.not_before)
+    return _defer(stored, request, now, policy, sent_at, delay=MIN_DELAY_SECONDS, reason=POSTPONED, not_before=until)
 
 
 def awaits_callback(stored: TaskRecord | None, request: PollRequest) -> bool:

@@ -12,6 +12,7 @@ class Unit(StrEnum):
 
     COUNT = "Count"
     SECONDS = "Seconds"
+    COUNT_PER_SECOND = "Count/Second"
 
 
 class MetricName(StrEnum):
@@ -30,6 +31,9 @@ class MetricName(StrEnum):
     SUPERSEDED_WRITES = "SupersededWrites"
     RATE_LIMITER_WAIT_SECONDS = "RateLimiterWaitSeconds"
     RATE_LIMITER_SATURATED = "RateLimiterSaturated"
+    RATE_LIMITER_RATE = "RateLimiterRate"
+    """The fleet's ZEGO call pace (calls/s) as the limiter item holds it: the ceiling's share after
+    adaptation to Code 6 (domain.call_budget)."""
     CHAIN_AHEAD_RETRIES = "ChainAheadRetries"
     RECORDS_OUT_OF_TIME = "RecordsOutOfTime"
     RECORD_FAILURES = "RecordFailures"

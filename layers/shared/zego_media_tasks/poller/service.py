@@ -18,14 +18,14 @@ The handler contains each message's failure to that message (Powertools ``BatchP
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
 from zego_media_tasks.domain.backoff import UniformSource
 from zego_media_tasks.domain.messages import MalformedMessageError, PollRequest, parse_poll_request
-from zego_media_tasks.domain.outcome import CallOutcome
+from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.polling import (
     RATE_LIMITED,
     Admission,
@@ -37,11 +37,14 @@ from zego_media_tasks.domain.polling import (
     decide_awaiting_callback,
     decide_deadline_passed,
     decide_outcome,
+    decide_postponed,
     decide_rate_limited,
     is_past_deadline,
+    is_postponed,
     reject_malformed,
 )
 from zego_media_tasks.domain.ports import Clock, PollSender, TaskDescriber, TaskRecords, WriteResult
+from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import Vendor
 from zego_media_tasks.domain.timestamps import from_epoch
 from zego_media_tasks.store.rate_limiter import Permit, Saturated
@@ -68,6 +71,18 @@ class CallLimiter(Protocol):
 
     def acquire(self) -> Permit | Saturated:
         """Reserve and wait for a call slot, or report saturation."""
+        ...
+
+    def postpone(self, earliest: datetime) -> datetime:
+        """A place in the fleet's postponement queue, no earlier than ``earliest``."""
+        ...
+
+    def throttled(self) -> None:
+        """Report a Code 6: the fleet's pace adapts (best effort)."""
+        ...
+
+    def current_rate(self) -> float:
+        """The pace in force, calls per second."""
         ...
 
 
@@ -112,6 +127,8 @@ class PollResult:
     sent_message_id: str | None = None
     rate_limit_wait_seconds: float | None = None
     rate_limited: bool = False
+    call_rate_per_second: float | None = None
+    """The fleet's pace as the limiter last saw it, when this message went through the limiter."""
     malformed: MalformedMessageError | None = None
     warnings: tuple[str, ...] = field(default=())
 
@@ -201,30 +218,66 @@ class PollerService:
             decision = decide_deadline_passed(stored, request, now=now, policy=self.policy, sent_at=sent_at)
         elif awaits_callback(stored, request):
             decision = decide_awaiting_callback(stored, request, now=now, policy=self.policy, sent_at=sent_at)
+        elif is_postponed(request, now):
+            decision = decide_postponed(stored, request, now=now, policy=self.policy, sent_at=sent_at)
         else:
-            permit = self.limiter.acquire()
-            if isinstance(permit, Saturated):
-                decision = decide_rate_limited(
-                    stored, request, now=self.clock.now(), policy=self.policy, random=self.random, sent_at=sent_at
-                )
-            else:
-                wait = permit.waited_seconds
-                outcome = self.describer.describe_media_task(request.task_id, request.vendor)
-                ids = {
-                    "zego_request_id": outcome.zego_request_id,
-                    "vendor_request_id": outcome.snapshot.vendor_request_id if outcome.snapshot else None,
-                }
-                bind({name: value for name, value in ids.items() if value})
-                decision = decide_outcome(
-                    stored,
-                    request,
-                    outcome,
-                    now=self.clock.now(),
-                    policy=self.policy,
-                    random=self.random,
-                    sent_at=sent_at,
-                )
+            return self._budgeted(message, request, stored, bind)
         return self._apply(message, request, decision, outcome, wait)
+
+    def _budgeted(
+        self, message: QueueMessage, request: PollRequest, stored: TaskRecord | None, bind: Correlate
+    ) -> PollResult:
+        """The poll through the fleet's call budget (docs/architecture.md, "Rate limiter"): a slot within
+        the short maximum wait, else a place in the postponement queue; after the call, a next poll that
+        would be due before the polls already postponed queues up behind them, so every task takes its
+        turn."""
+        sent_at = message.sent_at
+        permit = self.limiter.acquire()
+        warnings: tuple[str, ...] = ()
+        if isinstance(permit, Saturated):
+            queued = self.limiter.postpone(self.clock.now() + timedelta(seconds=1))
+            decision = decide_rate_limited(
+                stored,
+                request,
+                now=self.clock.now(),
+                policy=self.policy,
+                random=self.random,
+                sent_at=sent_at,
+                not_before=queued,
+            )
+            return self._apply(message, request, decision, None, None, call_rate=self.limiter.current_rate())
+        outcome = self.describer.describe_media_task(request.task_id, request.vendor)
+        ids = {
+            "zego_request_id": outcome.zego_request_id,
+            "vendor_request_id": outcome.snapshot.vendor_request_id if outcome.snapshot else None,
+        }
+        bind({name: value for name, value in ids.items() if value})
+        if outcome.kind is OutcomeKind.THROTTLED:
+            try:
+                self.limiter.throttled()
+            except StoreError as error:
+                warnings = (f"could not report the throttled call to the rate limiter: {error}",)
+        now = self.clock.now()
+        decision = decide_outcome(
+            stored, request, outcome, now=now, policy=self.policy, random=self.random, sent_at=sent_at
+        )
+        if decision.delay_seconds is not None and decision.delay_seconds < permit.queue_ahead_seconds:
+            # Polls postponed earlier are due after this task's next one would be: it queues up behind them.
+            place = self.limiter.postpone(now + timedelta(seconds=decision.delay_seconds))
+            decision = decide_outcome(
+                stored,
+                request,
+                outcome,
+                now=now,
+                policy=self.policy,
+                random=self.random,
+                sent_at=sent_at,
+                not_before=place,
+            )
+        result = self._apply(
+            message, request, decision, outcome, permit.waited_seconds, call_rate=self.limiter.current_rate()
+        )
+        return replace(result, warnings=result.warnings + warnings) if warnings else result
 
     def _apply(
         self,
@@ -233,6 +286,8 @@ class PollerService:
         decision: PollDecision,
         outcome: CallOutcome | None,
         wait: float | None,
+        *,
+        call_rate: float | None = None,
     ) -> PollResult:
         if decision.step is Step.HOLD:
             warnings: tuple[str, ...] = ()
@@ -269,6 +324,7 @@ class PollerService:
             sent_message_id=sent_message_id,
             rate_limit_wait_seconds=wait,
             rate_limited=decision.reason == RATE_LIMITED,
+            call_rate_per_second=call_rate,
         )
 
     def _write_over_registration(self, request: PollRequest, decision: PollDecision) -> WriteResult:

@@ -45,6 +45,11 @@ from zego_media_tasks.domain.backoff import (
     ThrottleDelay,
     policy_problems,
 )
+from zego_media_tasks.domain.call_budget import (
+    DEFAULT_ARRIVAL_SPREAD_SECONDS,
+    DEFAULT_MAX_WAIT_SECONDS,
+    BudgetPolicy,
+)
 from zego_media_tasks.domain.polling import (
     DEFAULT_NOT_FOUND_GRACE_SECONDS,
     DEFAULT_TASK_DEADLINE_SECONDS,
@@ -56,7 +61,8 @@ __all__ = ["PollerSettings", "SettingsError"]
 
 DEFAULT_RATE_LIMIT_PER_SECOND: Final = 20.0
 """ZEGO allows 20 DescribeMediaTask calls per second per AppId."""
-DEFAULT_RATE_LIMIT_MAX_WAIT_SECONDS: Final = 2.0
+DEFAULT_RATE_LIMIT_MAX_WAIT_SECONDS: Final = DEFAULT_MAX_WAIT_SECONDS
+"""The domain's default (domain.call_budget), under the name the template test knows."""
 
 DLQ_URL: Final = Knob("DLQ_URL", SQS_QUEUE_URL, "the poll queue's dead-letter queue")
 RATE_LIMIT_TABLE_NAME: Final = Knob("RATE_LIMIT_TABLE_NAME", Text(), "the rate limiter's table")
@@ -68,7 +74,12 @@ ZEGO_RATE_LIMIT_PER_SECOND: Final = Knob(
 RATE_LIMIT_MAX_WAIT_SECONDS: Final = Knob(
     "RATE_LIMIT_MAX_WAIT_SECONDS",
     Number(0, 60, unit="seconds"),
-    "longest wait for a rate-limiter slot; beyond it the call is treated as throttled",
+    "longest wait for a rate-limiter slot inside the invocation; beyond it the poll is postponed",
+)
+RATE_LIMIT_ARRIVAL_SPREAD_SECONDS: Final = Knob(
+    "RATE_LIMIT_ARRIVAL_SPREAD_SECONDS",
+    Number(0, 0.5, unit="seconds"),
+    "spread of slot-to-arrival delays the pacing allows for (half of it: the longest a call may leave late)",
 )
 POLL_BACKOFF_BASE_SECONDS: Final = Knob(
     "POLL_BACKOFF_BASE_SECONDS",
@@ -127,8 +138,9 @@ class PollerSettings(SettingsModel):
     rate_limit_table_name: str = setting(RATE_LIMIT_TABLE_NAME)
     lists_bucket_name: str | None = setting(LISTS_BUCKET_NAME, default=None)
     rate_limit_per_second: float = setting(ZEGO_RATE_LIMIT_PER_SECOND, default=DEFAULT_RATE_LIMIT_PER_SECOND)
-    rate_limit_max_wait_seconds: float = setting(
-        RATE_LIMIT_MAX_WAIT_SECONDS, default=DEFAULT_RATE_LIMIT_MAX_WAIT_SECONDS
+    rate_limit_max_wait_seconds: float = setting(RATE_LIMIT_MAX_WAIT_SECONDS, default=DEFAULT_MAX_WAIT_SECONDS)
+    rate_limit_arrival_spread_seconds: float = setting(
+        RATE_LIMIT_ARRIVAL_SPREAD_SECONDS, default=DEFAULT_ARRIVAL_SPREAD_SECONDS
     )
     backoff_base_seconds: float = setting(POLL_BACKOFF_BASE_SECONDS, default=DEFAULT_BACKOFF_BASE_SECONDS)
     backoff_factor: float = setting(POLL_BACKOFF_FACTOR, default=DEFAULT_BACKOFF_FACTOR)
@@ -149,6 +161,14 @@ class PollerSettings(SettingsModel):
         if self.callbacks_enabled:
             return max(self.backoff_cap_seconds, self.backoff_cap_with_callbacks_seconds)
         return self.backoff_cap_seconds
+
+    def budget_policy(self) -> BudgetPolicy:
+        """The rate-limit knobs as the domain's :class:`BudgetPolicy` (adaptation: the domain's defaults)."""
+        return BudgetPolicy(
+            ceiling_per_second=self.rate_limit_per_second,
+            arrival_spread_seconds=self.rate_limit_arrival_spread_seconds,
+            max_wait_seconds=self.rate_limit_max_wait_seconds,
+        )
 
     def polling_policy(self) -> PollingPolicy:
         """The schedule knobs as the domain's :class:`PollingPolicy`."""

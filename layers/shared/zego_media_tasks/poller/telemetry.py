@@ -84,6 +84,8 @@ def _decision_metrics(result: PollResult, decision: PollDecision) -> tuple[Metri
         metrics.append(Metric(MetricName.RATE_LIMITER_WAIT_SECONDS, result.rate_limit_wait_seconds, Unit.SECONDS))
     if result.rate_limited:
         metrics.append(Metric(MetricName.RATE_LIMITER_SATURATED))
+    if result.call_rate_per_second is not None:
+        metrics.append(Metric(MetricName.RATE_LIMITER_RATE, result.call_rate_per_second, Unit.COUNT_PER_SECOND))
     metrics.append(Metric(MetricName.OUTCOMES, dimensions={"Kind": decision.reason}))
     if not written:
         metrics.append(Metric(MetricName.SUPERSEDED_WRITES))

@@ -84,8 +84,7 @@ def build_runtime(
         limiter=RateLimiter(
             settings.rate_limit_table_name,
             bucket_for_app(zego.app_id),
-            per_second=settings.rate_limit_per_second,
-            max_wait_seconds=settings.rate_limit_max_wait_seconds,
+            policy=settings.budget_policy(),
             clock=clock,
             client=dynamodb,
         ),
