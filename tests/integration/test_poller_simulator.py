@@ -38,11 +38,14 @@ from tests.support.poller import (
     sqs_event,
     sqs_record,
 )
+from tests.support.snapshots import sample_snapshot_urls
 from tests.support.waiting import wait_for
 from zego_media_tasks.domain.clock import SystemClock
+from zego_media_tasks.domain.lists import THUMBNAILS
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.poller.wiring import build_runtime
+from zego_media_tasks.store.list_objects import ListObjects
 from zego_media_tasks.store.task_store import TaskStore
 
 pytestmark = pytest.mark.integration
@@ -454,3 +457,62 @@ def test_invocations_that_crash_before_acknowledging_never_fork_or_lose_a_chain(
     superseded = sum(r.getMessage() == SUPERSEDED_POLL_LOG for r in caplog.records)
     assert recorded <= len(simulator.call_log.records()) <= recorded + superseded
     assert mapping.stats.crashes_injected > 0
+
+
+# --- answers of any size (issue 12): a 10,000-URL snapshot over real HTTP, and one over the bound -----
+
+LONG_SNAPSHOT = "1500020831-procedurev2-sampleSnapshot10000tt0"
+LONG_URLS = sample_snapshot_urls(10_000)
+
+
+def _long_snapshot(simulator: ZegoSimulator) -> None:
+    simulator.add_task(
+        {
+            "task_id": LONG_SNAPSHOT,
+            "vendor": "Tencent",
+            "event": "SampleSnapshot",
+            "final": {"status": "FINISH", "ThumbnailsUrl": LONG_URLS},
+        }
+    )
+
+
+def test_a_10000_url_snapshot_answer_is_stored_across_the_record_and_the_lists_bucket(
+    chain: Chain, simulator: ZegoSimulator, stack: ProvisionedStack
+) -> None:
+    _long_snapshot(simulator)
+    chain.run(body(LONG_SNAPSHOT, Vendor.TENCENT))
+    record = chain.record(LONG_SNAPSHOT, Vendor.TENCENT)
+    assert (record.status, record.thumbnail_count, record.thumbnails_truncated) == (TaskStatus.SUCCEEDED, 10_000, True)
+    assert record.thumbnails_object is not None
+    stored = ListObjects(stack.bucket_names["TaskListsBucket"]).get(THUMBNAILS, record.thumbnails_object)
+    assert stored == tuple(LONG_URLS)
+
+
+def test_an_answer_over_the_bound_holds_the_task_until_the_bound_is_raised_and_the_message_redriven(
+    stack: ProvisionedStack, simulator: ZegoSimulator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a 1.3 MB answer and a poller that reads at most 64 KiB
+    _long_snapshot(simulator)
+    set_poller_environment(monkeypatch, stack, simulator, ZEGO_MAX_RESPONSE_BYTES="65536")
+    module = load_poller_app("poller_app_small_bound")
+    monkeypatch.setattr(module, "build_runtime", lambda environ: build_runtime(environ, clock=clock))
+    record = sqs_record(body(LONG_SNAPSHOT, Vendor.TENCENT), sent_at=clock.now())
+    context = LocalLambdaContext(function_name="PollerFunction")
+    # When it polls: the item fails (SQS retries it, then the DLQ keeps it), nothing is decided
+    assert module.lambda_handler(sqs_event([record]), context) == {
+        "batchItemFailures": [{"itemIdentifier": record["messageId"]}]
+    }
+    held = TaskStore(stack.table_names["TasksTable"]).get(LONG_SNAPSHOT, Vendor.TENCENT)
+    assert held is not None
+    assert (held.status, held.generation) == (TaskStatus.PENDING, 0)
+    assert held.last_error is not None
+    assert (held.last_error.kind, held.last_error.code) == ("CONFIGURATION", "RESPONSE_TOO_LARGE")
+    assert queued_messages(stack.queue_urls["PollQueue"]) == []
+    # Then, the bound raised, the same message (redriven) ends the task as ZEGO said
+    monkeypatch.delenv("ZEGO_MAX_RESPONSE_BYTES")  # back to the default, 8 MiB
+    raised = load_poller_app("poller_app_default_bound")
+    monkeypatch.setattr(raised, "build_runtime", lambda environ: build_runtime(environ, clock=clock))
+    assert raised.lambda_handler(sqs_event([record]), context) == {"batchItemFailures": []}
+    ended = TaskStore(stack.table_names["TasksTable"]).get(LONG_SNAPSHOT, Vendor.TENCENT)
+    assert ended is not None
+    assert (ended.status, ended.thumbnail_count) == (TaskStatus.SUCCEEDED, 10_000)

@@ -241,6 +241,7 @@ def poller_environment(stack: Any, **overrides: str) -> dict[str, str]:
         "RATE_LIMIT_TABLE_NAME": stack.table_names["RateLimitTable"],
         "QUEUE_URL": stack.queue_urls["PollQueue"],
         "DLQ_URL": stack.queue_urls["PollDeadLetterQueue"],
+        "LISTS_BUCKET_NAME": stack.bucket_names["TaskListsBucket"],
         **overrides,
     }
 
