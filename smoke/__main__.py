@@ -55,7 +55,8 @@ def run(stack: str | None, region: str | None = None, *, out: TextIO | None = No
     except (targets.TargetError, CheckError) as failure:
         print(f"smoke: FAILED {failure}", file=err, flush=True)
         return 1
-    print(f"smoke: passed, {len(outcomes)} checks", file=out, flush=True)
+    skipped = sum(not outcome.applicable for outcome in outcomes)
+    print(f"smoke: passed, {len(outcomes) - skipped} checks ({skipped} not applicable here)", file=out, flush=True)
     return 0
 
 

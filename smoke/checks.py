@@ -30,6 +30,8 @@ VENDOR: Final = "Huawei"
 KIND: Final = "merge"
 HTTP_TIMEOUT_SECONDS: Final = 30
 LIST_PAGES: Final = 5
+NOT_APPLICABLE: Final = "not applicable"
+"""How a check that this target cannot have begins its line (it is not counted as passed)."""
 REPLAY_URL: Final = "https://smoke.invalid/zego-media-tasks/smoke.mp4"
 """The smoke callback's output URL: the task has no real output; ``.invalid`` can never resolve."""
 
@@ -45,6 +47,12 @@ class Outcome:
     name: str
     passed: bool
     detail: str
+
+    @property
+    def applicable(self) -> bool:
+        """False for a check this target cannot have (the local gateway's authorization, a stack without
+        callbacks)."""
+        return not self.detail.startswith(NOT_APPLICABLE)
 
 
 @dataclass
@@ -142,7 +150,7 @@ class Suite:
 
     def _refuses_unsigned(self) -> str:
         if self.target.auth is None:
-            return "not applicable: the local gateway enforces no authorization"
+            return f"{NOT_APPLICABLE}: the local gateway enforces no authorization"
         response = self._call("GET", f"/tasks/{self.task_id}", signed=False, params={"vendor": VENDOR})
         if response.status_code not in (401, 403):
             raise CheckError(f"GET /tasks/{self.task_id} without credentials answered {response.status_code}")
@@ -187,7 +195,7 @@ class Suite:
     def _callback(self) -> str:
         route = self.target.callbacks
         if route is None:
-            return "not applicable: the stack has no callback route (ZegoCallbackSecretArn is empty)"
+            return f"{NOT_APPLICABLE}: the stack has no callback route (ZegoCallbackSecretArn is empty)"
         timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:12]
         body = {
             "appid": str(route.app_id),

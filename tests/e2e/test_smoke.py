@@ -59,6 +59,7 @@ def test_the_suite_passes_against_the_local_stack_and_leaves_no_rule_or_queue(
 
     assert [outcome.name for outcome in outcomes] == CHECKS
     assert all(outcome.passed for outcome in outcomes), outcomes
+    assert [outcome.name for outcome in outcomes if not outcome.applicable] == ["api: refuses unsigned calls"]
     details = {outcome.name: outcome.detail for outcome in outcomes}
     assert "CallbacksRejectedAlarm" in target.expected_alarms["CallbackFunction"]
     wanted = set().union(*target.expected_alarms.values())
