@@ -100,6 +100,7 @@ def test_the_dashboard_shows_what_an_operator_asks_for(template: Template) -> No
     custom = {name for namespace, name in shown if namespace == CUSTOM}
     assert {
         MetricName.POLLS,  # ZEGO calls per second against the ceiling
+        MetricName.RATE_LIMITER_RATE,  # and the pace the limiter keeps below it
         MetricName.OUTCOMES,  # outcomes by kind, and the Code-6 (THROTTLED) share
         MetricName.TRANSITIONS,
         MetricName.TIME_TO_TERMINAL_SECONDS,
