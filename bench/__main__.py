@@ -21,7 +21,16 @@ from bench.common import BENCH_DIR, ROOT, progress, template_defaults
 
 RESULTS = BENCH_DIR / "results.json"
 DOC = ROOT / "docs" / "benchmarks.md"
-BENCHMARKS = ("cold_start", "per_record", "polling_efficiency", "rate_limit", "callback_latency", "events", "watchdog")
+BENCHMARKS = (
+    "cold_start",
+    "per_record",
+    "polling_efficiency",
+    "rate_limit",
+    "callback_latency",
+    "events",
+    "watchdog",
+    "long_lists",
+)
 SWEEP = [
     {"ceiling": 19.0},
     {"ceiling": 18.0},
@@ -53,6 +62,10 @@ def _run_one(name: str, quick: bool) -> dict[str, Any]:
         from bench import watchdog
 
         return watchdog.run(quick=quick)
+    if name == "long_lists":
+        from bench import long_lists
+
+        return long_lists.run(quick=quick)
     if name == "polling_efficiency":
         from bench import polling_efficiency
 

@@ -95,8 +95,8 @@ MAX_APP_ID: Final = 2**32 - 1
 MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 """The default bound of an answer: 8 MiB holds about 55,000 snapshot URLs of 150 bytes (a SampleSnapshot
 of 15 hours at one frame a second); most answers are a few KiB. It bounds memory against a broken or
-hostile peer: the poller holds the body, its parse and the list objects at once, about 7 x the body
-(docs/architecture.md, "Answers and records of any size")."""
+hostile peer: the poller holds the body, its parse and the list objects at once, about 5 x the body
+(docs/benchmarks.md, section 9; docs/architecture.md, "Answers and records of any size")."""
 MIN_BODY_BYTES: Final = 64 * 1024
 MAX_BODY_BYTES_LIMIT: Final = 64 * 1024 * 1024
 """The largest bound a configuration may choose (with PollerMemorySize raised to match)."""
