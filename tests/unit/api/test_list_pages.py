@@ -125,11 +125,14 @@ def test_a_token_continues_only_its_own_task_vendor_and_list(call: Call, store: 
     assert response["statusCode"] == 400
 
 
-def test_a_token_of_a_list_the_record_no_longer_names_is_400(call: Call, store: Store) -> None:
+@pytest.mark.parametrize(("first", "then"), [(URLS, URLS[::-1]), (URLS[:5], URLS[5:10])], ids=["cut", "whole"])
+def test_a_token_of_a_list_the_record_no_longer_holds_is_400(
+    call: Call, store: Store, first: tuple[str, ...], then: tuple[str, ...]
+) -> None:
     # Given a walk begun on one answer's list, and a newer answer with another list in between
-    store(make_record("moving", status=TaskStatus.PROCESSING, thumbnail_urls=URLS))
-    token = json_body(call(list_page_event("moving", "thumbnails", vendor="Tencent")))["nextToken"]
-    store(make_record("moving", status=TaskStatus.PROCESSING, thumbnail_urls=URLS[::-1], generation=4), 3)
+    store(make_record("moving", status=TaskStatus.PROCESSING, thumbnail_urls=first))
+    token = json_body(call(list_page_event("moving", "thumbnails", vendor="Tencent", limit="2")))["nextToken"]
+    store(make_record("moving", status=TaskStatus.PROCESSING, thumbnail_urls=then, generation=4), 3)
     # Then the old token is refused (start again) rather than mixing two lists
     response = call(list_page_event("moving", "thumbnails", vendor="Tencent", nextToken=token))
     assert response["statusCode"] == 400

@@ -23,7 +23,7 @@ from zego_media_tasks.api.errors import (
 from zego_media_tasks.api.pagination import InvalidNextTokenError, ListingQuery, PageTokenCodec, RecordListQuery
 from zego_media_tasks.api.settings import ApiSettings
 from zego_media_tasks.domain.clock import SystemClock
-from zego_media_tasks.domain.lists import RecordList, first_page
+from zego_media_tasks.domain.lists import RecordList, content_digest, first_page
 from zego_media_tasks.domain.messages import PollRequest, task_id_problem
 from zego_media_tasks.domain.ports import Clock, ListObjectReads, PollSender, TaskTable
 from zego_media_tasks.domain.record import TaskRecord, pending_record
@@ -59,7 +59,7 @@ MAX_LIST_PAGE_BYTES = 1024 * 1024
 """A list page stops before this many bytes of entries (but holds at least one): far below the 6 MB a
 Lambda answer may have."""
 _IN_RECORD = "record"
-"""The token's ``source`` for a list the record holds whole (else the list object's name)."""
+"""The token's ``source`` prefix for a list the record holds whole (else the list object's name)."""
 
 
 def _require_valid_task_id(task_id: str) -> None:
@@ -122,7 +122,9 @@ class TaskService:
             raise TaskNotFoundError(f"task {task_id} is not tracked for vendor {vendor.value}")
         query = RecordListQuery(kind.name, task_id, vendor)
         key = kind.object_key(record) if kind.truncated(record) else None
-        source = key.rsplit("/", 1)[-1] if key else _IN_RECORD
+        # Which copy of the list a token counts in: the object's name, or the digest of the list the
+        # record holds whole (a newer answer with another list makes older tokens invalid, never mixed).
+        source = key.rsplit("/", 1)[-1] if key else f"{_IN_RECORD}-{content_digest(kind, kind.values(record))[:32]}"
         start = 0
         if next_token is not None:
             position = self.tokens.decode(next_token, query)

@@ -134,9 +134,14 @@ def decode_list(kind: RecordList, body: bytes) -> tuple[str, ...]:
     return tuple(values)
 
 
+def content_digest(kind: RecordList, values: Sequence[str]) -> str:
+    """The SHA-256 (hex) of a list's object bytes: the same list, the same digest."""
+    return hashlib.sha256(encode_list(kind, values)).hexdigest()
+
+
 def list_object_key(record: TaskRecord, kind: RecordList, values: Sequence[str]) -> str:
     """``lists/<Vendor>/<TaskId, percent-encoded>/<list>-<SHA-256 of the content>.json``."""
-    digest = hashlib.sha256(encode_list(kind, values)).hexdigest()
+    digest = content_digest(kind, values)
     return f"{OBJECT_PREFIX}{record.vendor.value}/{quote(record.task_id, safe='')}/{kind.name}-{digest}.json"
 
 
