@@ -55,6 +55,8 @@ from typing import Any, Self
 import requests
 from moto.server import ThreadedMotoServer
 
+from devstack.wall_clock import follow_the_parents_clock
+
 LOCAL_REGION = "us-east-1"
 # moto accepts any credentials; these fixed dummies make sure nothing ever reaches real AWS.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -307,20 +309,6 @@ def local_twin() -> AwsEmulatorProcess:
     return AwsEmulatorProcess(fixes=BENCHMARK_FIXES)
 
 
-CLOCK_OFFSET_VARIABLE = "DEVSTACK_CLOCK_OFFSET_SECONDS"
-"""Set by the test suite's ``--clock-offset-days`` (tests/conftest.py): the parent's wall clock runs this
-far ahead, and a child emulator must keep the same time (SQS timestamps, message delays)."""
-
-
-def _follow_the_parents_clock() -> None:
-    offset = os.environ.get(CLOCK_OFFSET_VARIABLE)
-    if not offset:
-        return
-    import time_machine  # a test dependency, present whenever the test suite sets the variable
-
-    time_machine.travel(time.time() + float(offset), tick=True).start()
-
-
 def _serve(argv: Sequence[str] | None = None) -> None:
     """The child of :class:`AwsEmulatorProcess`: serve until standard input closes."""
     parser = argparse.ArgumentParser(prog="python -m devstack.emulator")
@@ -328,7 +316,7 @@ def _serve(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--atomic-writes", action="store_true")
     parser.add_argument("--fast-sqs", action="store_true")
     args = parser.parse_args(argv)
-    _follow_the_parents_clock()
+    follow_the_parents_clock()
     emulator = AwsEmulator(args.port, fixes=MotoFixes(atomic_writes=args.atomic_writes, fast_sqs=args.fast_sqs))
     emulator.start()
     try:

@@ -3,7 +3,7 @@
 
 ``pytest --clock-offset-days=400`` (``make test-future``) runs the whole suite with the wall clock moved
 that far ahead: ``time.time``, ``datetime.now`` and everything built on them, in every thread of the test
-process (moto's server included) and in a child emulator process (``devstack.emulator`` follows
+process (moto's server included) and in the devstack's child processes (``devstack.wall_clock`` follows
 ``DEVSTACK_CLOCK_OFFSET_SECONDS``), while monotonic time and sleeps stay real. A test that passes today and
 fails then depends on today's date, which is a defect: every test must take its times from an injected
 clock or from the same wall clock the code under test reads.
@@ -17,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devstack.emulator import CLOCK_OFFSET_VARIABLE, AwsEmulator
+from devstack.emulator import AwsEmulator
 from devstack.resources import ProvisionedStack, provision
+from devstack.wall_clock import CLOCK_OFFSET_VARIABLE
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,7 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
         traveller = time_machine.travel(destination, tick=True)
         traveller.start()
         config.add_cleanup(traveller.stop)
-        # A child emulator process (devstack.emulator) keeps the same time.
+        # Child processes (the emulator, the simulator run from its command line) keep the same time.
         os.environ[CLOCK_OFFSET_VARIABLE] = str(days * 86_400)
 
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from types import FrameType
 
+from devstack.wall_clock import follow_the_parents_clock
 from devstack.zego_simulator.callbacks import DEFAULT_TIMEOUT_SECONDS, CallbackFaultSettings, CallbackSettings
 from devstack.zego_simulator.faults import FaultSettings
 from devstack.zego_simulator.scenario import Scenario, ScenarioError
@@ -138,6 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, serve until SIGINT/SIGTERM, stop cleanly; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    follow_the_parents_clock()  # run by a test suite whose clock is moved ahead: sign and check in its time
     try:
         simulator = simulator_from_args(args, dict(os.environ))
     except (ScenarioError, ValueError) as error:
