@@ -111,8 +111,9 @@ def test_the_first_poll_of_a_new_task_creates_the_record_and_schedules_generatio
     assert record.first_seen_at == to_iso(sent_at)
     assert record.deadline_at == to_iso(sent_at + timedelta(days=1))
     assert record.status_changed_at == record.last_polled_at == to_iso(NOW)
-    assert decision.delay_seconds == 4
-    assert record.next_poll_at == to_iso(NOW + timedelta(seconds=4))
+    # the top of the first jitter window (TopOfWindow)
+    assert decision.delay_seconds == POLICY.backoff.ceiling(0)
+    assert record.next_poll_at == to_iso(NOW + timedelta(seconds=POLICY.backoff.ceiling(0)))
     assert decision.next_request == PollRequest(
         TASK, TENCENT, generation=1, attempt=1, first_seen_at=record.first_seen_at, deadline_at=record.deadline_at
     )
