@@ -204,3 +204,13 @@ def test_a_snapshot_with_thousands_of_thumbnails_still_gives_a_storable_record(v
     outcome = interpret_response(200, raw, task_id=TASK_ID, vendor=vendor)
     assert len(raw) > DYNAMODB_ITEM_LIMIT
     assert _storable(outcome) < DYNAMODB_ITEM_LIMIT
+
+
+@pytest.mark.parametrize("field", ["FileId", "ReplayUrl", "RequestId", "Event", "Status"])
+def test_one_huge_text_field_still_gives_a_storable_record(field: str) -> None:
+    # An answer may now be up to the client's 8 MiB bound: one text of 1 MB must not make an item over 400 KB.
+    block = {"TaskId": TASK_ID, "Status": "FINISH", field: "\u00e9" * 500_000}
+    raw = json.dumps({"Code": 0, "Data": {"Tencent": block}}).encode()
+    outcome = interpret_response(200, raw, task_id=TASK_ID, vendor=Vendor.TENCENT)
+    assert outcome.kind is OutcomeKind.SUCCESS
+    assert _storable(outcome) < DYNAMODB_ITEM_LIMIT

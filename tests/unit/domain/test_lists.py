@@ -15,6 +15,7 @@ from tests.support.snapshots import sample_snapshot_urls
 from zego_media_tasks.domain.lists import (
     FILE_NAMES,
     INLINE_LIST_BYTES,
+    MAX_TEXT_CHARS,
     OBJECT_PREFIX,
     THUMBNAILS,
     decode_list,
@@ -155,3 +156,10 @@ def test_the_state_change_event_of_a_cut_list_gives_the_full_count_and_stays_sma
     assert (change.detail["thumbnailCount"], change.detail["thumbnailsTruncated"]) == (len(URLS), True)
     assert change.detail["thumbnailUrls"] == list(URLS[: len(change.detail["thumbnailUrls"])])
     assert len(change.detail_json().encode("utf-8")) < 256 * 1024
+
+
+def test_a_vendor_text_longer_than_any_documented_one_is_cut_to_the_text_bound() -> None:
+    record = make_record("t", status=TaskStatus.SUCCEEDED, file_id="f" * (MAX_TEXT_CHARS + 1), message="ok")
+    split = split_lists(record)
+    assert (split.record.file_id, split.record.message) == ("f" * MAX_TEXT_CHARS, "ok")
+    assert split.objects == ()

@@ -24,10 +24,14 @@ from dataclasses import dataclass, replace
 from typing import Final
 from urllib.parse import quote
 
+from zego_media_tasks.domain.fields import declared_fields
 from zego_media_tasks.domain.record import TaskRecord
+from zego_media_tasks.domain.snapshot import VENDOR_FIELDS, TaskSnapshot
 
 INLINE_LIST_BYTES: Final = 64 * 1024
 """The most list entries one record item holds inline, per list (UTF-8 bytes plus 3 per entry)."""
+MAX_TEXT_CHARS: Final = 4096
+"""The longest vendor text field kept (16 KiB of UTF-8 at most; eight of them stay far under an item)."""
 OBJECT_PREFIX: Final = "lists/"
 """Every list object's key starts so; the functions' permissions name this prefix only."""
 _ENTRY_OVERHEAD: Final = 3
@@ -145,9 +149,29 @@ def list_object_key(record: TaskRecord, kind: RecordList, values: Sequence[str])
     return f"{OBJECT_PREFIX}{record.vendor.value}/{quote(record.task_id, safe='')}/{kind.name}-{digest}.json"
 
 
+def _vendor_texts() -> tuple[str, ...]:
+    return tuple(
+        item.name
+        for item in declared_fields(TaskSnapshot)
+        if item.name in VENDOR_FIELDS and item.hint == (str | None) and not (item.info.timestamp or item.info.internal)
+    )
+
+
+_VENDOR_TEXTS: Final = _vendor_texts()
+"""The vendor's free text fields (ids, URLs, event, message): each is cut to :data:`MAX_TEXT_CHARS`."""
+
+
 def split_lists(record: TaskRecord, *, inline_bytes: int = INLINE_LIST_BYTES) -> SplitRecord:
-    """``record`` with each list over ``inline_bytes`` cut to its first page, and the objects to store."""
-    changes: dict[str, object] = {}
+    """``record`` with each list over ``inline_bytes`` cut to its first page, and the objects to store.
+
+    Each vendor text field is also cut to :data:`MAX_TEXT_CHARS` characters: no documented field comes
+    near it (``ReplayUrl`` is at most 1024 bytes), and an answer of up to the client's bound could
+    otherwise carry one text larger than an item."""
+    changes: dict[str, object] = {
+        name: value[:MAX_TEXT_CHARS]
+        for name in _VENDOR_TEXTS
+        if isinstance(value := getattr(record, name), str) and len(value) > MAX_TEXT_CHARS
+    }
     objects: list[ListObject] = []
     for kind in RECORD_LISTS:
         values = kind.values(record)
