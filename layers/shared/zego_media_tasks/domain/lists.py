@@ -11,8 +11,9 @@ the same object, byte for byte (idempotent), and a write that loses the generati
 an object no record names, which the bucket's lifecycle expires; the record that won names its own.
 A record whose list is already cut (read back from the table) passes through unchanged.
 
-Sizes: 64 KiB per list inline (about 450 URLs) keeps an item under 200 KB whatever else it holds (the
-raw vendor block is capped at 64 KiB too; see docs/architecture.md, "Answers and records of any size").
+Sizes: 64 KiB per list inline (about 450 URLs) keeps an item under 300 KB whatever else it holds (the
+raw vendor block is capped at 64 KiB too, each vendor text at :data:`MAX_TEXT_CHARS`; see docs/architecture.md,
+"Answers and records of any size").
 """
 
 from __future__ import annotations
