@@ -146,12 +146,61 @@ def api_latency_chart(section: Mapping[str, Any], path: Path) -> Path:
     return _save(figure, path)
 
 
+def adaptation_chart(section: Mapping[str, Any], path: Path) -> Path:
+    """Code-0 and Code-6 answers per second while the fleet adapts to a ZEGO admitting less than configured."""
+    admitted, throttled = section["per_second_code_0"], section["per_second_code_6"]
+    seconds = list(range(len(admitted)))
+    figure, axis = plt.subplots(figsize=(10, 3.2))
+    axis.bar(seconds, admitted, width=1.0, color="#4c72b0", label="Code 0")
+    axis.bar(seconds, throttled, width=1.0, bottom=admitted, color="#dd8452", label="Code 6")
+    pace = [(s, p) for s, p in enumerate(section.get("pace_per_second", [])) if p is not None]
+    if pace:
+        axis.plot([s for s, _ in pace], [p for _, p in pace], color="#55a868", label="fleet pace (limiter)")
+    admits = section["zego_admits_per_second"]
+    axis.axhline(admits, color="black", linestyle="--", linewidth=1, label=f"ZEGO admits ({admits}/s)")
+    axis.axhline(0.9 * admits, color="grey", linestyle=":", linewidth=1, label="90 %")
+    axis.set_title(
+        f"configured {section['configured_ceiling']:g}/s, ZEGO admits {admits}/s: "
+        f"{section['admitted_per_second']:.2f} Code 0/s, Code 6 {100 * section['code_6_share']:.2f} %",
+        fontsize=9,
+    )
+    axis.set_xlabel("second of the run")
+    axis.set_ylabel("calls / s")
+    axis.legend(loc="lower right", fontsize=7, ncol=5)
+    return _save(figure, path)
+
+
+def overload_chart(section: Mapping[str, Any], path: Path) -> Path:
+    """Under overload: Code-0 calls per second, and how much later than scheduled each poll came."""
+    run = section["runs"][0]
+    figure, (rate, spread) = plt.subplots(1, 2, figsize=(11, 3.4))
+    per_second = run["per_second_code_0"]
+    rate.plot(range(len(per_second)), per_second, linewidth=0.6, color="#4c72b0")
+    rate.axhline(ZEGO_LIMIT, color="black", linestyle="--", linewidth=1, label="ceiling (20/s)")
+    rate.set_ylim(0, ZEGO_LIMIT + 3)
+    rate.set_title(f"{section['tasks_in_flight']:,} tasks: Code-0 calls per second", fontsize=9)
+    rate.set_xlabel("virtual second of the measured window")
+    rate.legend(fontsize=7)
+    late = run["lateness_sample"]
+    spread.hist(late, bins=40, color="#dd8452")
+    spread.set_title("actual minus scheduled poll time, s (sample)", fontsize=9)
+    spread.set_xlabel("seconds")
+    spread.set_ylabel("polls")
+    return _save(figure, path)
+
+
 def render(results: Mapping[str, Any], directory: Path) -> list[Path]:
     """Every chart whose section is present; returns the files written."""
     written: list[Path] = []
     if "rate_limit" in results:
         written.append(rate_limit_chart(results["rate_limit"], directory / "rate_limit.png"))
         written.append(rate_limit_sweep_chart(results["rate_limit"], directory / "rate_limit_sweep.png"))
+        if "adaptation" in results["rate_limit"]:
+            written.append(
+                adaptation_chart(results["rate_limit"]["adaptation"], directory / "rate_limit_adaptation.png")
+            )
+    if "overload" in results:
+        written.append(overload_chart(results["overload"], directory / "overload.png"))
     if "polling_efficiency" in results:
         written.append(polling_chart(results["polling_efficiency"], directory / "polling_efficiency.png"))
     if "cold_start" in results:

@@ -125,6 +125,17 @@ class FakeLimiter:
         """A permit for now."""
         return Permit(slot_epoch_ms=int(time.time() * 1000), waited_seconds=0.0)
 
+    def postpone(self, earliest: datetime) -> datetime:
+        """No queue: the earliest moment."""
+        return earliest
+
+    def throttled(self) -> None:
+        """Never throttled here."""
+
+    def current_rate(self) -> float:
+        """The default ceiling."""
+        return 20.0
+
 
 class FakeDescriber:
     """``TaskDescriber``: the real response parser on the canned PROCESSING answer of each task."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import math
 import queue
 import secrets
 import tempfile
@@ -38,9 +39,9 @@ from bench.stats import Call, summary, window_stats
 from devstack.emulator import (
     BENCHMARK_FIXES,
     LOCAL_REGION,
-    AwsEmulator,
     AwsEmulatorProcess,
     free_port,
+    local_twin,
     patched_environment,
 )
 from devstack.event_source import EventSourceSettings, sqs_event_record
@@ -439,6 +440,7 @@ def _result(
             else None
         ),
         **instrument.snapshot(),
+        "pace_per_second": _pace_per_second(instrument, window.start, window.end),
     }
     result["targets"] = {
         "fraction_of_ceiling_at_least_95pct": zego["admitted_fraction_of_ceiling"] >= TARGET_FRACTION,
@@ -447,6 +449,16 @@ def _result(
     }
     result["targets"]["all_met"] = all(result["targets"].values())
     return result
+
+
+def _pace_per_second(instrument: Instrument, start: float, end: float) -> list[float | None]:
+    """The fleet's pace as the limiter reported it, averaged per second of the window (None: no sample)."""
+    buckets: list[list[float]] = [[] for _ in range(math.ceil(end - start))]
+    with instrument.lock:
+        for moment, rate in instrument.rates:
+            if start <= moment < end:
+                buckets[int(moment - start)].append(rate)
+    return [round(sum(b) / len(b), 3) if b else None for b in buckets]
 
 
 def _read_call_log(path: Path) -> list[Call]:
@@ -550,7 +562,9 @@ def run_stack_level(knobs: Knobs, durations: Durations, *, tasks: int) -> dict[s
     boto3.DEFAULT_SESSION = None
     options = StackOptions(
         scenario=Scenario.from_dict(SCENARIO),
-        faults=FaultSettings(latency_seconds=SIMULATOR_LATENCY_SECONDS),
+        faults=FaultSettings(
+            latency_seconds=SIMULATOR_LATENCY_SECONDS, latency_spread_seconds=SIMULATOR_LATENCY_SPREAD_SECONDS
+        ),
         simulator_rate_limit=ZEGO_LIMIT_PER_SECOND,
         poller_environment={"POWERTOOLS_METRICS_NAMESPACE": "ZegoMediaTasks/Bench", **knobs.poller_environment()},
         event_source=EventSourceSettings(
@@ -569,7 +583,8 @@ def run_stack_level(knobs: Knobs, durations: Durations, *, tasks: int) -> dict[s
         instrument.attach(inspect.unwrap(handler).__globals__)
         return timed_handler(handler, counters)
 
-    stack = LocalStack(options, emulator=AwsEmulator(fixes=BENCHMARK_FIXES), wrap_poller=instrumented)
+    # make run's own emulator: moto with both fixes in a process of its own (devstack.emulator.local_twin).
+    stack = LocalStack(options, emulator=local_twin(), wrap_poller=instrumented)
     with quiet_stdout(), stack:
         simulator, resources = stack.simulator, stack.resources
         if simulator is None or resources is None:  # pragma: no cover - set by start()
@@ -601,20 +616,75 @@ def _workdir() -> Iterator[Path]:
         yield Path(name)
 
 
-def run(*, tasks: int = 2000, main: Durations, sweep: Durations, sweep_knobs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The default configuration at handler level, a sweep of knobs (an entry may also set the
-    simulator's ``latency_seconds``: a what-if, never chosen as "best"), then the default and the best
-    configuration through the whole local stack."""
+ZEGO_ADMITS_WHEN_SHARED = 15
+"""The adaptation scenario: another system uses a quarter of the AppId's 20/s."""
+ADAPTATION_TARGET = 0.9
+ADAPTATION_WITHIN_SECONDS = 60
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run whose Code-0 rate is the median of ``runs``, with the median of each headline figure."""
+    ordered = sorted(runs, key=lambda run: float(run["zego"]["admitted_per_second"]))
+    middle = dict(ordered[len(ordered) // 2])
+    figures = ("admitted_fraction_of_ceiling", "busiest_second_all_calls", "code_6_share", "admitted_per_second")
+    middle["median_of_runs"] = {
+        "runs": len(runs),
+        **{name: sorted(run["zego"][name] for run in runs)[len(runs) // 2] for name in figures},
+        "each": [{name: run["zego"][name] for name in figures} for run in runs],
+    }
+    return middle
+
+
+def adaptation(run: Mapping[str, Any], admits: int) -> dict[str, Any]:
+    """How fast the fleet settles on what ZEGO admits: the first second from which the 10-second average of
+    Code-0 answers stays at or above the target share, and the Code-6 share overall."""
+    zego = run["zego"]
+    admitted = [total - six for total, six in zip(zego["per_second"], zego["per_second_code_6"], strict=True)]
+    averages = [
+        sum(admitted[max(0, i - 9) : i + 1]) / len(admitted[max(0, i - 9) : i + 1]) for i in range(len(admitted))
+    ]
+    target = ADAPTATION_TARGET * admits
+    settled = next((i for i in range(len(averages)) if i >= 9 and all(a >= target for a in averages[i:])), None)
+    return {
+        "zego_admits_per_second": admits,
+        "configured_ceiling": run["knobs"]["ceiling"],
+        "seconds_to_90pct": settled,
+        "within_60s": settled is not None and settled <= ADAPTATION_WITHIN_SECONDS,
+        "code_6_share": zego["code_6_share"],
+        "admitted_per_second": zego["admitted_per_second"],
+        "admitted_fraction_of_admits": round(zego["admitted_per_second"] / admits, 4),
+        "per_second_code_0": admitted,
+        "per_second_code_6": zego["per_second_code_6"],
+        "pace_per_second": run.get("pace_per_second", []),
+    }
+
+
+def run(
+    *,
+    tasks: int = 2000,
+    stack_tasks: int = 1500,
+    main: Durations,
+    sweep: Durations,
+    sweep_knobs: list[dict[str, Any]],
+    repeats: int = 3,
+    adaptation_durations: Durations | None = None,
+) -> dict[str, Any]:
+    """The default configuration at handler level (``repeats`` runs, the median reported), a sweep of knobs
+    (an entry may also set the simulator's ``latency_seconds``: a what-if), the adaptation to a ZEGO that
+    admits 15/s, then the default configuration through make run's stack (``repeats`` runs)."""
     default = Knobs.from_template()
     results: dict[str, Any] = {
         "default_knobs": asdict(default),
         "simulator_latency_seconds": SIMULATOR_LATENCY_SECONDS,
+        "simulator_latency_spread_seconds": SIMULATOR_LATENCY_SPREAD_SECONDS,
         "backlog_polling": BACKLOG_POLLING,
     }
     with _workdir() as workdir:
-        progress(f"rate limit: handler level, defaults ({default.label})")
-        handler_default = run_handler_level(default, main, tasks=tasks, workdir=workdir)
-        results["handler_default"] = handler_default
+        handler_runs = []
+        for attempt in range(repeats):
+            progress(f"rate limit: handler level, defaults ({default.label}), run {attempt + 1}/{repeats}")
+            handler_runs.append(run_handler_level(default, main, tasks=tasks, workdir=workdir))
+        results["handler_default"] = median_of(handler_runs)
         sweep_results = []
         for entry in sweep_knobs:
             changes = dict(entry)
@@ -623,14 +693,19 @@ def run(*, tasks: int = 2000, main: Durations, sweep: Durations, sweep_knobs: li
             what_if = f", ZEGO latency {1000 * latency:.0f} ms" if latency != SIMULATOR_LATENCY_SECONDS else ""
             progress(f"rate limit: handler level, {knobs.label}{what_if}")
             sweep_results.append(run_handler_level(knobs, sweep, tasks=tasks, workdir=workdir, latency_seconds=latency))
+        progress(f"rate limit: adaptation, ZEGO admits {ZEGO_ADMITS_WHEN_SHARED}/s, configured {default.ceiling:g}/s")
+        shared = run_handler_level(
+            default,
+            adaptation_durations or Durations(warmup_seconds=0.5, measure_seconds=90),
+            tasks=tasks,
+            workdir=workdir,
+            zego_admits=ZEGO_ADMITS_WHEN_SHARED,
+        )
+        results["adaptation"] = adaptation(shared, ZEGO_ADMITS_WHEN_SHARED)
     results["handler_sweep"] = sweep_results
-    candidates = [handler_default] + [r for r in sweep_results if "simulator_latency_seconds" not in r]
-    best = max(candidates, key=_rank)
-    results["best_knobs"] = best["knobs"]
-    progress(f"rate limit: stack level, defaults ({default.label})")
-    results["stack_default"] = run_stack_level(default, main, tasks=tasks)
-    best_knobs = Knobs(**best["knobs"])
-    if best_knobs != default:
-        progress(f"rate limit: stack level, best ({best_knobs.label})")
-        results["stack_best"] = run_stack_level(best_knobs, main, tasks=tasks)
+    stack_runs = []
+    for attempt in range(repeats):
+        progress(f"rate limit: make run's stack, {stack_tasks:,} tasks, defaults, run {attempt + 1}/{repeats}")
+        stack_runs.append(run_stack_level(default, main, tasks=stack_tasks))
+    results["stack_default"] = median_of(stack_runs)
     return results

@@ -4,6 +4,7 @@ handler timing and how the best configuration is chosen. No server, no waiting."
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from bench.rate_limit import Counters, Instrument, Knobs, _rank, _TimedDescriber, _TimedLimiter, timed_handler
@@ -20,6 +21,15 @@ class _Limiter:
 
     def acquire(self) -> Permit | Saturated:
         return self.answers.pop(0)
+
+    def postpone(self, earliest: datetime) -> datetime:
+        return earliest
+
+    def throttled(self) -> None:
+        self.answers.clear()
+
+    def current_rate(self) -> float:
+        return 20.0
 
 
 class _Describer:

@@ -183,6 +183,15 @@ def test_a_saturated_rate_limiter_is_counted_without_a_call() -> None:
     assert (telemetry.log.extra["reason"], telemetry.log.extra["delay_seconds"]) == ("RATE_LIMITED", 3)
 
 
+def test_the_fleets_pace_is_reported_with_each_budgeted_record() -> None:
+    stored = processing()
+    decision = decide_rate_limited(
+        stored, request_for(stored), now=NOW, policy=POLICY, random=TopOfWindow(), sent_at=NOW
+    )
+    telemetry = for_result(polled(decision, rate_limited=True, call_rate_per_second=16.3))
+    assert Metric("RateLimiterRate", 16.3, Unit.COUNT_PER_SECOND) in telemetry.metrics
+
+
 @pytest.mark.parametrize("action", [Action.SKIPPED_TERMINAL, Action.SKIPPED_STALE])
 def test_a_skipped_message_is_counted_by_why_it_was_skipped(action: Action) -> None:
     result = PollResult(message_id="m-1", action=action, task_id=TASK, vendor=TENCENT)

@@ -1,0 +1,530 @@
+"""Benchmark 7, overload: 20,000 never-ending tasks in flight against the 20/s ceiling, on a virtual clock.
+
+The REAL poller service (``poller.service.PollerService``: admission, the deadline and postponement
+checks, the budgeted call, the decision and send-before-write) and the REAL limiter adapter
+(``store.rate_limiter.RateLimiter``, whose compare-and-set changes are computed by
+``domain.call_budget``) run unchanged. Around them, time is virtual and the neighbours are models:
+
+- DynamoDB: a table of one item per key whose ``UpdateItem`` applies the limiter's compare-and-set
+  (``version`` condition, ``ALL_OLD`` on failure); records kept as objects with the generation fence.
+  Each request takes 6 ms.
+- SQS: delayed messages become visible at send time + ``DelaySeconds``; ``PollMaxConcurrency``
+  instances each receive a batch of up to ``PollBatchSize`` visible messages (waiting up to the
+  batching window for a full one), process it record by record and delete it with one request.
+  A send takes 12 ms, a receive and a delete count one request each.
+- ZEGO: each call's round trip is 50-90 ms (uniform); it arrives after half of it and is counted by
+  ZEGO's strict sliding one-second window there (admitted: PROCESSING, else Code 6).
+
+One instance's batch is processed in one go at its virtual start (instances interleave batch by batch),
+so a record may see limiter writes of an overlapping batch a few milliseconds early; slots still come
+out of the same sequence of compare-and-set changes.
+
+Reported (``overload`` in results.json): ``tasks_in_flight``, ``ceiling_utilisation`` (Code-0 calls per
+second / the configured ceiling), ``deferrals_per_call`` (polls the limiter turned away / ZEGO calls),
+``limiter_wait_share`` (time spent waiting for a slot / invocation time), ``sqs_requests_per_call``, and
+the spread of each task's actual poll interval against its scheduled one.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import math
+import random
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bench.stats import summary
+from zego_media_tasks.domain.backoff import BackoffPolicy
+from zego_media_tasks.domain.call_budget import BudgetPolicy
+from zego_media_tasks.domain.messages import PollRequest
+from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
+from zego_media_tasks.domain.polling import POSTPONED, RATE_LIMITED, PollingPolicy
+from zego_media_tasks.domain.ports import WriteResult
+from zego_media_tasks.domain.record import TaskRecord
+from zego_media_tasks.domain.snapshot import TaskSnapshot
+from zego_media_tasks.domain.status import TaskStatus, Vendor
+from zego_media_tasks.domain.timestamps import from_iso
+from zego_media_tasks.poller.service import Action, PollerService, PollResult, QueueMessage
+from zego_media_tasks.store.rate_limiter import RateLimiter, bucket_for_app
+
+START = datetime(2026, 11, 24, tzinfo=UTC)
+SEED = 20261201
+CEILING = 20
+DYNAMODB_SECONDS = 0.006
+SQS_SEND_SECONDS = 0.012
+ZEGO_LATENCY_SECONDS = (0.05, 0.09)
+
+
+class VirtualClock:
+    """The clock of one record's processing: starts at the record's virtual start, moves only when the
+    record's adapters take time or it sleeps."""
+
+    def __init__(self, seconds: float) -> None:
+        self.t = seconds
+        self.slept = 0.0
+
+    def now(self) -> datetime:
+        return START + timedelta(seconds=self.t)
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.t += seconds
+            self.slept += seconds
+
+    def take(self, seconds: float) -> None:
+        self.t += seconds
+
+
+class Clocked:
+    """Gives the current record's clock to the models (one record is processed at a time)."""
+
+    clock: VirtualClock = VirtualClock(0.0)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def monotonic(self) -> float:
+        return self.clock.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        self.clock.sleep(seconds)
+
+
+class BudgetTable:
+    """The limiter's DynamoDB item: ``UpdateItem`` with its ``ver`` compare-and-set, as DynamoDB applies it."""
+
+    def __init__(self, clocked: Clocked) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self.clocked = clocked
+        self.requests = 0
+
+    def update_item(self, **request: Any) -> dict[str, Any]:
+        self.requests += 1
+        self.clocked.clock.take(DYNAMODB_SECONDS)
+        key = request["Key"]["bucket"]["S"]
+        item = self.items.get(key, {})
+        values = request["ExpressionAttributeValues"]
+        expected = values.get(":seen")
+        held = item.get("ver", {}).get("N")
+        if (expected is None and held is not None) or (expected is not None and held != expected["N"]):
+            response: Any = {"Error": {"Code": "ConditionalCheckFailedException", "Message": "condition"}}
+            response["Item"] = dict(item)  # ReturnValuesOnConditionCheckFailure=ALL_OLD
+            raise ClientError(response, "UpdateItem")
+        names = request["ExpressionAttributeNames"]
+        updated = dict(item, bucket={"S": key})
+        for name, attribute in names.items():
+            updated[attribute] = values[":" + name[1:]]
+        self.items[key] = updated
+        return {}
+
+
+class Records:
+    """The tasks table: records with the generation fence."""
+
+    def __init__(self, clocked: Clocked) -> None:
+        self.items: dict[tuple[str, Vendor], TaskRecord] = {}
+        self.clocked = clocked
+        self.requests = 0
+
+    def get(self, task_id: str, vendor: Vendor, *, consistent: bool = True) -> TaskRecord | None:
+        self.requests += 1
+        self.clocked.clock.take(DYNAMODB_SECONDS)
+        return self.items.get((task_id, vendor))
+
+    def for_task(self, task_id: str, *, consistent: bool = False) -> list[TaskRecord]:
+        return [record for (tid, _), record in self.items.items() if tid == task_id]
+
+    def put(self, record: TaskRecord, expected_generation: int | None) -> WriteResult:
+        self.requests += 1
+        self.clocked.clock.take(DYNAMODB_SECONDS)
+        key = (record.task_id, record.vendor)
+        current = self.items.get(key)
+        if (current.generation if current else None) != expected_generation:
+            return WriteResult.SUPERSEDED
+        self.items[key] = record
+        return WriteResult.WRITTEN
+
+
+@dataclass(order=True)
+class _Message:
+    visible_at: float
+    seq: int
+    body: str = field(compare=False)
+    sent_at: float = field(compare=False)
+
+
+class Queue:
+    """SQS: delayed messages, visible at send time + delay; counts requests."""
+
+    def __init__(self, clocked: Clocked) -> None:
+        self.clocked = clocked
+        self.pending: list[_Message] = []
+        self.seq = itertools.count()
+        self.sends = 0
+        self.receives = 0
+        self.deletes = 0
+
+    def put(self, body: str, at: float) -> None:
+        heapq.heappush(self.pending, _Message(at, next(self.seq), body, at))
+
+    def send(self, request: PollRequest, delay_seconds: int = 0) -> str:
+        self.sends += 1
+        self.clocked.clock.take(SQS_SEND_SECONDS)
+        now = self.clocked.clock.t
+        self.put(request.to_body(), now + delay_seconds)
+        return f"m-{self.sends}"
+
+    def receive(self, now: float, limit: int) -> list[_Message]:
+        batch: list[_Message] = []
+        while self.pending and self.pending[0].visible_at <= now and len(batch) < limit:
+            batch.append(heapq.heappop(self.pending))
+        self.receives += 1
+        return batch
+
+    def next_visible(self) -> float | None:
+        return self.pending[0].visible_at if self.pending else None
+
+    def visible_by(self, moment: float, count: int) -> float | None:
+        """When the ``count``-th message is visible, if it is by ``moment``."""
+        smallest = heapq.nsmallest(count, self.pending)
+        if len(smallest) < count or smallest[-1].visible_at > moment:
+            return None
+        return smallest[-1].visible_at
+
+
+class Zego:
+    """DescribeMediaTask with ZEGO's strict sliding one-second window, counted at arrival."""
+
+    def __init__(self, clocked: Clocked, rng: random.Random, admits: int = CEILING) -> None:
+        self.clocked = clocked
+        self.rng = rng
+        self.admits = admits
+        self.window: deque[float] = deque()
+        self.arrivals: list[tuple[float, bool]] = []
+
+    def describe_media_task(self, task_id: str, vendor: Vendor) -> CallOutcome:
+        clock = self.clocked.clock
+        latency = self.rng.uniform(*ZEGO_LATENCY_SECONDS)
+        arrival = clock.t + latency / 2
+        while self.window and self.window[0] <= arrival - 1.0:
+            self.window.popleft()
+        admitted = len(self.window) < self.admits
+        if admitted:
+            self.window.append(arrival)
+        self.arrivals.append((arrival, admitted))
+        clock.take(latency)
+        if not admitted:
+            return CallOutcome.failure(OutcomeKind.THROTTLED, "6", "request too frequent")
+        snapshot = TaskSnapshot(
+            task_id=task_id, vendor=vendor, status=TaskStatus.PROCESSING, vendor_status="PROCESSING"
+        )
+        return CallOutcome.success(snapshot)
+
+
+class _Unused:
+    def send(self, body: str, reason: str, detail: str, source_message_id: str) -> str:
+        raise AssertionError("no malformed messages in this benchmark")
+
+
+@dataclass
+class Tally:
+    """What happened in the measured window ``[start, end)``."""
+
+    start: float
+    end: float
+    calls: int = 0
+    deferrals: int = 0
+    hops: int = 0
+    invocation_seconds: float = 0.0
+    wait_seconds: float = 0.0
+    invocations: int = 0
+    sqs_requests: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    intervals: list[float] = field(default_factory=list)
+    lateness: list[float] = field(default_factory=list)
+    calls_per_task: dict[str, int] = field(default_factory=dict)
+    rates: list[float] = field(default_factory=list)
+    scheduled: dict[str, float] = field(default_factory=dict)
+    last_call: dict[str, float] = field(default_factory=dict)
+
+    def inside(self, moment: float) -> bool:
+        return self.start <= moment < self.end
+
+    def invocation(self, began: float, ended: float, waited: float) -> None:
+        """One batch: its receive and delete requests, its time and its wait for slots."""
+        if self.inside(began):
+            self.sqs_requests += 2
+            self.invocations += 1
+            self.invocation_seconds += ended - began
+            self.wait_seconds += waited
+
+    def record(self, result: PollResult, began: float, t: float) -> None:
+        """One record, finished at ``t`` in a batch begun at ``began``."""
+        decision = result.decision
+        if self.inside(began) and result.sent_message_id is not None:
+            self.sqs_requests += 1
+        if self.inside(t):
+            reason = decision.reason if decision is not None else result.action.value
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
+            if result.call_rate_per_second is not None:
+                self.rates.append(result.call_rate_per_second)
+        if result.action is not Action.POLLED or decision is None:
+            return
+        task = result.task_id or ""
+        if decision.called_zego:
+            self._called(task, t)
+        elif decision.reason == RATE_LIMITED and self.inside(t):
+            self.deferrals += 1
+        elif decision.reason == POSTPONED and self.inside(t):
+            self.hops += 1
+        due = _scheduled_due(result)
+        if due is not None and decision.reason not in (POSTPONED, RATE_LIMITED):
+            self.scheduled[task] = due
+
+    def _called(self, task: str, t: float) -> None:
+        if self.inside(t):
+            self.calls += 1
+            self.calls_per_task[task] = self.calls_per_task.get(task, 0) + 1
+            if task in self.last_call:
+                self.intervals.append(t - self.last_call[task])
+                self.lateness.append(t - self.scheduled[task])
+        self.last_call[task] = t
+
+
+def _scheduled_due(result: PollResult) -> float | None:
+    decision = result.decision
+    if decision is None or decision.next_request is None:
+        return None
+    due = decision.next_request.not_before or decision.record.next_poll_at
+    return (from_iso(due) - START).total_seconds() if due else None
+
+
+@dataclass
+class Fleet:
+    """The models around one real :class:`PollerService`."""
+
+    clocked: Clocked
+    queue: Queue
+    zego: Zego
+    service: PollerService
+
+    @classmethod
+    def build(cls, seed: int, budget: Mapping[str, float] | None) -> Fleet:
+        clocked = Clocked()
+        queue = Queue(clocked)
+        zego = Zego(clocked, random.Random(seed + 1))
+        policy = BudgetPolicy(ceiling_per_second=CEILING, **(budget or {}))
+        table: Any = BudgetTable(clocked)
+        limiter = RateLimiter("budget", bucket_for_app(1), policy=policy, clock=clocked, client=table)
+        service = PollerService(
+            store=Records(clocked),
+            queue=queue,
+            dead_letters=_Unused(),
+            limiter=limiter,
+            describer=zego,
+            clock=clocked,
+            policy=PollingPolicy(backoff=BackoffPolicy()),
+            random=random.Random(seed + 2),
+        )
+        return cls(clocked, queue, zego, service)
+
+    def handle(self, message: _Message, now: float, number: int) -> tuple[PollResult, VirtualClock]:
+        clock = VirtualClock(now)
+        self.clocked.clock = clock
+        sent_ms = int((START.timestamp() + message.sent_at) * 1000)
+        return self.service.handle(QueueMessage(f"id-{number}", message.body, sent_timestamp_ms=sent_ms)), clock
+
+
+@dataclass
+class _Batch:
+    left: list[_Message]
+    began: float
+    waited: float = 0.0
+
+
+def simulate(
+    *,
+    tasks: int,
+    instances: int,
+    batch_size: int,
+    batching_window_seconds: float,
+    register_seconds: float,
+    warmup_seconds: float,
+    measure_seconds: float,
+    seed: int = SEED,
+    budget: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Run the virtual fleet; figures cover ``[warmup, warmup + measure)``. Instances interleave record by
+    record: the one whose clock is earliest processes its next record."""
+    rng = random.Random(seed)
+    fleet = Fleet.build(seed, budget)
+    queue = fleet.queue
+    for number in range(tasks):
+        queue.put(json.dumps({"TaskId": f"load-{number:05d}", "Vendor": "Tencent"}), rng.uniform(0, register_seconds))
+    end = warmup_seconds + measure_seconds
+    tally = Tally(warmup_seconds, end)
+    free = [(0.0, index) for index in range(instances)]
+    heapq.heapify(free)
+    batches: dict[int, _Batch] = {}
+    ids = itertools.count()
+    while free:
+        now, index = heapq.heappop(free)
+        batch = batches.get(index)
+        if batch is None:
+            first = queue.next_visible()
+            if now >= end or first is None:
+                continue
+            full = queue.visible_by(now + batching_window_seconds, batch_size)
+            start = max(now, min(full if full is not None else math.inf, max(first, now) + batching_window_seconds))
+            received = queue.receive(start, batch_size)
+            if received:
+                batches[index] = _Batch(received, start + rng.uniform(0.0, 0.02))  # the event source's invoke
+                heapq.heappush(free, (batches[index].began, index))
+            else:
+                heapq.heappush(free, (max(start, first), index))
+            continue
+        if not batch.left:
+            done = now + DYNAMODB_SECONDS  # DeleteMessageBatch
+            queue.deletes += 1
+            del batches[index]
+            tally.invocation(batch.began, done, batch.waited)
+            heapq.heappush(free, (done, index))
+            continue
+        result, clock = fleet.handle(batch.left.pop(0), now, next(ids))
+        batch.waited += clock.slept
+        heapq.heappush(free, (clock.t, index))
+        tally.record(result, batch.began, clock.t)
+    return _raw(fleet, tally, tasks, warmup_seconds, measure_seconds)
+
+
+def _raw(fleet: Fleet, tally: Tally, tasks: int, warmup_seconds: float, measure_seconds: float) -> dict[str, Any]:
+    arrivals = [(arrival, admitted) for arrival, admitted in fleet.zego.arrivals if tally.inside(arrival)]
+    per_second = [0] * math.ceil(measure_seconds)
+    for arrival, admitted in arrivals:
+        if admitted:
+            per_second[int(arrival - warmup_seconds)] += 1
+    admitted_count = sum(per_second)
+    task_calls = list(tally.calls_per_task.values())
+    queue = fleet.queue
+    return {
+        "sqs_total": tally.sqs_requests,
+        "per_second_code_0": per_second,
+        "code_0_per_second": round(admitted_count / measure_seconds, 3),
+        "code_6_calls": len(arrivals) - admitted_count,
+        "busiest_second_all_calls": _busiest(sorted(arrival for arrival, _ in arrivals)),
+        "calls": tally.calls,
+        "deferrals": tally.deferrals,
+        "hops": tally.hops,
+        "invocations": tally.invocations,
+        "calls_per_task": summary(task_calls, digits=2) if task_calls else {"count": 0},
+        "tasks_never_called_in_window": tasks - len(task_calls),
+        "interval_seconds": summary(tally.intervals, digits=1),
+        "lateness_seconds": summary(tally.lateness, digits=2),
+        "rate_per_second": summary(tally.rates, digits=3),
+        "_tally": tally,
+        "_queue": queue,
+        "_calls_in_window": max(1, tally.calls),
+    }
+
+
+def _busiest(times: list[float]) -> int:
+    best, low = 0, 0
+    for high, moment in enumerate(times):
+        while times[low] <= moment - 1.0:
+            low += 1
+        best = max(best, high - low + 1)
+    return best
+
+
+def run(
+    *,
+    tasks: int = 20_000,
+    instances: int = 5,
+    batch_size: int = 10,
+    batching_window_seconds: float = 1.0,
+    warmup_seconds: float = 1500.0,
+    measure_seconds: float = 1500.0,
+    seeds: tuple[int, ...] = (SEED,),
+) -> dict[str, Any]:
+    """The overload scenario (median over ``seeds`` of each headline figure)."""
+    runs = []
+    for seed in seeds:
+        raw = simulate(
+            tasks=tasks,
+            instances=instances,
+            batch_size=batch_size,
+            batching_window_seconds=batching_window_seconds,
+            register_seconds=60.0,
+            warmup_seconds=warmup_seconds,
+            measure_seconds=measure_seconds,
+            seed=seed,
+        )
+        runs.append(_figures(raw, tasks, measure_seconds))
+    headline = {
+        key: _median([run[key] for run in runs])
+        for key in ("ceiling_utilisation", "deferrals_per_call", "limiter_wait_share", "sqs_requests_per_call")
+    }
+    return {
+        "tasks_in_flight": tasks,
+        **headline,
+        "interval_spread": runs[len(runs) // 2]["interval_spread"],
+        "runs": runs,
+        "model": {
+            "instances": instances,
+            "batch_size": batch_size,
+            "batching_window_seconds": batching_window_seconds,
+            "dynamodb_seconds": DYNAMODB_SECONDS,
+            "sqs_send_seconds": SQS_SEND_SECONDS,
+            "zego_latency_seconds": list(ZEGO_LATENCY_SECONDS),
+            "warmup_seconds": warmup_seconds,
+            "measure_seconds": measure_seconds,
+            "registration_seconds": 60.0,
+        },
+    }
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def _figures(raw: Mapping[str, Any], tasks: int, measure_seconds: float) -> dict[str, Any]:
+    tally: Tally = raw["_tally"]
+    queue: Queue = raw["_queue"]
+    calls = raw["_calls_in_window"]
+    return {
+        "ceiling_utilisation": round(raw["code_0_per_second"] / CEILING, 4),
+        "deferrals_per_call": round(tally.deferrals / calls, 4),
+        "limiter_wait_share": (
+            round(tally.wait_seconds / tally.invocation_seconds, 4) if tally.invocation_seconds else 0.0
+        ),
+        "sqs_requests_per_call": round(raw["sqs_total"] / calls, 3),
+        "interval_spread": {
+            "actual_interval_seconds": raw["interval_seconds"],
+            "actual_minus_scheduled_seconds": raw["lateness_seconds"],
+            "calls_per_task": raw["calls_per_task"],
+            "tasks_never_called_in_window": raw["tasks_never_called_in_window"],
+        },
+        "code_0_per_second": raw["code_0_per_second"],
+        "code_6_calls": raw["code_6_calls"],
+        "busiest_second_all_calls": raw["busiest_second_all_calls"],
+        "calls": raw["calls"],
+        "deferrals": raw["deferrals"],
+        "hops": raw["hops"],
+        "invocations": raw["invocations"],
+        "rate_per_second": raw["rate_per_second"],
+        "per_second_code_0": raw["per_second_code_0"],
+        "lateness_sample": sorted(tally.lateness)[:: max(1, len(tally.lateness) // 400)],
+        "sqs_requests_total": {"sends": queue.sends, "receives": queue.receives, "deletes": queue.deletes},
+        "records_by_reason": dict(sorted(tally.reasons.items())),
+    }
