@@ -10,6 +10,7 @@ The reader threads and the invocation are :mod:`devstack.event_source_core`'s, s
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -46,6 +47,16 @@ class EventSourceSettings:
             function_timeout_seconds=float(function.get("Timeout", 3)),
             report_batch_item_failures="ReportBatchItemFailures" in event.get("FunctionResponseTypes", []),
         )
+
+
+def _chain_generation(message: Record) -> int:
+    """The ``Generation`` of a poll message's body (0 for a pipeline's or an unreadable one)."""
+    try:
+        body = json.loads(message.get("Body", ""))
+    except ValueError:
+        return 0
+    generation = body.get("Generation", 0) if isinstance(body, dict) else 0
+    return generation if isinstance(generation, int) and not isinstance(generation, bool) else 0
 
 
 def _lambda_message_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +98,8 @@ class MappingStats(InvocationStats):
     """Messages the handler reported failed (``batchItemFailures``): left to reappear."""
     crashes_injected: int = 0
     """Invocations made to die after their work, before anything was deleted (``crash_rate``)."""
+    losses_injected: int = 0
+    """Poll messages deleted before delivery, as by an operator or a purge (``loss_rate``)."""
 
 
 class LocalEventSourceMapping(EventSourceCore):
@@ -103,16 +116,21 @@ class LocalEventSourceMapping(EventSourceCore):
         function_name: str = "PollerFunction",
         region: str = "us-east-1",
         crash_rate: float = 0.0,
+        loss_rate: float = 0.0,
         seed: int | None = None,
         invoke_hook: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         """``crash_rate`` simulates an invocation that did its work and died before returning (the
-        batch is neither deleted nor reported); used by the chaos soak."""
+        batch is neither deleted nor reported); ``loss_rate``, a poll message of a running chain
+        (``Generation`` > 0) deleted on delivery, before any invocation sees it; both used by the chaos soak
+        (``lost``: the deleted message ids with the monotonic moment of each deletion)."""
         super().__init__(handler, settings, MappingStats(), function_name, invoke_hook)
         self._queue_url = queue_url
         self._settings = settings
         self._region = region
         self._crash_rate = crash_rate
+        self._loss_rate = loss_rate
+        self.lost: list[tuple[str, float]] = []
         self._random = random.Random(seed)
         self._sqs = boto3.client("sqs")
         self._queue_arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -129,6 +147,22 @@ class LocalEventSourceMapping(EventSourceCore):
         """No more injected crashes from now on (the soak's final drain: a crash then would hide its batch
         for another visibility timeout)."""
         self._crash_rate = 0.0
+
+    def stop_losing(self) -> None:
+        """No more injected message losses from now on."""
+        self._loss_rate = 0.0
+
+    def _lose(self, batch: list[Record]) -> list[Record]:
+        """The batch without the messages deleted before delivery (``loss_rate``)."""
+        kept: list[Record] = []
+        for message in batch:
+            if self._loss_rate and _chain_generation(message) > 0 and self._random.random() < self._loss_rate:
+                self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+                self.lost.append((str(message["MessageId"]), time.monotonic()))
+                self.stats.add(losses_injected=1)
+            else:
+                kept.append(message)
+        return kept
 
     def _event_record(self, record: Record) -> dict[str, Any]:
         return sqs_event_record(record, self._queue_arn, self._region)
@@ -164,7 +198,7 @@ class LocalEventSourceMapping(EventSourceCore):
     def _poll(self) -> None:
         """One poll cycle: a batch, handed to the handler; what succeeded is deleted. A failed batch is left
         on the queue, to reappear after the visibility timeout."""
-        batch = self._receive_batch()
+        batch = self._lose(self._receive_batch())
         if not batch:
             return
         failed = self._invoke(batch)

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86_400}
 _SUB_VARIABLE = re.compile(r"\$\{([A-Za-z0-9]+)\}")
+SCHEDULE_THREAD_PREFIX = "schedule-"
+"""The name of each schedule's thread starts with this (the soak tells the watchdog's sends apart by it)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,9 @@ class LocalSchedule:
 
     def start(self) -> LocalSchedule:
         """Tick every interval until :meth:`stop` (the first tick one interval from now, as deployed)."""
-        self._thread = threading.Thread(target=self._loop, name=f"schedule-{self.function_name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name=f"{SCHEDULE_THREAD_PREFIX}{self.function_name}", daemon=True
+        )
         self._thread.start()
         return self
 

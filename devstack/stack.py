@@ -86,6 +86,8 @@ class StackOptions:
     """Template parameters for the provisioned resources (e.g. the soak's short visibility timeout)."""
     event_source: EventSourceSettings | None = None
     crash_rate: float = 0.0
+    loss_rate: float = 0.0
+    """Share of a running chain's poll messages the event source deletes on delivery (the chaos soak)."""
     seed: int | None = None
     simulator_callbacks: bool = False
     """The embedded simulator sends completion callbacks to the local callback route (off: polling alone,
@@ -96,6 +98,10 @@ class StackOptions:
     """The CallbackSecret the receiver checks and the simulator signs with (None: a random one)."""
     simulator_server_secret: str | None = field(default=None, repr=False)
     """The embedded simulator's ServerSecret (None: a random one)."""
+    server_secret_in_secrets_manager: bool = False
+    """The poller reads the simulator's ServerSecret from a secret in the emulator's Secrets Manager, as
+    deployed (``ZEGO_SERVER_SECRET_ARN``), instead of ``ZEGO_SERVER_SECRET``; see
+    :meth:`LocalStack.rotate_server_secret`."""
     simulator_call_log: Path | None = None
     """Also write the simulator's DescribeMediaTask call log here, as JSON lines."""
     simulator_callback_log: Path | None = None
@@ -137,6 +143,7 @@ class LocalStack:
         self.stream_source: LocalStreamEventSource | None = None
         self.delivered_events: DeliveredEvents | None = None
         self.watchdog: LocalSchedule | None = None
+        self.server_secret_arn: str | None = None
         self.simulator: ZegoSimulator | None = None
         self.resources: ProvisionedStack | None = None
         self.event_source: LocalEventSourceMapping | None = None
@@ -195,7 +202,7 @@ class LocalStack:
                 "LISTS_BUCKET_NAME": resources.bucket_names["TaskListsBucket"],
                 "ZEGO_ENDPOINT": zego.endpoint,
                 "ZEGO_APP_ID": zego.app_id,
-                "ZEGO_SERVER_SECRET": zego.server_secret,
+                **self._server_secret_variables(zego.server_secret),
                 "ZEGO_CALLBACK_SECRET": callback_secret,
                 "PAGINATION_SECRET": secrets.token_hex(32),
                 "POWERTOOLS_SERVICE_NAME": "zego-media-tasks",
@@ -213,6 +220,7 @@ class LocalStack:
             resources.queue_urls["PollQueue"],
             settings,
             crash_rate=options.crash_rate,
+            loss_rate=options.loss_rate,
             seed=options.seed,
         ).start()
         if options.state_change_events:
@@ -262,6 +270,26 @@ class LocalStack:
         if self.options.watchdog_interval_seconds is not None:
             settings = replace(settings, interval_seconds=self.options.watchdog_interval_seconds)
         self.watchdog = LocalSchedule(module.lambda_handler, settings, function_name=WATCHDOG_FUNCTION).start()
+
+    def _server_secret_variables(self, server_secret: str) -> dict[str, str]:
+        if not (self.options.server_secret_in_secrets_manager and self.simulator is not None):
+            return {"ZEGO_SERVER_SECRET": server_secret}
+        created = boto3.client("secretsmanager").create_secret(
+            Name=f"{self.provisioned().stack_name}-zego-server-secret",
+            SecretString=json.dumps({"ServerSecret": server_secret}),
+        )
+        self.server_secret_arn = str(created["ARN"])
+        return {"ZEGO_SERVER_SECRET": "", "ZEGO_SERVER_SECRET_ARN": self.server_secret_arn}
+
+    def rotate_server_secret(self, new_secret: str) -> None:
+        """Rotate the ServerSecret as an operator does: into Secrets Manager, then at ZEGO (the simulator).
+        Needs ``server_secret_in_secrets_manager``."""
+        if self.server_secret_arn is None or self.simulator is None:
+            raise RuntimeError("the stack reads no ServerSecret from Secrets Manager")
+        boto3.client("secretsmanager").put_secret_value(
+            SecretId=self.server_secret_arn, SecretString=json.dumps({"ServerSecret": new_secret})
+        )
+        self.simulator.service.rotate_secret(LOCAL_APP_ID, new_secret)
 
     def stop(self) -> None:
         """Stop every part that started, each before what it reads from (the gateway, the event sources,

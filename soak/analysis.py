@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,21 +70,37 @@ class ExpectedTask:
 
 
 def check_outcomes(
-    tasks: Sequence[ExpectedTask], final: Mapping[Key, str], completed_by: Mapping[Key, str | None] | None = None
+    tasks: Sequence[ExpectedTask],
+    final: Mapping[Key, str],
+    completed_by: Mapping[Key, str | None] | None = None,
+    *,
+    lost: AbstractSet[Key] = frozenset(),
+    revived: AbstractSet[Key] = frozenset(),
 ) -> Criterion:
     """Every task terminal and as expected, ended by what its script says where it says it
-    (``completed_by``: each record's ``completedBy``); per-kind counts."""
+    (``completed_by``: each record's ``completedBy``); per-kind counts.
+
+    A task whose chain lost a message (``lost``) may instead end ``TIMED_OUT`` by ``DEADLINE``, if the
+    watchdog revived it (``revived``): the soak's grace outlasts its deadlines, so a revived chain that no
+    callback ended finds its deadline passed. Its end is then still defined, and still checked."""
     by_kind: dict[str, Counter[str]] = defaultdict(Counter)
     wrong: list[dict[str, str]] = []
     missing = 0
     ended_by = completed_by or {}
+    timed_out_after_revival = 0
     for task in tasks:
         status = final.get(task.key)
         by_kind[task.kind]["tasks"] += 1
         if status is None:
             missing += 1
         source = ended_by.get(task.key)
-        if status == task.expected and (task.source is None or completed_by is None or source == task.source):
+        revived_late = (
+            task.key in lost and task.key in revived and status == "TIMED_OUT" and source in (None, "DEADLINE")
+        )
+        timed_out_after_revival += revived_late and status != task.expected
+        if revived_late or (
+            status == task.expected and (task.source is None or completed_by is None or source == task.source)
+        ):
             by_kind[task.kind]["as_expected"] += 1
         else:
             wrong.append(
@@ -108,6 +125,9 @@ def check_outcomes(
             "completed_by": dict(sorted(Counter(str(ended_by.get(t.key)) for t in tasks).items())),
             "by_kind": {kind: dict(counts) for kind, counts in sorted(by_kind.items())},
             "wrong_examples": wrong[:EXAMPLES],
+            "tasks_with_a_lost_message": len(lost),
+            "lost_tasks_revived": len(lost & revived),
+            "timed_out_after_revival": timed_out_after_revival,
         },
     )
 
@@ -124,6 +144,9 @@ def check_write_log(writes: Sequence[StreamWrite], final: Mapping[Key, str]) -> 
     for write in writes:
         key = (write.task_id, write.vendor)
         events[write.event] += 1
+        if write.watch_only:
+            events["WATCH_AT_ONLY"] += 1
+            continue  # the watchdog's own write: the record's generation and status stay as they were
         seen = last_image.get(key)
         if write.event == "REMOVE":
             problems.append({"task": key, "sequence": write.sequence, "problem": "record deleted"})
@@ -209,7 +232,10 @@ def _consumed_at(handled: Iterable[Handled]) -> dict[str, float]:
 
 
 def live_chain_episodes(
-    sent: Sequence[Sent], handled: Sequence[Handled], writes: Sequence[FencedWrite]
+    sent: Sequence[Sent],
+    handled: Sequence[Handled],
+    writes: Sequence[FencedWrite],
+    lost: Mapping[str, float] | None = None,
 ) -> tuple[list[Episode], dict[Key, int]]:
     """Episodes with more than one live chain per task, and each task's peak number of live chains.
 
@@ -219,6 +245,8 @@ def live_chain_episodes(
     the record is not terminal.
     """
     consumed = _consumed_at(handled)
+    for message_id, moment in (lost or {}).items():  # deleted before delivery: gone from then on
+        consumed.setdefault(message_id, moment)
     messages: dict[Key, list[Sent]] = defaultdict(list)
     for message in sent:
         if message.task_id is not None and message.vendor is not None and message.generation is not None:
@@ -274,16 +302,19 @@ def check_chains(
     writes: Sequence[FencedWrite],
     stream: Sequence[StreamWrite],
     leftover_messages: Sequence[str],
+    *,
+    lost: Mapping[str, float] | None = None,
 ) -> Criterion:
     """At most one live chain survives per task: no generation written twice, every episode of two
-    or more chains absorbed, nothing left on the queue."""
+    or more chains absorbed (a revived chain meeting a live one included), nothing left on the queue;
+    ``lost``: messages deleted before delivery, with the moment (they are no chain from then on)."""
     written_twice = [
         {"task": key, "generation": generation, "times": count}
         for key, counts in _generation_counts(stream).items()
         for generation, count in counts.items()
         if count > 1
     ]
-    episodes, peaks = live_chain_episodes(sent, handled, writes)
+    episodes, peaks = live_chain_episodes(sent, handled, writes, lost)
     open_episodes = [e for e in episodes if e.end is None]
     closed = [e.end - e.start for e in episodes if e.end is not None]
     polled = [h for h in handled if h.called_zego and h.generation is not None and h.task_id and h.vendor]
@@ -319,7 +350,7 @@ def check_chains(
 def _generation_counts(stream: Sequence[StreamWrite]) -> dict[Key, Counter[int]]:
     counts: dict[Key, Counter[int]] = defaultdict(Counter)
     for write in stream:
-        if write.new_generation is not None and write.event != "REMOVE":
+        if write.new_generation is not None and write.event != "REMOVE" and not write.watch_only:
             counts[(write.task_id, write.vendor)][write.new_generation] += 1
     return counts
 
@@ -484,9 +515,15 @@ def check_callbacks(
     received: Sequence[CallbackHandled],
     stream: Sequence[StreamWrite],
     completed_by: Mapping[Key, str | None],
+    *,
+    unstarted: AbstractSet[Key] = frozenset(),
 ) -> Criterion:
     """Each callback as scripted (``fates``: task -> its callback's fate, ``none`` left out) in the
     simulator's log (``tries``), every genuine one accepted in the end, the refused ones without effect.
+
+    ``unstarted``: tasks whose chain lost a message before the simulator ever answered a query for them.
+    The simulator starts a task's timeline (and schedules its callback) at its first answered query, so
+    such a task never ends there and sends no callback: "never sent" is then what it must show.
 
     Refused: the badly signed callbacks, answered 401 (``received``: the receiver's answers) with no write
     attempted, and no write of their tasks in the table's stream saying a callback ended them. No genuine
@@ -496,6 +533,8 @@ def check_callbacks(
     not_scripted: list[dict[str, Any]] = []
     for key, fate in fates.items():
         why = _as_scripted(fate, grouped.get(key, {}))
+        if key in unstarted and not grouped.get(key):
+            why = None
         if why is not None:
             not_scripted.append({"task": key, "fate": fate, "problem": why})
     unscripted = [key for key in grouped if key not in fates]

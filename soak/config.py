@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from devstack.template import load_template, parameter_defaults
 from devstack.zego_simulator import CallbackFaultSettings, FaultSettings
+from zego_media_tasks.domain.watch import minimum_grace_seconds
 
 # Fault rates of issue 6 ("Chaos soak"), per ZEGO call: they add up to 23 % of the calls.
 HTTP_5XX_RATE = 0.10
@@ -19,6 +21,18 @@ DUPLICATE_RATE = 0.05
 """Share of poll messages sent a second time (a real second SQS message with the same body)."""
 CRASH_RATE = 0.02
 """Share of poller invocations that die after doing their work, before the batch is deleted."""
+# Lost chains of issue 12, during the first LOSS_WINDOW_SECONDS of the run (a revived chain comes back one
+# grace later, which must fall within the run).
+DELETED_RATE = 0.02
+"""Share of a running chain's poll messages deleted on delivery, before the poller sees them."""
+DROPPED_SEND_RATE = 0.02
+"""Share of the poller's re-enqueues dropped, while the record is written as if they had gone out."""
+LOSS_WINDOW_SECONDS = 60.0
+WATCHDOG_INTERVAL_SECONDS = 5.0
+"""The watchdog's schedule for the soak (template default: 5 minutes)."""
+SECRET_ROTATION_AT_SECONDS = 150.0
+"""When the ServerSecret is rotated, mid-run: in Secrets Manager (which the poller reads, as deployed), then
+at ZEGO (the simulator), while the poller still holds the old one in its 300-s cache."""
 
 # Callback faults of issue 10 ("Callback chaos"), per completion callback: the plan scripts each task's
 # callback fate with these rates (together 31 % of the callbacks), so that every expected end is known.
@@ -81,6 +95,12 @@ class SoakConfig:
     and Huawei merges whose callback never arrives valid (lost or badly signed)."""
     duplicate_rate: float = DUPLICATE_RATE
     crash_rate: float = CRASH_RATE
+    deleted_rate: float = DELETED_RATE
+    dropped_send_rate: float = DROPPED_SEND_RATE
+    loss_window_seconds: float = LOSS_WINDOW_SECONDS
+    watchdog_interval_seconds: float = WATCHDOG_INTERVAL_SECONDS
+    secret_rotation_at_seconds: float | None = SECRET_ROTATION_AT_SECONDS
+    """None: no rotation."""
     faults: FaultSettings = field(
         default_factory=lambda: FaultSettings(
             http_5xx_rate=HTTP_5XX_RATE,
@@ -126,6 +146,10 @@ class SoakConfig:
             events_settle_seconds=30.0,
             visibility_timeout_seconds=QUICK_VISIBILITY_TIMEOUT_SECONDS,
             deadline_tasks=False,
+            # A lost chain is revived one grace (100 s here) later: beyond this variant's run.
+            deleted_rate=0.0,
+            dropped_send_rate=0.0,
+            secret_rotation_at_seconds=None,
         )
 
     def poller_environment(self) -> dict[str, str]:
@@ -145,6 +169,16 @@ class SoakConfig:
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
 
+    @property
+    def watchdog_grace_seconds(self) -> int:
+        """The shortest grace the watchdog accepts with the soak's queue: visibility timeout x receives."""
+        receives = int(parameter_defaults(load_template())["PollMaxReceiveCount"])
+        return minimum_grace_seconds(self.visibility_timeout_seconds, receives)
+
     def parameter_overrides(self) -> dict[str, str]:
-        """Template parameters the soak provisions with (see :data:`VISIBILITY_TIMEOUT_SECONDS`)."""
-        return {"PollVisibilityTimeoutSeconds": str(self.visibility_timeout_seconds)}
+        """Template parameters the soak provisions with (see :data:`VISIBILITY_TIMEOUT_SECONDS`; the
+        watchdog's grace follows it)."""
+        return {
+            "PollVisibilityTimeoutSeconds": str(self.visibility_timeout_seconds),
+            "WatchdogGraceSeconds": str(self.watchdog_grace_seconds),
+        }

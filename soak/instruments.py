@@ -29,6 +29,7 @@ import json
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -39,15 +40,24 @@ import boto3
 
 from devstack.delivered_events import DeliveredEvents
 from devstack.handlers import Handler
+from devstack.schedule import SCHEDULE_THREAD_PREFIX
 from zego_media_tasks.callbacks.service import CallbackResult, CallbackService
 from zego_media_tasks.domain.messages import MalformedMessageError, PollRequest, parse_poll_request
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.poller.service import PollerService, PollResult, QueueMessage
 from zego_media_tasks.queue.poll_queue import PollQueue
+from zego_media_tasks.store.items import WATCH_AT_ATTR
 from zego_media_tasks.store.task_store import TaskStore, WriteResult
 
 MAX_EXTRA_DUPLICATE_DELAY = 3
 """A duplicate becomes visible 0-3 s after its original: sometimes in the same batch, sometimes later."""
+
+
+def _origin(request: PollRequest) -> str:
+    """Who sends ``request``: the watchdog (on its schedule's thread), a registration, or the poller."""
+    if threading.current_thread().name.startswith(SCHEDULE_THREAD_PREFIX):
+        return "watchdog"
+    return "registration" if request.generation == 0 else "poller"
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,8 @@ class Sent:
     generation: int | None
     delay_seconds: int
     origin: str
-    """``registration`` (API, generation 0), ``poller`` (re-enqueue), ``pipeline``, ``malformed``."""
+    """``registration`` (API, generation 0), ``poller`` (re-enqueue), ``watchdog`` (a lost chain revived),
+    ``pipeline``, ``malformed``."""
     duplicate_of: str | None = None
     body: str | None = None
     """Kept for malformed messages only (the dead-letter check matches them by body)."""
@@ -144,6 +155,9 @@ class StreamWrite:
     new_completed_by: str | None = None
     created_at: float | None = None
     """The stream record's ``ApproximateCreationDateTime`` (Unix seconds): when the table applied it."""
+    watch_only: bool = False
+    """A write that changed nothing but ``watchAt``: the watchdog moving a revived record's watch time on
+    (no generation step, no status change: neither a chain's write nor a regression)."""
 
     @property
     def status_changed(self) -> bool:
@@ -177,8 +191,12 @@ def _identity(body: str) -> tuple[str | None, str | None, int | None]:
 class Recorder:
     """The soak's logs (thread-safe) and the patches that fill them."""
 
-    def __init__(self, *, duplicate_rate: float, seed: int) -> None:
+    def __init__(self, *, duplicate_rate: float, seed: int, drop_rate: float = 0.0) -> None:
         self.duplicate_rate = duplicate_rate
+        self.drop_rate = drop_rate
+        """Share of the poller's re-enqueues that never reach the queue (the record is written as if they
+        had): lost chains for the watchdog to find."""
+        self.dropped: list[Sent] = []
         # Seeded for reproducible chaos, not for secrecy.
         self._random = random.Random(seed)  # noqa: S311 # nosec B311
         self._lock = threading.Lock()
@@ -204,8 +222,23 @@ class Recorder:
         original_put = TaskStore.put
 
         def send(queue: PollQueue, request: PollRequest, delay_seconds: int = 0) -> str:
+            origin = _origin(request)
+            if origin == "poller" and recorder._drop():
+                dropped_id = f"dropped-{uuid.uuid4()}"
+                with recorder._lock:
+                    recorder.dropped.append(
+                        Sent(
+                            recorder.clock(),
+                            dropped_id,
+                            request.task_id,
+                            request.vendor.value,
+                            request.generation,
+                            int(delay_seconds),
+                            origin,
+                        )
+                    )
+                return dropped_id
             message_id = original_send(queue, request, delay_seconds)
-            origin = "registration" if request.generation == 0 else "poller"
             recorder._log_sent(message_id, request, delay_seconds, origin)
             extra = recorder._duplicate_delay()
             if extra is not None:
@@ -352,6 +385,14 @@ class Recorder:
         return message_id
 
     # -- logging ---------------------------------------------------------------------------------------
+    def _drop(self) -> bool:
+        with self._lock:
+            return bool(self.drop_rate) and self._random.random() < self.drop_rate
+
+    def stop_dropping(self) -> None:
+        """No more dropped sends from now on."""
+        self.drop_rate = 0.0
+
     def _duplicate_delay(self) -> int | None:
         with self._lock:
             if self._random.random() >= self.duplicate_rate:
@@ -508,6 +549,12 @@ def _epoch(value: Any) -> float | None:
     return None
 
 
+def _only_watch_time_changed(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+    if old is None or new is None or old == new:
+        return False
+    return {k: v for k, v in old.items() if k != WATCH_AT_ATTR} == {k: v for k, v in new.items() if k != WATCH_AT_ATTR}
+
+
 def read_stream(stream_arn: str, *, max_pages: int = 10_000) -> list[StreamWrite]:
     """Every record of the stream, oldest first (bounded: at most ``max_pages`` pages of 1,000)."""
     streams = boto3.client("dynamodbstreams")
@@ -537,6 +584,7 @@ def read_stream(stream_arn: str, *, max_pages: int = 10_000) -> list[StreamWrite
                         new_record_sequence=_number(new, "sequence"),
                         new_completed_by=_string(new, "completedBy"),
                         created_at=_epoch(data.get("ApproximateCreationDateTime")),
+                        watch_only=_only_watch_time_changed(old, new),
                     )
                 )
             iterator = page.get("NextShardIterator")

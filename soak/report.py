@@ -64,6 +64,50 @@ def _table(rows: list[tuple[Any, ...]], header: tuple[str, ...]) -> list[str]:
     return lines
 
 
+def _lost_chain_settings(config: dict[str, Any]) -> list[str]:
+    rotation = config.get("secret_rotation_at_seconds")
+    lines = [
+        f"- The ServerSecret, which the poller reads from Secrets Manager (moto) as deployed, is rotated "
+        f"{rotation:g} s into the run: in Secrets Manager, then at ZEGO (the simulator)."
+        if rotation is not None
+        else "- No secret rotation in this variant."
+    ]
+    if not (config.get("deleted_rate") or config.get("dropped_send_rate")):
+        return [
+            *lines,
+            "- No poll message is lost on purpose in this variant (a lost chain comes back one grace later).",
+        ]
+    return [
+        *lines,
+        f"- Lost chains, during the first {config['loss_window_seconds']:g} s: {config['deleted_rate']:.0%} of a "
+        f"running chain's poll messages deleted on delivery, before the poller sees them, and "
+        f"{config['dropped_send_rate']:.0%} of the poller's re-enqueues dropped while the record is written as if "
+        f"they went out. The watchdog runs every {config['watchdog_interval_seconds']:g} s with the shortest grace "
+        "the soak's queue allows (visibility timeout x maxReceiveCount); that outlasts the soak's deadlines, so a "
+        "revived chain that no callback ended ends TIMED_OUT by DEADLINE, which the outcome criterion accepts for "
+        "those tasks only, and only if the watchdog revived them.",
+    ]
+
+
+def _lost_chain_counts(counts: dict[str, Any]) -> list[str]:
+    lost, rotation = counts.get("lost_chains"), counts.get("secret_rotation") or {}
+    lines = []
+    if rotation.get("rotated"):
+        lines.append(
+            f"- ServerSecret rotated mid-run: {rotation['calls_refused_for_the_old_secret']} calls refused for the old "
+            "secret (Code 100000005), each followed at once by a fresh read of the secret and one retry."
+        )
+    if not lost:
+        return lines
+    return [
+        *lines,
+        f"- Lost chains: {lost['deleted_before_delivery']} messages deleted before delivery, {lost['sends_dropped']} "
+        f"sends dropped, on {lost['tasks']} tasks; the watchdog ran {lost['watchdog_runs']} times and revived "
+        f"{lost['chains_revived']} chains on {lost['tasks_revived']} tasks ({lost['lost_tasks_revived']} of the "
+        "tasks that lost a message; the others were ended by their callback or by a duplicate of the lost message).",
+    ]
+
+
 def markdown(result: SoakResult) -> str:
     """``docs/soak.md``: what was run, the verdict per criterion and the counts behind it."""
     data = result.as_dict()
@@ -88,6 +132,7 @@ def markdown(result: SoakResult) -> str:
         f"truncated JSON {config['faults']['malformed_json_rate']:.0%}; {config['duplicate_rate']:.0%} of "
         f"messages sent twice; {config['crash_rate']:.0%} of poller invocations crash after re-enqueueing, "
         "before acknowledging.",
+        *_lost_chain_settings(config),
         *_callback_settings(config, counts),
         f"- Soak-only settings: poll queue visibility timeout {config['visibility_timeout_seconds']} s (template "
         "parameter override; default 180 s), backoff 1-4 s (with callbacks on: up to "
@@ -143,6 +188,7 @@ def markdown(result: SoakResult) -> str:
         f"(longest {chains['episode_seconds_max']} s, mean {chains['episode_seconds_mean']} s), peak per task "
         f"{chains['peak_live_chains_histogram']}; generations polled by two copies "
         f"{chains['generations_polled_by_two_copies']}; not absorbed {chains['episodes_not_absorbed']}.",
+        *_lost_chain_counts(counts),
         f"- Time until every task was terminal: {counts['timing']['until_all_terminal_seconds']} s; queue drained "
         f"in a further {counts['timing']['drain_seconds']} s.",
         "",

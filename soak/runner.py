@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import platform
+import secrets
 import sys
 import threading
 import time
@@ -235,6 +236,12 @@ class Collected:
     callbacks_settled: bool = True
     delivered: list[DeliveredEvent] = field(default_factory=list)
     events_settled: bool = True
+    lost: dict[str, float] = field(default_factory=dict)
+    """Poll messages deleted before delivery, with the moment (monotonic)."""
+    watchdog_runs: int = 0
+    answered_tasks: set[tuple[str, str]] = field(default_factory=set)
+    """Tasks the simulator answered at least one query for with Code 0 (their timeline started)."""
+    secret_rotated: bool = False
 
 
 def _progress_line(
@@ -309,6 +316,9 @@ def _run(
         parameter_overrides=overrides,
         event_source=EventSourceSettings.from_template(parameter_overrides=overrides),
         crash_rate=config.crash_rate,
+        loss_rate=config.deleted_rate,
+        watchdog_interval_seconds=config.watchdog_interval_seconds,
+        server_secret_in_secrets_manager=config.secret_rotation_at_seconds is not None,
         seed=config.seed + 2,
         simulator_callbacks=config.callbacks,
         # The plan scripts every callback's fate; the simulator's random rates stay at zero.
@@ -333,6 +343,14 @@ def _run(
         progress(f"soak: stack up in {time.monotonic() - started:.1f} s (API {stack.api_url})")
         registrar = _Registrar(stack, recorder, plan, config.registration_rate)
         registrar.start()
+        losses = threading.Timer(config.loss_window_seconds, _stop_losing, (stack, recorder))
+        losses.daemon = True
+        losses.start()
+        rotated = threading.Event()
+        if config.secret_rotation_at_seconds is not None:
+            rotation = threading.Timer(config.secret_rotation_at_seconds, _rotate_secret, (stack, rotated, progress))
+            rotation.daemon = True
+            rotation.start()
         _wait_until_terminal(stack, registrar, recorder, config, started=started, progress=progress)
         registrar.stop_requested.set()
         run_seconds = time.monotonic() - started
@@ -345,6 +363,8 @@ def _run(
         events_settled = stack.wait_for_events(timeout=config.events_settle_seconds)
         delivered = event_clock.stop() if event_clock is not None else []
         esm_stats = stack.event_source.stats if stack.event_source else None
+        lost = dict(stack.event_source.lost) if stack.event_source else {}
+        watchdog_runs = stack.watchdog.invocations if stack.watchdog else 0
         if stack.event_source is not None:
             stack.event_source.stop()
         sqs = boto3.client("sqs")
@@ -369,12 +389,46 @@ def _run(
             callbacks_settled=callbacks_settled,
             delivered=delivered,
             events_settled=events_settled,
+            lost=lost,
+            watchdog_runs=watchdog_runs,
+            secret_rotated=rotated.is_set(),
+            answered_tasks={
+                (r.task_id, r.vendor)
+                for r in stack.simulator.call_log.records()
+                if r.code == 0 and r.task_id and r.vendor
+            }
+            if stack.simulator
+            else set(),
         )
     progress(
         f"soak: drained in {drain_seconds:.1f} s; collected {len(collected.stream)} table writes, "
         f"{len(collected.callback_tries)} callback tries, {len(collected.delivered)} delivered events"
     )
     return collected
+
+
+def _rotate_secret(stack: LocalStack, rotated: threading.Event, progress: Progress) -> None:
+    stack.rotate_server_secret(secrets.token_hex(16))
+    rotated.set()
+    progress("soak: ServerSecret rotated (Secrets Manager, then ZEGO)")
+
+
+def _stop_losing(stack: LocalStack, recorder: Recorder) -> None:
+    """The end of the loss window: no more deleted messages or dropped sends."""
+    if stack.event_source is not None:
+        stack.event_source.stop_losing()
+    recorder.stop_dropping()
+
+
+def _lost_tasks(recorder: Recorder, collected: Collected) -> set[tuple[str, str]]:
+    """The tasks whose chain lost a message: deleted before delivery, or a send dropped."""
+    by_id = {s.message_id: s for s in recorder.sent}
+    lost = {by_id[mid] for mid in collected.lost if mid in by_id} | set(recorder.dropped)
+    return {(s.task_id, s.vendor) for s in lost if s.task_id and s.vendor}
+
+
+def _revived_tasks(recorder: Recorder) -> set[tuple[str, str]]:
+    return {(s.task_id, s.vendor) for s in recorder.sent if s.origin == "watchdog" and s.task_id and s.vendor}
 
 
 def _settle_callbacks(stack: LocalStack, plan: SoakPlan, config: SoakConfig) -> bool:
@@ -414,9 +468,17 @@ def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Co
         for t in plan.tasks
     ]
     criteria = [
-        check_outcomes(expected, collected.final, collected.completed_by),
+        check_outcomes(
+            expected,
+            collected.final,
+            collected.completed_by,
+            lost=_lost_tasks(recorder, collected),
+            revived=_revived_tasks(recorder),
+        ),
         check_write_log(collected.stream, collected.final),
-        check_chains(recorder.sent, recorder.handled, recorder.writes, collected.stream, collected.leftovers),
+        check_chains(
+            recorder.sent, recorder.handled, recorder.writes, collected.stream, collected.leftovers, lost=collected.lost
+        ),
         check_dead_letters(
             collected.dead_letters, _expected_dead_letters(plan), parked_bodies(recorder.sent, recorder.handled)
         ),
@@ -459,6 +521,7 @@ def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Co
                 recorder.callbacks,
                 collected.stream,
                 collected.completed_by,
+                unstarted=_lost_tasks(recorder, collected) - collected.answered_tasks,
             )
         )
     criteria.append(check_events(collected.stream, collected.delivered))
@@ -520,6 +583,19 @@ def _counts(plan: SoakPlan, recorder: Recorder, collected: Collected) -> dict[st
             "settled": collected.callbacks_settled,
         },
         "events": {"deliveries": len(collected.delivered), "settled": collected.events_settled},
+        "lost_chains": {
+            "deleted_before_delivery": len(collected.lost),
+            "sends_dropped": len(recorder.dropped),
+            "tasks": len(_lost_tasks(recorder, collected)),
+            "chains_revived": sum(1 for s in recorder.sent if s.origin == "watchdog"),
+            "tasks_revived": len(_revived_tasks(recorder)),
+            "lost_tasks_revived": len(_lost_tasks(recorder, collected) & _revived_tasks(recorder)),
+            "watchdog_runs": collected.watchdog_runs,
+        },
+        "secret_rotation": {
+            "rotated": collected.secret_rotated,
+            "calls_refused_for_the_old_secret": call_stats.codes.get(100000005, 0) if call_stats else 0,
+        },
     }
 
 
@@ -543,7 +619,7 @@ def run_soak(config: SoakConfig, *, out_dir: Path, progress: Progress) -> SoakRe
         f"soak: {len(plan.tasks)} tasks ({plan.counts()['by_channel']}), {len(plan.unreadable_bodies)} unreadable "
         f"messages, seed {config.seed}; handler logs in {out_dir / 'poller.log'}"
     )
-    recorder = Recorder(duplicate_rate=config.duplicate_rate, seed=config.seed + 1)
+    recorder = Recorder(duplicate_rate=config.duplicate_rate, seed=config.seed + 1, drop_rate=config.dropped_send_rate)
     collected = _run(config, plan, recorder, out_dir=out_dir, progress=progress, started=started)
     dump_json(
         out_dir / "logs.json",

@@ -163,6 +163,36 @@ def test_a_message_left_on_the_queue_fails() -> None:
     assert not check_chains([], [], [], GOOD_LOG, ["<in flight>"]).passed
 
 
+def test_the_watchdogs_own_write_of_a_watch_time_is_no_regression_and_no_second_write_of_a_generation() -> None:
+    moved = replace(_write(3, "MODIFY", (1, "PROCESSING"), (1, "PROCESSING")), watch_only=True)
+    log = [*GOOD_LOG[:2], moved, _write(4, "MODIFY", (1, "PROCESSING"), (2, "SUCCEEDED"))]
+    assert check_write_log(log, {TASK: "SUCCEEDED"}).passed
+    assert check_chains([], [], [], log, []).passed
+    # the same write changing more than the watch time is a second write of generation 1
+    assert not check_chains([], [], [], [*log[:2], replace(moved, watch_only=False), log[3]], []).passed
+
+
+def test_a_message_deleted_before_delivery_is_no_live_chain_once_deleted() -> None:
+    # Generation 1's message is deleted at 1.0; the watchdog revives generation 1 at 5.0, which polls at 6.0.
+    sent = [_sent(0.0, "a", 1), replace(_sent(5.0, "revived", 1), origin="watchdog"), _sent(6.0, "b", 2)]
+    handled = [_handled(6.0, "revived", 1, "POLLED"), _handled(7.0, "b", 2, "POLLED")]
+    writes = [_fenced(0.05, 1), _fenced(6.0, 2), _fenced(7.0, 3, "SUCCEEDED")]
+    assert check_chains(sent, handled, writes, GOOD_LOG, [], lost={"a": 1.0}).passed
+    assert live_chain_episodes(sent, handled, writes, {"a": 1.0})[0] == []
+    # without the deletion known, the deleted message would count as a second chain beside the revived one
+    [false_episode] = live_chain_episodes(sent, handled, writes)[0]
+    assert (false_episode.start, false_episode.end) == (5.0, 6.0)
+
+
+def test_a_task_that_lost_a_message_may_end_timed_out_only_if_the_watchdog_revived_it() -> None:
+    tasks = [ExpectedTask(TASK, "tencent-compose-finish", "SUCCEEDED")]
+    timed_out = ({TASK: "TIMED_OUT"}, {TASK: "DEADLINE"})
+    assert check_outcomes(tasks, *timed_out, lost={TASK}, revived={TASK}).passed
+    assert not check_outcomes(tasks, *timed_out, lost={TASK}).passed  # never revived: nothing could end it so
+    assert not check_outcomes(tasks, *timed_out, revived={TASK}).passed  # it lost nothing: it had to succeed
+    assert not check_outcomes(tasks, {TASK: "FAILED"}, {TASK: "POLL"}, lost={TASK}, revived={TASK}).passed
+
+
 def test_the_dead_letter_queue_must_hold_exactly_the_malformed_messages() -> None:
     expected = {"not json": "NOT_JSON"}
     assert check_dead_letters([("not json", "NOT_JSON")], expected, {"not json": 1}).passed
