@@ -95,7 +95,8 @@ def _run_one(name: str, quick: bool) -> dict[str, Any]:
 
 
 def _costs(results: dict[str, Any]) -> dict[str, Any] | None:
-    from bench.costs import cost_section
+    from bench.costs import cost_section, pipeline_section
+    from zego_media_tasks.domain.watch import WATCH_SHARDS
 
     polling = results.get("polling_efficiency")
     per_record = results.get("per_record")
@@ -105,17 +106,33 @@ def _costs(results: dict[str, Any]) -> dict[str, Any] | None:
     # CPU per record with the real adapters (boto3, requests) where measured; else the stubbed figure.
     cpu_ms = rate.get("bench_process_cpu_ms_per_record") or per_record["poller"]["marginal_cpu_ms_per_record"]
     wait = rate.get("limiter_wait_seconds", {}).get("mean", 0.0)
-    return cost_section(
-        polling["schedules"],
-        memory_mb=int(template_defaults()["PollerMemorySize"]),
-        cpu_seconds_per_record=cpu_ms / 1000,
-        invocation_overhead_seconds=per_record["poller"]["cpu_ms_per_invocation_overhead"] / 1000,
-        limiter_wait_seconds=float(wait),
-        log_bytes_per_record={
+    knobs = {
+        "memory_mb": int(template_defaults()["PollerMemorySize"]),
+        "cpu_seconds_per_record": cpu_ms / 1000,
+        "invocation_overhead_seconds": per_record["poller"]["cpu_ms_per_invocation_overhead"] / 1000,
+        "limiter_wait_seconds": float(wait),
+        "log_bytes_per_record": {
             "backlog": float(per_record["poller"]["batch_10"].get("log_bytes_per_record", 0)),
             "quiet": float(per_record["poller"]["batch_1"].get("log_bytes_per_record", 0)),
         },
-    )
+    }
+    section = cost_section(polling["schedules"], **knobs)
+    # The whole pipeline per million tasks (poller, stream and publisher, callbacks route, watchdog) for
+    # the two scenarios of the standard mix: results.json "costs" → per_million_tasks_*.
+    scenarios = {name: polling[name] for name in ("pull_only", "callbacks_90") if name in polling}
+    events = results.get("events", {})
+    if scenarios and all(s["all"].get("write_units_per_poll") is not None for s in scenarios.values()) and events:
+        section.update(
+            pipeline_section(
+                scenarios,
+                cost_section(scenarios, **knobs),
+                publisher_assumptions=events["costs"]["assumptions"],
+                events_per_task={name: row["mean"] for name, row in events.get("events_per_task", {}).items()},
+                defaults=template_defaults(),
+                watch_shards=WATCH_SHARDS,
+            )
+        )
+    return section
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -189,6 +189,38 @@ def overload_chart(section: Mapping[str, Any], path: Path) -> Path:
     return _save(figure, path)
 
 
+SERVICE_COLOURS = {
+    "sqs": "#4c72b0",
+    "lambda": "#dd8452",
+    "dynamodb": "#55a868",
+    "api_gateway": "#c44e52",
+    "eventbridge": "#8172b3",
+    "cloudwatch_logs": "#937860",
+}
+
+
+def cost_breakdown_chart(costs: Mapping[str, Any], path: Path) -> Path:
+    """Dollars per million tasks by service, per scenario and traffic regime (stacked bars)."""
+    bars = [
+        (f"{scenario.replace('_', ' ')}\n{pair.replace('+', ' + ')}", row)
+        for scenario, pairs in costs["breakdown"].items()
+        for pair, row in pairs.items()
+    ]
+    figure, axis = plt.subplots(figsize=(10, 4.6))
+    bottoms = [0.0] * len(bars)
+    for service, colour in SERVICE_COLOURS.items():
+        values = [row.get(service, 0.0) for _, row in bars]
+        axis.bar(range(len(bars)), values, bottom=bottoms, color=colour, label=service.replace("_", " "))
+        bottoms = [bottom + value for bottom, value in zip(bottoms, values, strict=True)]
+    for index, (_, row) in enumerate(bars):
+        axis.text(index, row["total"] + 0.5, f"${row['total']:.2f}", ha="center", fontsize=8)
+    axis.set_xticks(range(len(bars)), [label for label, _ in bars], fontsize=8)
+    axis.set_ylabel("USD per million tasks (us-east-1, on demand)")
+    axis.legend(fontsize=8, ncols=3)
+    figure.suptitle("Cost per million tracked tasks by service, standard mix, default schedule", fontsize=10)
+    return _save(figure, path)
+
+
 def render(results: Mapping[str, Any], directory: Path) -> list[Path]:
     """Every chart whose section is present; returns the files written."""
     written: list[Path] = []
@@ -207,4 +239,6 @@ def render(results: Mapping[str, Any], directory: Path) -> list[Path]:
         written.append(cold_start_chart(results["cold_start"], directory / "cold_start.png"))
     if "per_record" in results:
         written.append(api_latency_chart(results["per_record"], directory / "api_latency.png"))
+    if "breakdown" in results.get("costs", {}):
+        written.append(cost_breakdown_chart(results["costs"], directory / "cost_breakdown.png"))
     return written

@@ -8,8 +8,8 @@ us-east-1; where they come from is written down in docs/benchmarks.md (and in :d
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,10 @@ class Prices:
     """Custom events put on a bus; each 64 KB chunk of an entry is billed as one event."""
     dynamodb_streams_lambda_reads_per_million: float = 0.0
     """GetRecords calls a Lambda trigger makes on a table's stream are not charged."""
+    api_gateway_rest_per_million_requests: float = 3.50
+    """REST API requests, first 333 million a month (the callbacks route is on the REST API)."""
     as_of: str = "2026-11-24"
+    """When the prices were looked up (API Gateway's on 2026-12-01)."""
 
 
 PRICE_SOURCES: Mapping[str, str] = {
@@ -44,6 +47,7 @@ PRICE_SOURCES: Mapping[str, str] = {
     "cloudwatch_logs": "https://aws.amazon.com/cloudwatch/pricing/",
     "eventbridge": "https://aws.amazon.com/eventbridge/pricing/",
     "dynamodb_streams": "https://aws.amazon.com/dynamodb/pricing/on-demand/",
+    "api_gateway": "https://aws.amazon.com/api-gateway/pricing/",
 }
 LAMBDA_PLATFORM_LOG_BYTES = 300
 """Lambda's own START, END and REPORT lines per invocation (assumed; not measured here)."""
@@ -91,21 +95,66 @@ def read_units(size_bytes: int, *, consistent: bool) -> float:
     return float(units) if consistent else units / 2
 
 
-def put_write_units(old_size: int | None, new_size: int, *, index_key_changed: bool, indexes: int) -> int:
-    """Write units of a PutItem on the base table plus its propagation to ``indexes`` GSIs that project
-    every attribute.
+TABLE_KEYS = ("taskId", "vendor")
 
-    Base table: the larger of the old and new item. Each index: a new item is one put; a changed index
-    key is a delete of the old entry plus a put of the new one; otherwise one update of the entry.
+
+@dataclass(frozen=True)
+class IndexShape:
+    """A global secondary index as its writes see it: its key attributes and what it projects."""
+
+    name: str
+    keys: tuple[str, ...]
+    projection: str = "ALL"
+    """``ALL``, ``KEYS_ONLY`` or ``INCLUDE`` (then ``included`` too)."""
+    included: tuple[str, ...] = ()
+
+    def entry(self, item: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """The index entry of ``item``: None when the item lacks a key attribute (a sparse index)."""
+        if item is None or any(key not in item for key in self.keys):
+            return None
+        if self.projection == "ALL":
+            return dict(item)
+        names = {*TABLE_KEYS, *self.keys, *(self.included if self.projection == "INCLUDE" else ())}
+        return {name: value for name, value in item.items() if name in names}
+
+
+def index_shapes(table_properties: Mapping[str, Any]) -> tuple[IndexShape, ...]:
+    """The GSIs of a template's ``AWS::DynamoDB::Table`` properties."""
+    return tuple(
+        IndexShape(
+            name=index["IndexName"],
+            keys=tuple(key["AttributeName"] for key in index["KeySchema"]),
+            projection=index["Projection"]["ProjectionType"],
+            included=tuple(index["Projection"].get("NonKeyAttributes", ())),
+        )
+        for index in table_properties.get("GlobalSecondaryIndexes", ())
+    )
+
+
+def index_write_units(old_item: Mapping[str, Any] | None, new_item: Mapping[str, Any], index: IndexShape) -> int:
+    """Write units one table write costs on ``index`` (the Developer Guide's GSI write rules).
+
+    An entry that appears or disappears: one write of it; a changed index key: a delete of the old entry
+    and a put of the new one; the same key with other projected values: one write of the larger entry;
+    nothing projected changed, or no entry before or after: nothing.
     """
-    base = write_units(max(old_size or 0, new_size))
-    if old_size is None:
-        per_index = write_units(new_size)
-    elif index_key_changed:
-        per_index = write_units(old_size) + write_units(new_size)
-    else:
-        per_index = write_units(max(old_size, new_size))
-    return base + indexes * per_index
+    old, new = index.entry(old_item), index.entry(new_item)
+    if old is None and new is None:
+        return 0
+    if old is None or new is None:
+        return write_units(item_size(old or new or {}))
+    if any(old[key] != new[key] for key in index.keys):
+        return write_units(item_size(old)) + write_units(item_size(new))
+    return 0 if old == new else write_units(max(item_size(old), item_size(new)))
+
+
+def item_write_units(
+    old_item: Mapping[str, Any] | None, new_item: Mapping[str, Any], indexes: Sequence[IndexShape]
+) -> int:
+    """Write units of one write of ``new_item`` over ``old_item`` (None: a new item), PutItem or UpdateItem
+    alike: the larger of the two items on the table, plus each index's :func:`index_write_units`."""
+    base = write_units(max(item_size(old_item) if old_item is not None else 0, item_size(new_item)))
+    return base + sum(index_write_units(old_item, new_item, index) for index in indexes)
 
 
 # --- usage and cost per task ------------------------------------------------------------------------
@@ -507,4 +556,244 @@ def event_cost_section(
                 "usd_per_million_tasks": event_cost_per_million_tasks(usage, prices),
             }
         section["per_scenario"][name] = rows
+    return section
+
+
+# --- the whole pipeline per million tasks: poller, publisher, callbacks route, watchdog -----------------
+
+
+@dataclass(frozen=True)
+class SmallFunction:
+    """What one invocation of a function outside the poll loop is billed for (the callback receiver, the
+    poll message a callback made pointless, the watchdog's run)."""
+
+    memory_mb: int
+    seconds: float
+    """Billed duration (assumed; see docs/benchmarks.md)."""
+    read_units: float = 0.0
+    write_units: float = 0.0
+    sqs_requests: float = 0.0
+    api_requests: float = 0.0
+    log_bytes: float = 0.0
+    """Its own lines; Lambda's own lines are added."""
+
+
+def small_function_cost(function: SmallFunction, per_task: float, prices: Prices) -> dict[str, float]:
+    """Dollars per million tasks of ``per_task`` invocations of ``function`` per task, by service."""
+    million = 1_000_000
+    log_bytes = per_task * (function.log_bytes + LAMBDA_PLATFORM_LOG_BYTES)
+    return {
+        "sqs": per_task * function.sqs_requests * prices.sqs_per_million_requests,
+        "lambda": per_task
+        * (
+            prices.lambda_per_million_requests
+            + function.seconds * function.memory_mb / 1024 * million * prices.lambda_arm_per_gb_second
+        ),
+        "dynamodb": per_task
+        * (
+            function.write_units * prices.dynamodb_per_million_write_units
+            + function.read_units * prices.dynamodb_per_million_read_units
+        ),
+        "api_gateway": per_task * function.api_requests * prices.api_gateway_rest_per_million_requests,
+        "cloudwatch_logs": log_bytes * million / 1e9 * prices.cloudwatch_logs_per_gb,
+    }
+
+
+SERVICES = ("sqs", "lambda", "dynamodb", "api_gateway", "eventbridge", "cloudwatch_logs")
+"""The services of the per-service breakdown, in the chart's order."""
+
+
+def by_service(
+    poller: Mapping[str, float], publisher: Mapping[str, float], *others: Mapping[str, float]
+) -> dict[str, float]:
+    """One breakdown per service from the poller's (:func:`cost_per_million_tasks`), the publisher's
+    (:func:`event_cost_per_million_tasks`) and the small functions' (:func:`small_function_cost`)."""
+    total = dict.fromkeys(SERVICES, 0.0)
+    total["sqs"] += poller["sqs"]
+    total["lambda"] += poller["lambda_requests"] + poller["lambda_duration"] + publisher["publisher_lambda"]
+    total["dynamodb"] += poller["dynamodb_writes"] + poller["dynamodb_reads"] + publisher["stream"]
+    total["eventbridge"] += publisher["put_events"]
+    total["cloudwatch_logs"] += poller["cloudwatch_logs"] + publisher["publisher_logs"]
+    for other in others:
+        for service, dollars in other.items():
+            total[service] += dollars
+    rounded = {service: round(dollars, 2) for service, dollars in total.items()}
+    rounded["total"] = round(sum(total.values()), 2)
+    return rounded
+
+
+CALLBACK_SECONDS = 0.030
+"""Assumed billed time of one callback invocation: the signature check, a Query and a write (5 ms each
+to DynamoDB in-region) at the API's memory."""
+CALLBACK_LOG_BYTES = 700
+"""Assumed: the receiver's one log line and its EMF metrics per callback."""
+WATCHDOG_SECONDS = 0.200
+"""Assumed billed time of one watchdog run that finds nothing overdue (one Query per shard)."""
+WATCHDOG_LOG_BYTES = 500
+WATCHDOG_MEMORY_MB = 256
+"""The template's WatchdogFunction memory."""
+TASKS_PER_MONTH = 1_000_000
+"""The traffic the watchdog's fixed cost is spread over (a million tasks a month)."""
+MINUTES_PER_MONTH = 30 * 24 * 60
+REGIME_PAIRS = (("quiet", "low_traffic"), ("backlog", "zego_ceiling"))
+"""Poller regime and publisher regime that go together: a quiet queue writes the table rarely (every
+stream record alone in its invocation); at ZEGO's ceiling batches are full on both sides."""
+
+
+@dataclass(frozen=True)
+class PipelineScenario:
+    """One scenario's counts per task (from the polling-efficiency simulation)."""
+
+    poller_usd: Mapping[str, Mapping[str, float]]
+    """Regime name → :func:`cost_per_million_tasks` of the poll loop."""
+    stream_records: float
+    events: float
+    callbacks_applied: float = 0.0
+    """Callbacks that ended their task (each also leaves one queued poll message that calls nobody)."""
+    callbacks_late: float = 0.0
+    """Callbacks that found the task already ended by a poll (read, not written)."""
+    callback_read_units: float = 0.0
+    callback_write_units: float = 0.0
+
+
+def pipeline_cost(
+    scenario: PipelineScenario,
+    *,
+    publisher: PublisherModel,
+    publisher_records_per_invocation: Mapping[str, float],
+    callback_memory_mb: int,
+    poller: LambdaModel,
+    poller_log_bytes_per_record: Mapping[str, float],
+    watchdog_runs_per_task: float,
+    watchdog_read_units: float,
+    watchdog_memory_mb: int,
+    prices: Prices,
+) -> dict[str, dict[str, float]]:
+    """Per regime pair (:data:`REGIME_PAIRS`): dollars per million tasks by service (:func:`by_service`)."""
+    callback = SmallFunction(
+        callback_memory_mb,
+        CALLBACK_SECONDS,
+        read_units=scenario.callback_read_units,
+        write_units=scenario.callback_write_units,
+        api_requests=1,
+        log_bytes=CALLBACK_LOG_BYTES,
+    )
+    late = replace(callback, write_units=0.0)
+    watchdog = SmallFunction(
+        watchdog_memory_mb, WATCHDOG_SECONDS, read_units=watchdog_read_units, log_bytes=WATCHDOG_LOG_BYTES
+    )
+    rows: dict[str, dict[str, float]] = {}
+    for poll_regime, stream_regime in REGIME_PAIRS:
+        stopped = SmallFunction(
+            poller.memory_mb,
+            poller.invocation_overhead_seconds
+            + poller.cpu_seconds_per_record * poller.cpu_scale()
+            + DYNAMODB_CALL_SECONDS,
+            read_units=1.0,
+            sqs_requests=3.0,  # its SendMessage (by the last poll), ReceiveMessage and DeleteMessageBatch
+            log_bytes=poller_log_bytes_per_record.get(poll_regime, 0.0),
+        )
+        usage = event_usage(
+            stream_records=scenario.stream_records,
+            events=scenario.events,
+            billed=scenario.events,
+            records_per_invocation=publisher_records_per_invocation[stream_regime],
+            model=publisher,
+        )
+        rows[f"{poll_regime}+{stream_regime}"] = by_service(
+            scenario.poller_usd[poll_regime],
+            event_cost_per_million_tasks(usage, prices),
+            small_function_cost(callback, scenario.callbacks_applied, prices),
+            small_function_cost(late, scenario.callbacks_late, prices),
+            small_function_cost(stopped, scenario.callbacks_applied, prices),
+            small_function_cost(watchdog, watchdog_runs_per_task, prices),
+        )
+    return rows
+
+
+def pipeline_section(
+    scenarios: Mapping[str, Mapping[str, Any]],
+    poller_section: Mapping[str, Any],
+    *,
+    publisher_assumptions: Mapping[str, Any],
+    events_per_task: Mapping[str, float],
+    defaults: Mapping[str, Any],
+    watch_shards: int,
+    prices: Prices | None = None,
+) -> dict[str, Any]:
+    """``per_million_tasks_pull_only`` and ``per_million_tasks_with_callbacks`` (the larger of the two
+    regime pairs, dollars), with the breakdown by service per regime pair and what was assumed.
+
+    ``scenarios``: the polling-efficiency ``pull_only`` and ``callbacks_90`` results; ``poller_section``:
+    :func:`cost_section` of those two; ``publisher_assumptions``: the events benchmark's publisher model
+    and batching; ``defaults``: the template's parameter defaults.
+    """
+    prices = prices or Prices()
+    names = set(PublisherModel.__dataclass_fields__)
+    publisher = PublisherModel(**{key: value for key, value in publisher_assumptions.items() if key in names})
+    assumptions = poller_section["assumptions"]
+    poller = LambdaModel(
+        memory_mb=int(assumptions["memory_mb"]),
+        cpu_seconds_per_record=float(assumptions["cpu_seconds_per_record"]),
+        io_seconds_per_record=0.0,
+        invocation_overhead_seconds=float(assumptions["invocation_overhead_seconds"]),
+    )
+    log_bytes = {regime["name"]: float(regime["log_bytes_per_record"]) for regime in assumptions["regimes"]}
+    batch = int(publisher_assumptions.get("batch_size", 100))
+    window = float(publisher_assumptions.get("batching_window_seconds", 1.0))
+    runs_per_task = MINUTES_PER_MONTH / float(defaults["WatchdogScheduleMinutes"]) / TASKS_PER_MONTH
+    section: dict[str, Any] = {
+        "assumptions": {
+            "regime_pairs": [f"{poll}+{stream}" for poll, stream in REGIME_PAIRS],
+            "callback_seconds": CALLBACK_SECONDS,
+            "callback_log_bytes": CALLBACK_LOG_BYTES,
+            "callback_memory_mb": int(defaults["ApiMemorySize"]),
+            "watchdog_seconds_per_run": WATCHDOG_SECONDS,
+            "watchdog_runs_per_task": runs_per_task,
+            "watchdog_read_units_per_run": watch_shards * 0.5,
+            "tasks_per_month": TASKS_PER_MONTH,
+            "publisher_batch_size": batch,
+            "publisher_batching_window_seconds": window,
+        },
+        "breakdown": {},
+    }
+    for name, result in scenarios.items():
+        block = result["all"]
+        tasks = float(block["tasks"])
+        applied = float(result.get("ended_by_callback", 0)) / tasks
+        calls = float(block["calls_per_task"]["mean"])
+        writes_per_second = float(defaults["ZegoRateLimitPerSecond"]) * (1.0 + calls + applied) / calls
+        per_invocation = {
+            "low_traffic": 1.0,
+            "zego_ceiling": records_per_invocation(writes_per_second, batching_window_seconds=window, batch_size=batch),
+        }
+        scenario = PipelineScenario(
+            poller_usd={
+                regime: row["usd_per_million_tasks"] for regime, row in poller_section["per_schedule"][name].items()
+            },
+            stream_records=1.0 + calls + applied,
+            events=float(events_per_task.get(name, 3.0)),
+            callbacks_applied=applied,
+            callbacks_late=float(result.get("callbacks_arrived", 0)) / tasks - applied,
+            callback_read_units=float(result.get("callback_read_units") or 0.0),
+            callback_write_units=float(result.get("callback_write_units") or 0.0),
+        )
+        section["breakdown"][name] = pipeline_cost(
+            scenario,
+            publisher=publisher,
+            publisher_records_per_invocation=per_invocation,
+            callback_memory_mb=int(defaults["ApiMemorySize"]),
+            poller=poller,
+            poller_log_bytes_per_record=log_bytes,
+            watchdog_runs_per_task=runs_per_task,
+            watchdog_read_units=watch_shards * 0.5,
+            watchdog_memory_mb=WATCHDOG_MEMORY_MB,
+            prices=prices,
+        )
+    for name, key in (
+        ("pull_only", "per_million_tasks_pull_only"),
+        ("callbacks_90", "per_million_tasks_with_callbacks"),
+    ):
+        if name in section["breakdown"]:
+            section[key] = max(row["total"] for row in section["breakdown"][name].values())
     return section

@@ -20,7 +20,9 @@ Task mix (weights, completion time drawn uniformly from the range):
 - transcodes (Tencent transcode), 20 %: 5-60 min.
 
 DynamoDB request units are measured on every poll of every 10th task (item sizes from the real item
-mapping, ``store.items.record_to_item``) and averaged per poll for each schedule and kind.
+mapping, ``store.items.record_to_item``, and the index writes from the template's own index shapes) and
+averaged per poll for each schedule and kind; the same writes are also priced as they were with both
+status indexes projecting every attribute (:data:`ALL_PROJECTED_INDEXES`), for the comparison.
 
 Polling as the callbacks' safety net (:func:`run_callbacks`): the same tasks, pull-only on the default
 schedule against completion callbacks delivered for 90 % of them on the callbacks-enabled schedule (the
@@ -50,8 +52,17 @@ from functools import cache
 from typing import Any
 
 from bench.common import ROOT
-from bench.costs import billed_events, item_size, put_events_entry_bytes, put_write_units, read_units
+from bench.costs import (
+    IndexShape,
+    billed_events,
+    index_shapes,
+    item_size,
+    item_write_units,
+    put_events_entry_bytes,
+    read_units,
+)
 from bench.stats import summary
+from devstack.template import load_template
 from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_BASE_SECONDS,
     DEFAULT_BACKOFF_CAP_SECONDS,
@@ -77,8 +88,12 @@ from zego_media_tasks.zego.responses import interpret_response
 START = datetime(2026, 11, 24, 0, 0, 0, tzinfo=UTC)
 SEED = 20261124
 FIXTURES = ROOT / "tests" / "fixtures" / "zego"
-GSI_COUNT = 2
-"""``ByStatus`` and ``ByVendorStatus``, both projecting every attribute."""
+ALL_PROJECTED_INDEXES = (
+    IndexShape("ByStatus", ("status", "statusChangedAt")),
+    IndexShape("ByVendorStatus", ("vendorStatusKey", "statusChangedAt")),
+)
+"""The status indexes as they were before they projected keys only (every attribute: every write of a
+record rewrote both entries)."""
 SIZE_SAMPLE_EVERY = 10
 MAX_POLLS_PER_TASK = 10_000
 """A bound on every task's loop (an hour at 1 s would be 3,600)."""
@@ -267,8 +282,14 @@ class TaskTrace:
     read_units: float = 0.0
     """Poll reads (consistent GetItem), summed over the task's polls (sampled tasks only)."""
     write_units: float = 0.0
-    """Poll writes (PutItem + GSI propagation), summed (sampled tasks only; limiter excluded)."""
+    """Poll writes (the table and the template's indexes), summed (sampled tasks only; limiter excluded)."""
+    write_units_all_projected: float = 0.0
+    """The same writes with both status indexes projecting every attribute (:data:`ALL_PROJECTED_INDEXES`)."""
     registration_write_units: int = 0
+    callback_read_units: float = 0.0
+    """The callback receiver's consistent Query of the task (tasks a callback ended, sampled only)."""
+    callback_write_units: float = 0.0
+    """Its terminal write, with the index writes."""
     first_item_bytes: int = 0
     last_item_bytes: int = 0
     callback_arrived: bool = False
@@ -295,17 +316,41 @@ def registration(answers_: Answers, policy: PollingPolicy) -> TaskRecord:
     )
 
 
+@cache
+def table_indexes() -> tuple[IndexShape, ...]:
+    """The tasks table's indexes as the template declares them."""
+    return index_shapes(load_template()["Resources"]["TasksTable"]["Properties"])
+
+
+@dataclass
+class WriteUnits:
+    """Request units of one task's record writes, with the template's indexes and with the old ones."""
+
+    reads: float = 0.0
+    writes: float = 0.0
+    writes_all_projected: float = 0.0
+
+    def write(self, old: TaskRecord | None, new: TaskRecord, *, read: bool) -> int:
+        """Count one write (after a consistent read of ``old`` when ``read``); the new item's size."""
+        old_item = record_to_item(old) if old is not None else None
+        new_item = record_to_item(new)
+        if read and old_item is not None:
+            self.reads += read_units(item_size(old_item), consistent=True)
+        self.writes += item_write_units(old_item, new_item, table_indexes())
+        self.writes_all_projected += item_write_units(old_item, new_item, ALL_PROJECTED_INDEXES)
+        return item_size(new_item)
+
+
 def follow(spec: TaskSpec, schedule: Schedule, *, size_items: bool) -> TaskTrace:
     """Poll one task from its registration (:func:`simulate_polls`) until it is seen finished."""
     canned = answers(spec.fixture)
     policy = schedule.policy()
     rng: UniformSource = random.Random(SEED * 100_003 + spec.index) if schedule.jitter else UpperBound()
     registered = registration(canned, policy)
-    stored_size = item_size(record_to_item(registered)) if size_items else 0
-    registration_units = put_write_units(None, stored_size, index_key_changed=True, indexes=GSI_COUNT)
+    registering = WriteUnits()
+    stored_size = registering.write(None, registered, read=False) if size_items else 0
     first_size = stored_size
-    reads = 0.0
-    writes = 0.0
+    units = WriteUnits()
     polls = list(
         simulate_polls(
             registered,
@@ -318,24 +363,17 @@ def follow(spec: TaskSpec, schedule: Schedule, *, size_items: bool) -> TaskTrace
     )
     if size_items:
         for poll in polls:
-            new_size = item_size(record_to_item(poll.decision.record))
-            reads += read_units(stored_size, consistent=True)
-            writes += put_write_units(
-                stored_size,
-                new_size,
-                index_key_changed=poll.stored is None or poll.decision.record.status is not poll.stored.status,
-                indexes=GSI_COUNT,
-            )
-            stored_size = new_size
+            stored_size = units.write(poll.stored or registered, poll.decision.record, read=True)
     last = polls[-1]
     return TaskTrace(
         kind=spec.kind,
         polls=last.number,
         lag_seconds=last.elapsed_seconds - spec.completion_seconds,
         sized=size_items,
-        read_units=reads,
-        write_units=writes,
-        registration_write_units=registration_units if size_items else 0,
+        read_units=units.reads,
+        write_units=units.writes,
+        write_units_all_projected=units.writes_all_projected,
+        registration_write_units=int(registering.writes),
         first_item_bytes=first_size,
         last_item_bytes=stored_size,
     )
@@ -478,6 +516,8 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
     stored = registration(canned, policy)
     published = Publication()
     published.write(None, stored)
+    sized = spec.index % SIZE_SAMPLE_EVERY == 0
+    units = WriteUnits()
     calls = 0
     for poll in simulate_polls(
         stored,
@@ -491,11 +531,21 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
             break  # this message finds the record the callback ended: acknowledged without a ZEGO call
         calls = poll.number
         published.write(poll.stored, poll.decision.record)
+        if sized:
+            units.write(stored, poll.decision.record, read=True)
         if poll.decision.step is Step.FINISH:
             # Seen by a poll first: a callback arriving later finds the task ended (a late callback).
             lag = poll.elapsed_seconds - spec.completion_seconds
             return TaskTrace(
-                spec.kind, calls, lag, sized=False, callback_arrived=arrival is not None, publication=published
+                spec.kind,
+                calls,
+                lag,
+                sized=sized,
+                read_units=units.reads,
+                write_units=units.writes,
+                write_units_all_projected=units.writes_all_projected,
+                callback_arrived=arrival is not None,
+                publication=published,
             )
         stored = poll.decision.record
     if arrival is None:  # pragma: no cover - simulate_polls only stops at FINISH
@@ -510,9 +560,23 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
     if decided.effect is not CallbackEffect.APPLIED or decided.decision is None:  # pragma: no cover - it was open
         raise RuntimeError(f"the callback of task {spec.index} was not applied: {decided.effect}")
     published.write(stored, decided.decision.record)
+    callback = WriteUnits()
+    if sized:
+        callback.write(stored, decided.decision.record, read=True)
     lag = arrival - spec.completion_seconds
     return TaskTrace(
-        spec.kind, calls, lag, sized=False, callback_arrived=True, ended_by_callback=True, publication=published
+        spec.kind,
+        calls,
+        lag,
+        sized=sized,
+        read_units=units.reads,
+        write_units=units.writes,
+        write_units_all_projected=units.writes_all_projected,
+        callback_read_units=callback.reads,
+        callback_write_units=callback.writes,
+        callback_arrived=True,
+        ended_by_callback=True,
+        publication=published,
     )
 
 
@@ -526,6 +590,7 @@ def callbacks_scenario(
     """The results of one scenario: its knobs, :func:`aggregate`, how many tasks their callback ended,
     and the detection lag of the ones polling found."""
     by_polling = [trace.lag_seconds for trace in traces if not trace.ended_by_callback]
+    sampled = [trace for trace in traces if trace.sized and trace.ended_by_callback]
     return {
         "schedule": schedule.name,
         **_schedule_knobs(schedule),
@@ -535,7 +600,13 @@ def callbacks_scenario(
         "callbacks_arrived": sum(1 for trace in traces if trace.callback_arrived),
         "ended_by_callback": sum(1 for trace in traces if trace.ended_by_callback),
         "found_by_polling_detection_lag_seconds": summary(by_polling, digits=1),
+        "callback_read_units": _mean([t.callback_read_units for t in sampled]),
+        "callback_write_units": _mean([t.callback_write_units for t in sampled]),
     }
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 3) if values else None
 
 
 # --- aggregation ---------------------------------------------------------------------------------
@@ -558,6 +629,9 @@ def aggregate(traces: Sequence[TaskTrace], tasks: Sequence[TaskSpec]) -> dict[st
             "detection_lag_seconds": summary([trace.lag_seconds for trace in selected], digits=1),
             "read_units_per_poll": round(sum(t.read_units for t in sized) / sized_polls, 4) if sized_polls else None,
             "write_units_per_poll": round(sum(t.write_units for t in sized) / sized_polls, 4) if sized_polls else None,
+            "write_units_per_poll_all_projected": (
+                round(sum(t.write_units_all_projected for t in sized) / sized_polls, 4) if sized_polls else None
+            ),
             "registration_write_units": (
                 round(sum(t.registration_write_units for t in sized) / len(sized), 3) if sized else None
             ),

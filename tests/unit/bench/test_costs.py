@@ -8,23 +8,31 @@ import pytest
 from bench.costs import (
     LAMBDA_PLATFORM_LOG_BYTES,
     PRICE_SOURCES,
+    SERVICES,
+    IndexShape,
     LambdaModel,
     Prices,
     PublisherModel,
     Regime,
+    SmallFunction,
     TaskUsage,
     attribute_value_size,
     billed_events,
+    by_service,
     cost_per_million_tasks,
     cost_section,
     event_cost_per_million_tasks,
     event_cost_section,
     event_usage,
+    index_shapes,
+    index_write_units,
     item_size,
+    item_write_units,
+    pipeline_section,
     put_events_entry_bytes,
-    put_write_units,
     read_units,
     records_per_invocation,
+    small_function_cost,
     task_usage,
     write_units,
 )
@@ -55,15 +63,105 @@ def test_units_round_up_per_kilobyte_and_per_four_kilobytes() -> None:
     assert read_units(100, consistent=False) == 0.5
 
 
-def test_put_units_include_both_indexes() -> None:
-    # A new item: one write on the table, one per index
-    assert put_write_units(None, 900, index_key_changed=True, indexes=2) == 3
-    # Same status (index keys unchanged): the entries are updated in place
-    assert put_write_units(900, 950, index_key_changed=False, indexes=2) == 3
-    # Status changed: each index deletes the old entry and puts the new one
-    assert put_write_units(900, 950, index_key_changed=True, indexes=2) == 5
-    # A write that crosses 1 KB costs the larger size on the table
-    assert put_write_units(900, 1100, index_key_changed=False, indexes=2) == 2 + 2 * 2
+BY_STATUS_ALL = IndexShape("ByStatus", ("status", "statusChangedAt"))
+BY_STATUS_KEYS = IndexShape("ByStatus", ("status", "statusChangedAt"), "KEYS_ONLY")
+WATCH = IndexShape("ByWatchAt", ("watchShard", "watchAt"), "KEYS_ONLY")
+
+
+def _item(status: str = "PROCESSING", polls: int = 1, padding: int = 800, **extra: object) -> dict[str, object]:
+    return {
+        "taskId": "t",
+        "vendor": "Tencent",
+        "status": status,
+        "statusChangedAt": "2026-11-23T12:00:00.000Z",
+        "pollCount": polls,
+        "rawJson": "x" * padding,
+        **extra,
+    }
+
+
+def test_an_index_projecting_everything_is_rewritten_by_every_write() -> None:
+    # A new item: one put of the entry; another poll: one update; a status change: a delete and a put
+    assert index_write_units(None, _item(), BY_STATUS_ALL) == 1
+    assert index_write_units(_item(), _item(polls=2), BY_STATUS_ALL) == 1
+    assert index_write_units(_item(), _item("SUCCEEDED", polls=2), BY_STATUS_ALL) == 2
+    assert index_write_units(_item(padding=1500), _item(padding=1500, polls=2), BY_STATUS_ALL) == 2  # 2 KB entries
+
+
+def test_a_keys_only_index_is_written_only_when_its_keys_move() -> None:
+    assert index_write_units(None, _item(), BY_STATUS_KEYS) == 1
+    assert index_write_units(_item(), _item(polls=2, padding=5000), BY_STATUS_KEYS) == 0
+    assert index_write_units(_item(), _item("SUCCEEDED"), BY_STATUS_KEYS) == 2  # small entries, 1 unit each
+
+
+def test_a_sparse_index_costs_one_write_when_an_entry_appears_or_goes() -> None:
+    assert index_write_units(_item(), _item(), WATCH) == 0  # neither carries the index keys
+    watched = _item(watchShard="1", watchAt=100)
+    assert index_write_units(_item(), watched, WATCH) == 1
+    assert index_write_units(watched, _item("SUCCEEDED"), WATCH) == 1
+    assert index_write_units(watched, _item(watchShard="1", watchAt=200), WATCH) == 2
+
+
+def test_a_write_costs_the_larger_item_on_the_table_plus_its_index_writes() -> None:
+    assert item_write_units(None, _item(), [BY_STATUS_ALL, WATCH]) == 1 + 1
+    assert item_write_units(_item(padding=900), _item(padding=1100), [BY_STATUS_KEYS]) == 2
+    assert item_write_units(_item(padding=1100), _item("SUCCEEDED", padding=100), [BY_STATUS_KEYS]) == 2 + 2
+
+
+def test_the_index_shapes_are_read_from_the_templates_table() -> None:
+    table = {
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "ByStatus",
+                "KeySchema": [{"AttributeName": "status"}, {"AttributeName": "statusChangedAt"}],
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["pollCount"]},
+            }
+        ]
+    }
+    [shape] = index_shapes(table)
+    assert shape == IndexShape("ByStatus", ("status", "statusChangedAt"), "INCLUDE", ("pollCount",))
+    # an included attribute that changes rewrites the entry; one outside it does not
+    assert index_write_units(_item(), _item(polls=2), shape) == 1
+    assert index_write_units(_item(), _item(padding=10), shape) == 0
+
+
+def test_a_small_function_is_priced_per_invocation_and_per_unit() -> None:
+    prices = Prices()
+    callback = SmallFunction(1024, 0.1, read_units=1, write_units=6, api_requests=1, log_bytes=700)
+    costs = small_function_cost(callback, 0.5, prices)
+    assert costs["api_gateway"] == pytest.approx(0.5 * prices.api_gateway_rest_per_million_requests)
+    assert costs["dynamodb"] == pytest.approx(
+        0.5 * (6 * prices.dynamodb_per_million_write_units + prices.dynamodb_per_million_read_units)
+    )
+    gb_seconds = 0.5 * 0.1 * 1.0 * 1_000_000
+    assert costs["lambda"] == pytest.approx(
+        0.5 * prices.lambda_per_million_requests + gb_seconds * prices.lambda_arm_per_gb_second
+    )
+    log_bytes = 0.5 * (700 + LAMBDA_PLATFORM_LOG_BYTES) * 1_000_000
+    assert costs["cloudwatch_logs"] == pytest.approx(log_bytes / 1e9 * prices.cloudwatch_logs_per_gb)
+
+
+def test_the_breakdown_adds_every_part_to_its_service() -> None:
+    poller = {
+        "sqs": 1.0,
+        "lambda_requests": 2.0,
+        "lambda_duration": 3.0,
+        "dynamodb_writes": 4.0,
+        "dynamodb_reads": 0.5,
+        "cloudwatch_logs": 0.25,
+    }
+    publisher = {"stream": 0.0, "publisher_lambda": 1.0, "publisher_logs": 0.5, "put_events": 3.0}
+    extra = dict.fromkeys(SERVICES, 0.0) | {"api_gateway": 3.15, "lambda": 0.5}
+    row = by_service(poller, publisher, extra)
+    assert row == {
+        "sqs": 1.0,
+        "lambda": 6.5,
+        "dynamodb": 4.5,
+        "api_gateway": 3.15,
+        "eventbridge": 3.0,
+        "cloudwatch_logs": 0.75,
+        "total": 18.9,
+    }
 
 
 def test_lambda_model_scales_cpu_to_the_memory_share() -> None:
@@ -284,3 +382,54 @@ def test_event_cost_section_prices_three_regimes_per_scenario() -> None:
     ]
     assert totals == sorted(totals, reverse=True)  # bigger batches, fewer invocations
     assert section["price_sources"]["eventbridge"].startswith("https://aws.amazon.com/")
+
+
+def test_the_pipeline_section_prices_each_scenario_with_what_it_adds() -> None:
+    # Given pull-only and 90 %-callbacks results of the simulation (callbacks end most tasks, fewer polls)
+    def scenario(calls: float, ended: int, arrived: int) -> dict[str, object]:
+        block = {
+            "tasks": 100,
+            "calls_per_task": {"mean": calls},
+            "registration_write_units": 3,
+            "read_units_per_poll": 1.0,
+            "write_units_per_poll": 1.9,
+        }
+        extra = {"callback_read_units": 1.0, "callback_write_units": 6.5} if ended else {}
+        return {"all": block, "ended_by_callback": ended, "callbacks_arrived": arrived, **extra}
+
+    scenarios = {"pull_only": scenario(12.0, 0, 0), "callbacks_90": scenario(6.0, 88, 90)}
+    poller = cost_section(
+        scenarios,
+        memory_mb=512,
+        cpu_seconds_per_record=0.01,
+        invocation_overhead_seconds=0.001,
+        limiter_wait_seconds=0.1,
+        log_bytes_per_record={"backlog": 1000, "quiet": 1300},
+    )
+    section = pipeline_section(
+        scenarios,
+        poller,
+        publisher_assumptions={
+            "memory_mb": 256,
+            "cpu_seconds_per_invocation": 0.0004,
+            "cpu_seconds_per_unchanged_record": 0.0002,
+            "cpu_seconds_per_published_record": 0.002,
+            "batch_size": 100,
+            "batching_window_seconds": 1.0,
+        },
+        events_per_task={"pull_only": 3.0, "callbacks_90": 3.0},
+        defaults={"ZegoRateLimitPerSecond": 20, "WatchdogScheduleMinutes": 5, "ApiMemorySize": 512},
+        watch_shards=4,
+    )
+    pull, callbacks = section["breakdown"]["pull_only"], section["breakdown"]["callbacks_90"]
+    assert set(pull) == {"quiet+low_traffic", "backlog+zego_ceiling"}
+    # Then the keys are the dearer regime pair of each scenario
+    assert section["per_million_tasks_pull_only"] == max(row["total"] for row in pull.values())
+    assert section["per_million_tasks_with_callbacks"] == max(row["total"] for row in callbacks.values())
+    # Only the callbacks scenario pays for API Gateway; both pay 3 PutEvents per task and the watchdog
+    for row in pull.values():
+        assert row["api_gateway"] == 0.0
+        assert row["eventbridge"] == pytest.approx(3.0)
+    for row in callbacks.values():
+        assert row["api_gateway"] == pytest.approx(0.9 * Prices().api_gateway_rest_per_million_requests, abs=0.01)
+    assert 0 < section["assumptions"]["watchdog_runs_per_task"] < 0.01
