@@ -94,7 +94,7 @@ def test_no_slot_beyond_the_maximum_wait() -> None:
 
 def test_a_lone_code_6_is_remembered_and_a_second_soon_after_cuts_the_rate() -> None:
     clock = FakeClock()
-    state = BudgetState(version=3)
+    state = BudgetState()
     first = throttled(POLICY, state, now_us(clock))
     assert first is not None
     assert first.throttled_at_us == now_us(clock)
@@ -102,7 +102,7 @@ def test_a_lone_code_6_is_remembered_and_a_second_soon_after_cuts_the_rate() -> 
     clock.advance(0.5)
     second = throttled(POLICY, first, now_us(clock))
     assert second is not None
-    assert second.version == 5
+    assert second.cut_at_us == now_us(clock)
     assert rate(POLICY, second, now_us(clock)) == pytest.approx(POLICY.cap_per_second * POLICY.decrease_factor)
     # Code 6 from calls paced at the old rate, still arriving: no second cut within the window.
     clock.advance(1.0)

@@ -3,7 +3,7 @@
 ZEGO admits ``ceiling`` DescribeMediaTask calls per AppId in any one-second window, counted when the
 calls *arrive*. The shared limiter (:mod:`zego_media_tasks.store.rate_limiter`) keeps one
 :class:`BudgetState` per AppId in DynamoDB and changes it only through the functions here, with a
-compare-and-set on its version, so every instance sees and moves the same state. Times are integer
+conditional writes, so every instance sees and moves the same state. Times are integer
 microseconds since the epoch; rates are calls per second.
 
 **Never over the ceiling at arrival.** A call leaves at its slot plus a delay ``d`` and arrives ZEGO a
@@ -103,9 +103,8 @@ class BudgetPolicy:
 
 @dataclass(frozen=True, slots=True)
 class BudgetState:
-    """The limiter item of one AppId. ``version`` moves on with every change (compare-and-set)."""
+    """The limiter item of one AppId."""
 
-    version: int = 0
     tat_us: int = 0
     """The next free call slot."""
     queue_tat_us: int = 0
@@ -147,7 +146,7 @@ def claim(policy: BudgetPolicy, state: BudgetState, now_us: int, lead_us: int = 
     slot = max(now_us + lead_us, state.tat_us)
     if slot - now_us > max(policy.max_wait_us, lead_us):
         return Claim(None, state, queue_ahead)
-    advanced = replace(state, version=state.version + 1, tat_us=slot + interval_us(rate(policy, state, now_us)))
+    advanced = replace(state, tat_us=slot + interval_us(rate(policy, state, now_us)))
     return Claim(slot, advanced, queue_ahead)
 
 
@@ -159,7 +158,7 @@ def book(policy: BudgetPolicy, state: BudgetState, earliest_us: int, now_us: int
     """
     place = max(earliest_us, state.queue_tat_us)
     spacing = interval_us(rate(policy, state, now_us))
-    return place, replace(state, version=state.version + 1, queue_tat_us=place + spacing)
+    return place, replace(state, queue_tat_us=place + spacing)
 
 
 def throttled(policy: BudgetPolicy, state: BudgetState, now_us: int) -> BudgetState | None:
@@ -174,6 +173,6 @@ def throttled(policy: BudgetPolicy, state: BudgetState, now_us: int) -> BudgetSt
     if recent_cut:
         return None
     if state.throttled_at_us == 0 or now_us - state.throttled_at_us > confirm_us:
-        return replace(state, version=state.version + 1, throttled_at_us=now_us)
+        return replace(state, throttled_at_us=now_us)
     cut = max(policy.floor_per_second, rate(policy, state, now_us) * policy.decrease_factor)
-    return replace(state, version=state.version + 1, cut_rate=cut, cut_at_us=now_us, throttled_at_us=now_us)
+    return replace(state, cut_rate=cut, cut_at_us=now_us, throttled_at_us=now_us)
