@@ -255,6 +255,31 @@ def _expected(stored: TaskRecord | None) -> int | None:
     return stored.generation if stored is not None else None
 
 
+def _decision(
+    stored: TaskRecord | None,
+    record: TaskRecord,
+    step: Step,
+    reason: str,
+    *,
+    called_zego: bool,
+    next_request: PollRequest | None = None,
+    delay_seconds: int | None = None,
+    time_to_terminal_seconds: float | None = None,
+) -> PollDecision:
+    """The decision to write ``record`` over ``stored`` (fenced at its generation), with its transition."""
+    return PollDecision(
+        step=step,
+        record=record,
+        expected_generation=_expected(stored),
+        reason=reason,
+        next_request=next_request,
+        delay_seconds=delay_seconds,
+        transition=transition_of(stored, record),
+        time_to_terminal_seconds=time_to_terminal_seconds,
+        called_zego=called_zego,
+    )
+
+
 def finish(
     stored: TaskRecord | None,
     record: TaskRecord,
@@ -277,14 +302,13 @@ def finish(
         expires_at=math.floor(now.timestamp()) + policy.terminal_record_ttl_days * SECONDS_PER_DAY,
         updated_at=to_iso(now),
     )
-    return PollDecision(
-        step=Step.FINISH,
-        record=completed,
-        expected_generation=_expected(stored),
-        reason=reason,
-        transition=transition_of(stored, completed),
-        time_to_terminal_seconds=max(0.0, (now - from_iso(completed.first_seen_at)).total_seconds()),
+    return _decision(
+        stored,
+        completed,
+        Step.FINISH,
+        reason,
         called_zego=called_zego,
+        time_to_terminal_seconds=max(0.0, (now - from_iso(completed.first_seen_at)).total_seconds()),
     )
 
 
@@ -320,15 +344,8 @@ def _continue(
     next_request = resume_request(advanced)
     if not_before is not None and not_before > next_poll:
         next_request = replace(next_request, not_before=to_iso(not_before))
-    return PollDecision(
-        step=Step.CONTINUE,
-        record=advanced,
-        expected_generation=_expected(stored),
-        reason=reason,
-        next_request=next_request,
-        delay_seconds=delay,
-        transition=transition_of(stored, advanced),
-        called_zego=called_zego,
+    return _decision(
+        stored, advanced, Step.CONTINUE, reason, called_zego=called_zego, next_request=next_request, delay_seconds=delay
     )
 
 
@@ -398,29 +415,12 @@ def decide_outcome(
             not_before=not_before,
         )
 
-    if outcome.kind is OutcomeKind.THROTTLED:
-        record = replace(polled, last_error=_error(outcome.kind.value, outcome, now))
-        return _continue(
-            stored,
-            record,
-            policy.throttle.delay(random),
-            now,
-            outcome.kind.value,
-            called_zego=True,
-            not_before=not_before,
-        )
-
-    if outcome.kind is OutcomeKind.TRANSIENT:
-        record = replace(counted, last_error=_error(outcome.kind.value, outcome, now))
-        return _continue(
-            stored,
-            record,
-            policy.backoff.delay(base.attempt, random),
-            now,
-            outcome.kind.value,
-            called_zego=True,
-            not_before=not_before,
-        )
+    if outcome.kind in (OutcomeKind.THROTTLED, OutcomeKind.TRANSIENT):
+        # Code 6 is ZEGO's pace, not the task's: a throttled poll keeps its attempt and retries soon.
+        throttled = outcome.kind is OutcomeKind.THROTTLED
+        record = replace(polled if throttled else counted, last_error=_error(outcome.kind.value, outcome, now))
+        delay = policy.throttle.delay(random) if throttled else policy.backoff.delay(base.attempt, random)
+        return _continue(stored, record, delay, now, outcome.kind.value, called_zego=True, not_before=not_before)
 
     if outcome.kind is OutcomeKind.REJECTED:
         record = with_status(
@@ -431,14 +431,7 @@ def decide_outcome(
     # CONFIGURATION: every task fails alike until an operator fixes it. Keep the fence where it is, so
     # that the retried (or, after maxReceiveCount, DLQ-redriven) message is still the live one.
     record = replace(polled, last_error=_error(outcome.kind.value, outcome, now))
-    return PollDecision(
-        step=Step.HOLD,
-        record=record,
-        expected_generation=_expected(stored),
-        reason=outcome.kind.value,
-        transition=transition_of(stored, record),
-        called_zego=True,
-    )
+    return _decision(stored, record, Step.HOLD, outcome.kind.value, called_zego=True)
 
 
 def decide_rate_limited(
