@@ -722,7 +722,8 @@ def pipeline_section(
     prices: Prices | None = None,
 ) -> dict[str, Any]:
     """``per_million_tasks_pull_only`` and ``per_million_tasks_with_callbacks`` (the larger of the two
-    regime pairs, dollars), with the breakdown by service per regime pair and what was assumed.
+    regime pairs, dollars), with the breakdown by service per regime pair and what was assumed
+    (``pipeline_assumptions``, beside :func:`cost_section`'s own ``assumptions``).
 
     ``scenarios``: the polling-efficiency ``pull_only`` and ``callbacks_90`` results; ``poller_section``:
     :func:`cost_section` of those two; ``publisher_assumptions``: the events benchmark's publisher model
@@ -743,7 +744,7 @@ def pipeline_section(
     window = float(publisher_assumptions.get("batching_window_seconds", 1.0))
     runs_per_task = MINUTES_PER_MONTH / float(defaults["WatchdogScheduleMinutes"]) / TASKS_PER_MONTH
     section: dict[str, Any] = {
-        "assumptions": {
+        "pipeline_assumptions": {
             "regime_pairs": [f"{poll}+{stream}" for poll, stream in REGIME_PAIRS],
             "callback_seconds": CALLBACK_SECONDS,
             "callback_log_bytes": CALLBACK_LOG_BYTES,

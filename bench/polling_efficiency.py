@@ -518,6 +518,9 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
     published.write(None, stored)
     sized = spec.index % SIZE_SAMPLE_EVERY == 0
     units = WriteUnits()
+    registering = WriteUnits()
+    if sized:
+        registering.write(None, stored, read=False)
     calls = 0
     for poll in simulate_polls(
         stored,
@@ -544,6 +547,7 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
                 read_units=units.reads,
                 write_units=units.writes,
                 write_units_all_projected=units.writes_all_projected,
+                registration_write_units=int(registering.writes),
                 callback_arrived=arrival is not None,
                 publication=published,
             )
@@ -572,6 +576,7 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
         read_units=units.reads,
         write_units=units.writes,
         write_units_all_projected=units.writes_all_projected,
+        registration_write_units=int(registering.writes),
         callback_read_units=callback.reads,
         callback_write_units=callback.writes,
         callback_arrived=True,

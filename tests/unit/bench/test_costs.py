@@ -432,4 +432,4 @@ def test_the_pipeline_section_prices_each_scenario_with_what_it_adds() -> None:
         assert row["eventbridge"] == pytest.approx(3.0)
     for row in callbacks.values():
         assert row["api_gateway"] == pytest.approx(0.9 * Prices().api_gateway_rest_per_million_requests, abs=0.01)
-    assert 0 < section["assumptions"]["watchdog_runs_per_task"] < 0.01
+    assert 0 < section["pipeline_assumptions"]["watchdog_runs_per_task"] < 0.01
