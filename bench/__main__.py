@@ -88,7 +88,7 @@ def _run_one(name: str, quick: bool) -> dict[str, Any]:
         tasks=2000,
         main=main,
         sweep=sweep,
-        sweep_knobs=SWEEP[:1] if quick else SWEEP[:3],
+        sweep_knobs=SWEEP[:1],
         repeats=1 if quick else 3,
         adaptation_durations=rate_limit.Durations(0.5, 30 if quick else 90),
     )
