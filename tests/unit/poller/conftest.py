@@ -28,6 +28,8 @@ from tests.support.poller import (
 )
 from zego_media_tasks.poller.service import PollerService, PollResult, QueueMessage
 from zego_media_tasks.poller.wiring import PollerRuntime, build_runtime
+from zego_media_tasks.store.list_objects import SpillingRecords
+from zego_media_tasks.store.task_store import TaskStore
 
 
 @dataclass
@@ -39,6 +41,15 @@ class Poller(PollingScene):
     @property
     def service(self) -> PollerService:
         return self.runtime.service
+
+    @property
+    def table(self) -> TaskStore:
+        """The tasks-table adapter the service writes through (under the lists bucket's wrapper): where a
+        test makes the table fail."""
+        store = self.service.store
+        table = store.records if isinstance(store, SpillingRecords) else store
+        assert isinstance(table, TaskStore)
+        return table
 
     @property
     def queue_arn(self) -> str:

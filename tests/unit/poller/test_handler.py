@@ -407,7 +407,7 @@ def test_a_crash_between_send_and_write_costs_one_extra_call_and_leaves_one_chai
     record = sqs_record(body(TASK, TENCENT), queue_arn=poller.queue_arn, sent_at=poller.clock.now())
 
     # Given the store fails right after the next message was sent
-    store = poller.service.store
+    store = poller.table
     real_put = store.put
 
     def crash(*_args: object, **_kwargs: object) -> WriteResult:
@@ -603,13 +603,13 @@ def test_a_store_outage_fails_only_the_affected_record(
     poller: Poller, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     poller.describer.script("t-ok", TENCENT, success("t-ok", TENCENT, "PROCESSING"))
-    store = poller.service.store
+    store = poller.table
     real_get = store.get
 
-    def flaky_get(task_id: str, vendor: Vendor) -> TaskRecord | None:
+    def flaky_get(task_id: str, vendor: Vendor, *, consistent: bool = True) -> TaskRecord | None:
         if task_id == "t-down":
             raise StoreError("GetItem", "ProvisionedThroughputExceededException")
-        return real_get(task_id, vendor)
+        return real_get(task_id, vendor, consistent=consistent)
 
     monkeypatch.setattr(store, "get", flaky_get)
     records = [

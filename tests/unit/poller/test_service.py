@@ -42,7 +42,7 @@ def test_a_configuration_error_is_raised_even_when_recording_it_fails(
     def broken(*_args: object, **_kwargs: object) -> WriteResult:
         raise StoreError("PutItem", "InternalServerError")
 
-    monkeypatch.setattr(poller.service.store, "put", broken)
+    monkeypatch.setattr(poller.table, "put", broken)
     with pytest.raises(ConfigurationFailure) as caught:
         poller.handle(body(TASK, TENCENT))
     assert (caught.value.code, caught.value.recorded) == ("3", False)
@@ -86,11 +86,11 @@ def test_a_record_that_keeps_moving_is_not_forced_to_rejected(poller: Poller, mo
         status_changed_at="2026-11-23T12:00:00.000Z",
     )
     poller.store.put(live, expected_generation=None)
-    store = poller.service.store
+    store = poller.table
     real_get = store.get
 
-    def moving_get(task_id: str, vendor: Vendor) -> TaskRecord | None:
-        current = real_get(task_id, vendor)
+    def moving_get(task_id: str, vendor: Vendor, *, consistent: bool = True) -> TaskRecord | None:
+        current = real_get(task_id, vendor, consistent=consistent)
         assert current is not None
         poller.store.put(replace(current, generation=current.generation + 1), expected_generation=current.generation)
         return current
