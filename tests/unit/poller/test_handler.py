@@ -686,7 +686,7 @@ def test_metrics_count_polls_outcomes_transitions_and_time_to_terminal(
     [(_, transition)] = values("Transitions")
     assert (transition["From"], transition["To"]) == ("NEW", "SUCCEEDED")
     [(seconds, terminal)] = values("TimeToTerminalSeconds")
-    assert seconds == [90.0]
+    assert seconds == [pytest.approx(90.0, abs=0.05)]  # plus the limiter's slot lead, waited on the fake clock
     assert terminal["Status"] == "SUCCEEDED"
     assert all(blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "ZegoMediaTasksTest" for blob in blobs)
 
