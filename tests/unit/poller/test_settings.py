@@ -6,8 +6,10 @@ import pytest
 
 from tests.support.poller import POLLER_RESOURCES
 from zego_media_tasks.domain.backoff import (
+    DEFAULT_BACKOFF_BASE_SECONDS,
     DEFAULT_BACKOFF_CAP_SECONDS,
     DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
+    DEFAULT_BACKOFF_FACTOR,
     BackoffPolicy,
     ThrottleDelay,
 )
@@ -89,7 +91,9 @@ def test_with_callbacks_enabled_polling_backs_off_to_the_larger_cap() -> None:
     # Given the default schedule with completion callbacks enabled
     settings = PollerSettings.from_env({**POLLER_RESOURCES, "CALLBACKS_ENABLED": "true"})
     # Then the poll chain is the callbacks' safety net: same start, a cap of 600 s instead of 120 s
-    assert settings.polling_policy().backoff == BackoffPolicy(4, 2, DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS)
+    assert settings.polling_policy().backoff == BackoffPolicy(
+        DEFAULT_BACKOFF_BASE_SECONDS, DEFAULT_BACKOFF_FACTOR, DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS
+    )
     assert DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS > DEFAULT_BACKOFF_CAP_SECONDS
 
 
