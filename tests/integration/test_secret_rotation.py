@@ -44,7 +44,7 @@ def secret_reads(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Each Secrets Manager read through Powertools, as its ``force_fetch`` flag (cache hits included)."""
     from aws_lambda_powertools.utilities import parameters
 
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
     reads: list[bool] = []
     original = parameters.get_secret
 
