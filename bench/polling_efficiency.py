@@ -522,6 +522,25 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
     if sized:
         registering.write(None, stored, read=False)
     calls = 0
+
+    def trace(detected_at: float, *, callback_arrived: bool, callback: WriteUnits | None = None) -> TaskTrace:
+        # What the task cost when it was detected ended ``detected_at`` s in, by a poll or by ``callback``.
+        return TaskTrace(
+            spec.kind,
+            calls,
+            detected_at - spec.completion_seconds,
+            sized=sized,
+            read_units=units.reads,
+            write_units=units.writes,
+            write_units_all_projected=units.writes_all_projected,
+            registration_write_units=int(registering.writes),
+            callback_read_units=callback.reads if callback else 0.0,
+            callback_write_units=callback.writes if callback else 0.0,
+            callback_arrived=callback_arrived,
+            ended_by_callback=callback is not None,
+            publication=published,
+        )
+
     for poll in simulate_polls(
         stored,
         PollRequest(canned.task_id, canned.vendor),
@@ -538,19 +557,7 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
             units.write(stored, poll.decision.record, read=True)
         if poll.decision.step is Step.FINISH:
             # Seen by a poll first: a callback arriving later finds the task ended (a late callback).
-            lag = poll.elapsed_seconds - spec.completion_seconds
-            return TaskTrace(
-                spec.kind,
-                calls,
-                lag,
-                sized=sized,
-                read_units=units.reads,
-                write_units=units.writes,
-                write_units_all_projected=units.writes_all_projected,
-                registration_write_units=int(registering.writes),
-                callback_arrived=arrival is not None,
-                publication=published,
-            )
+            return trace(poll.elapsed_seconds, callback_arrived=arrival is not None)
         stored = poll.decision.record
     if arrival is None:  # pragma: no cover - simulate_polls only stops at FINISH
         raise RuntimeError(f"task {spec.index} neither polled to its end nor called back")
@@ -567,22 +574,7 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
     callback = WriteUnits()
     if sized:
         callback.write(stored, decided.decision.record, read=True)
-    lag = arrival - spec.completion_seconds
-    return TaskTrace(
-        spec.kind,
-        calls,
-        lag,
-        sized=sized,
-        read_units=units.reads,
-        write_units=units.writes,
-        write_units_all_projected=units.writes_all_projected,
-        registration_write_units=int(registering.writes),
-        callback_read_units=callback.reads,
-        callback_write_units=callback.writes,
-        callback_arrived=True,
-        ended_by_callback=True,
-        publication=published,
-    )
+    return trace(arrival, callback_arrived=True, callback=callback)
 
 
 def _callbacks_chunk(specs: Sequence[TaskSpec], schedule: Schedule, delivery: CallbackDelivery) -> list[TaskTrace]:
