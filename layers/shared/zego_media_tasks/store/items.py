@@ -223,7 +223,9 @@ def _nested_codec(cls: type) -> Codec:
 
 
 _ATTRIBUTES = _attributes(TaskRecord)
-_KNOWN = frozenset({VENDOR_STATUS_KEY_ATTR, WATCH_SHARD_ATTR, *(attribute.field.stored_name for attribute in _ATTRIBUTES)})
+_KNOWN = frozenset(
+    {VENDOR_STATUS_KEY_ATTR, WATCH_SHARD_ATTR, *(attribute.field.stored_name for attribute in _ATTRIBUTES)}
+)
 STORED_ATTRIBUTES = _KNOWN
 """Every attribute name this version writes (anything else on an item is carried in ``extra``)."""
 
