@@ -61,6 +61,12 @@ def stored_record(**changes: object) -> TaskRecord:
     return replace(record, **changes)  # type: ignore[arg-type]
 
 
+def top_of_window(attempt: int) -> int:
+    """The longest backoff after counted attempt index ``attempt`` with the default schedule."""
+    backoff = POLICY.backoff
+    return round(min(backoff.cap_seconds, backoff.base_seconds * backoff.factor**attempt))
+
+
 def decide(stored: TaskRecord | None, outcome: CallOutcome) -> PollDecision:
     """Decide with the top of every jitter window, 5 s after SQS accepted the first message."""
     return decide_outcome(
@@ -156,7 +162,7 @@ def test_success_with_a_non_terminal_status_counts_the_attempt_and_backs_off() -
     assert decision.record.status_changed_at == stored.status_changed_at  # unchanged status, unchanged time
     assert (decision.record.attempt, decision.record.poll_count, decision.record.generation) == (4, 5, 4)
     assert decision.expected_generation == 3
-    assert decision.delay_seconds == 32  # ceiling after counted attempt index 3: 4 * 2**3
+    assert decision.delay_seconds == top_of_window(3)  # the window after counted attempt index 3
     assert decision.transition is None
 
 
@@ -266,7 +272,7 @@ def test_transient_backs_off_counts_the_attempt_and_records_the_error_keeping_th
     decision = decide(stored, failure(OutcomeKind.TRANSIENT, "TIMEOUT", "read timed out"))
     record = decision.record
     assert decision.step is Step.CONTINUE
-    assert decision.delay_seconds == 32
+    assert decision.delay_seconds == top_of_window(3)
     assert (record.status, record.vendor_status, record.attempt, record.poll_count) == (
         TaskStatus.PROCESSING,
         "PROCESSING",

@@ -54,7 +54,7 @@ def follow(duration_seconds: float, rng: random.Random, policy: PollingPolicy) -
 
 @pytest.mark.parametrize(
     ("minutes", "mean_calls", "mean_lag"),
-    [(1, 6.5, 36), (10, 15.7, 40), (60, 65.6, 38)],
+    [(1, 4.65, 35.5), (10, 13.83, 39.7), (60, 63.86, 40.5)],
 )
 def test_expected_zego_calls_with_the_default_schedule(minutes: int, mean_calls: float, mean_lag: float) -> None:
     rng = random.Random(SEED)
