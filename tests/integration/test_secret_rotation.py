@@ -40,8 +40,11 @@ def secret_arn(aws_env: AwsEmulator) -> str:
 
 
 @pytest.fixture
-def secret_reads(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Each Secrets Manager read through Powertools, as its ``force_fetch`` flag (cache hits included)."""
+def secret_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """Each Secrets Manager read through Powertools, as its ``force_fetch`` flag (cache hits included).
+
+    Powertools keeps its default secrets provider, and that provider's client for this test's emulator, for
+    the whole process: it is dropped before and after, so that no later test reads through it."""
     from aws_lambda_powertools.utilities import parameters
 
     parameters.clear_caches()  # type: ignore[no-untyped-call]
@@ -53,7 +56,8 @@ def secret_reads(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         return original(name, **options)
 
     monkeypatch.setattr(parameters, "get_secret", counting)
-    return reads
+    yield reads
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture
