@@ -97,7 +97,9 @@ class Run:
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     witness = StreamWitness()
     events_file = tmp_path_factory.mktemp("devstack") / "events.jsonl"
-    options = replace(quick_run(DEMO), events_log=events_file)
+    # A NO_TASK grace of 10 s: the demo's unknown Huawei task is polled several times without a status
+    # change whatever the machine's speed (1-2 s apart), which the one-event-per-status test needs.
+    options = replace(quick_run(DEMO, NOT_FOUND_GRACE_SECONDS="10"), events_log=events_file)
     with LocalStack(options, wrap_publisher=witness.wrap) as stack:
         register_all(stack, DEMO.tasks)
         states = wait_until_terminal(stack, DEMO.tasks, timeout=120)
