@@ -12,8 +12,9 @@ import os
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import EphemeralMetrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from zego_media_tasks.callbacks.http import method_not_allowed, request_body, response
@@ -26,7 +27,7 @@ from zego_media_tasks.observability.tracing import function_tracer
 
 logger = Logger()
 tracer = function_tracer()  # X-Ray only when the stack's TracingEnabled is on
-metrics = Metrics()
+metrics = EphemeralMetrics()  # its own metric set: the local twin runs every function in one process
 
 
 @cache

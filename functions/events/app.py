@@ -12,7 +12,8 @@ import os
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -27,7 +28,7 @@ from zego_media_tasks.observability.tracing import function_tracer
 
 logger = Logger()
 tracer = function_tracer()  # X-Ray only when the stack's TracingEnabled is on
-metrics = Metrics()
+metrics = EphemeralMetrics()  # its own metric set: the local twin runs every function in one process
 
 
 @cache

@@ -11,7 +11,8 @@ import os
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import EphemeralMetrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from zego_media_tasks.observability.powertools import emit
@@ -23,7 +24,7 @@ from zego_media_tasks.watchdog.wiring import build_watchdog
 
 logger = Logger()
 tracer = function_tracer()  # X-Ray only when the stack's TracingEnabled is on
-metrics = Metrics()
+metrics = EphemeralMetrics()  # its own metric set: the local twin runs every function in one process
 
 
 @cache

@@ -8,13 +8,20 @@ metrics.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from aws_lambda_powertools import Logger, Metrics, single_metric
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from zego_media_tasks.observability.signals import Level, LogLine, Metric, Telemetry
 
+FunctionMetrics: TypeAlias = Metrics | EphemeralMetrics
+"""A function's metric set: the handlers use ``EphemeralMetrics``, which keeps its own state, because the
+local twin runs every function in one process, where ``Metrics`` instances share one set and one
+function's flush would take (or empty) another's."""
 
-def emit(telemetry: Telemetry, *, logger: Logger, metrics: Metrics) -> None:
+
+def emit(telemetry: Telemetry, *, logger: Logger, metrics: FunctionMetrics) -> None:
     """Emit the metrics, then the log line (call it inside ``except`` for a line with the exception)."""
     for metric in telemetry.metrics:
         _emit_metric(metric, metrics)
@@ -22,7 +29,7 @@ def emit(telemetry: Telemetry, *, logger: Logger, metrics: Metrics) -> None:
         _emit_log(telemetry.log, logger)
 
 
-def _emit_metric(metric: Metric, metrics: Metrics) -> None:
+def _emit_metric(metric: Metric, metrics: FunctionMetrics) -> None:
     unit = MetricUnit(metric.unit.value)
     if not metric.dimensions:
         metrics.add_metric(name=metric.name, unit=unit, value=metric.value)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from zego_media_tasks.observability.powertools import emit
+from zego_media_tasks.observability.powertools import FunctionMetrics, emit
 from zego_media_tasks.poller.service import OutOfTime, QueueMessage
 from zego_media_tasks.poller.telemetry import ANNOTATED_KEYS, configured, for_failure, for_result
 from zego_media_tasks.poller.wiring import PollerRuntime
@@ -44,7 +44,9 @@ def ensure_time_left(remaining_seconds: float, budget_seconds: float) -> None:
 class PollerInstance:
     """What one Lambda instance of the poller holds: its runtime, built once, and its Powertools tools."""
 
-    def __init__(self, build: Callable[[], PollerRuntime], *, logger: Logger, tracer: Tracer, metrics: Metrics) -> None:
+    def __init__(
+        self, build: Callable[[], PollerRuntime], *, logger: Logger, tracer: Tracer, metrics: FunctionMetrics
+    ) -> None:
         self._build = build
         self._logger = logger
         self._tracer = tracer
