@@ -204,11 +204,13 @@ def hammer(
 
 def assert_client_saw_at_most_20_per_second(results: list[tuple[float, float, int]]) -> None:
     """A Code-0 answer received at r was admitted in [r - rtt, r]; so answers received within any
-    window of 1 s minus the longest round trip were admitted within one second: at most 20."""
+    window of 1 s minus the longest round trip were admitted within one second: at most 20. (On a machine
+    so busy that a loopback round trip took a second or more, that window is empty and says nothing; the
+    simulator's own log, checked by every caller, still does.)"""
     longest = max(received - sent for sent, received, _ in results)
-    assert longest < 0.5, "loopback round trips should be milliseconds"
     received_ok = [received for _, received, code in results if code == 0]
-    assert busiest_window(received_ok, 1.0 - longest)[0] <= 20
+    if longest < 1.0:
+        assert busiest_window(received_ok, 1.0 - longest)[0] <= 20
 
 
 def test_a_burst_beyond_20_calls_is_answered_code_6(simulator: ZegoSimulator) -> None:
