@@ -24,6 +24,11 @@ Neither changes what moto answers, only when and how fast. ``make run`` (:func:`
 benchmarks install both, ``make run`` in a child process of its own; the soak, the DynamoDB lock; the
 concurrency tests, the lock for one test; the other tests, neither.
 
+One deliberate fault can be installed too, for the chaos soak: **throttling and 5xx for a while**
+(:func:`inject_aws_faults`, :mod:`devstack.aws_faults`): during configured windows a seeded share of the
+DynamoDB and SQS requests of the clients marked as targets is answered as AWS answers when it throttles or
+fails, before moto sees it.
+
 One more correction is always installed, because without it moto delivers something EventBridge never
 does: **EventBridge's whole event envelope** (:func:`deliver_whole_event_envelope`). moto builds the event
 it hands to a rule's target (an SQS queue, a log group) from a template that leaves out ``account``, which
@@ -55,6 +60,7 @@ from typing import Any, Self
 import requests
 from moto.server import ThreadedMotoServer
 
+from devstack.aws_faults import STATS_PATH, AwsFaultInjector, AwsFaultSettings
 from devstack.wall_clock import follow_the_parents_clock
 
 LOCAL_REGION = "us-east-1"
@@ -166,6 +172,23 @@ def deliver_whole_event_envelope() -> None:
     EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = EVENT_ENVELOPE_TEMPLATE
 
 
+def inject_aws_faults(injector: AwsFaultInjector, assign: Assign = setattr) -> None:
+    """Put ``injector`` in front of moto's dispatcher in this process: it answers the requests it refuses
+    (and its stats path), moto the rest. A second injector replaces the first. Tests pass
+    ``monkeypatch.setattr`` as ``assign`` so that it goes at teardown."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    current = DomainDispatcherApplication.__call__
+    original = getattr(current, "_devstack_original", current)
+
+    def dispatch(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        answered = injector.answer(environ, start_response)
+        return answered if answered is not None else original(self, environ, start_response)
+
+    dispatch._devstack_original = original  # type: ignore[attr-defined]
+    assign(DomainDispatcherApplication, "__call__", _mark(dispatch))
+
+
 @dataclass(frozen=True)
 class MotoFixes:
     """Which corrections (see the module docstring) the process hosting moto installs."""
@@ -174,6 +197,8 @@ class MotoFixes:
     """DynamoDB writes one at a time (:func:`serialize_dynamodb_writes`)."""
     fast_sqs: bool = False
     """SQS fast enough for a backlog (:func:`speed_up_sqs`)."""
+    aws_faults: AwsFaultSettings | None = None
+    """Throttling and 5xx for a while (:func:`inject_aws_faults`); None: none."""
 
     def install(self) -> None:
         """Install the chosen corrections in this process (idempotent)."""
@@ -181,10 +206,13 @@ class MotoFixes:
             serialize_dynamodb_writes()
         if self.fast_sqs:
             speed_up_sqs()
+        if self.aws_faults is not None:
+            inject_aws_faults(AwsFaultInjector(self.aws_faults))
 
     def arguments(self) -> list[str]:
         """The child process's flags for these corrections."""
-        return [flag for flag, on in (("--atomic-writes", self.atomic_writes), ("--fast-sqs", self.fast_sqs)) if on]
+        flags = [flag for flag, on in (("--atomic-writes", self.atomic_writes), ("--fast-sqs", self.fast_sqs)) if on]
+        return flags + ([f"--aws-faults={self.aws_faults.to_json()}"] if self.aws_faults is not None else [])
 
 
 BENCHMARK_FIXES = MotoFixes(atomic_writes=True, fast_sqs=True)
@@ -232,6 +260,16 @@ class AwsEmulator:
     def environment(self) -> dict[str, str]:
         """Environment variables that point boto3 at this emulator."""
         return aws_environment(self.endpoint_url)
+
+    def fault_stats(self) -> dict[str, Any]:
+        """The AWS fault injector's counts (:meth:`devstack.aws_faults.AwsFaultInjector.stats`); empty without
+        one."""
+        if self.fixes.aws_faults is None:
+            return {}
+        response = requests.get(f"{self.endpoint_url}{STATS_PATH}", timeout=10)
+        response.raise_for_status()
+        stats: dict[str, Any] = response.json()
+        return stats
 
 
 class AwsEmulatorProcess(AwsEmulator):
@@ -315,9 +353,11 @@ def _serve(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--atomic-writes", action="store_true")
     parser.add_argument("--fast-sqs", action="store_true")
+    parser.add_argument("--aws-faults", type=AwsFaultSettings.from_json, help="AwsFaultSettings as JSON")
     args = parser.parse_args(argv)
     follow_the_parents_clock()
-    emulator = AwsEmulator(args.port, fixes=MotoFixes(atomic_writes=args.atomic_writes, fast_sqs=args.fast_sqs))
+    fixes = MotoFixes(atomic_writes=args.atomic_writes, fast_sqs=args.fast_sqs, aws_faults=args.aws_faults)
+    emulator = AwsEmulator(args.port, fixes=fixes)
     emulator.start()
     try:
         sys.stdin.read()  # until the parent closes our stdin (or dies)

@@ -9,9 +9,9 @@
    more live chains must end, and at the end no message may be left on the queue.
 4. **Dead letters**: the DLQ holds exactly the malformed messages sent on purpose, each with the
    reason the parser gives it.
-5. **Chaos applied**: every injected fault, duplicate, crash and callback fault really happened, at its
-   configured rate within binomial noise (a soak whose chaos silently stayed off would pass for the wrong
-   reason).
+5. **Chaos applied**: every injected fault, duplicate, crash, callback fault and AWS fault (the emulator's
+   throttling and 5xx answers, counted in the process that hosts moto) really happened, at its configured
+   rate within binomial noise (a soak whose chaos silently stayed off would pass for the wrong reason).
 6. **Callbacks**: each completion callback met the fate its script gave it in the simulator's log (lost,
    duplicated, delayed, reordered, badly signed, or sent), every genuine one was accepted in the end, and
    the refused (badly signed) ones changed nothing: the receiver made no write while refusing them and
@@ -424,13 +424,18 @@ def check_chaos(
     callbacks: int = 0,
     callback_faults: Mapping[str, int] | None = None,
     callback_targets: Mapping[str, float] | None = None,
+    aws_requests: Mapping[str, int] | None = None,
+    aws_faults: Mapping[str, int] | None = None,
+    aws_targets: Mapping[str, float] | None = None,
 ) -> Criterion:
     """Each kind of chaos happened at its rate within binomial noise (4 standard deviations), and at least
     once wherever three or more were expected (a small run may draw none of a rare kind by chance).
 
     Callback faults (``callback_faults``: callbacks that met each fault, in the simulator's log) are
     counted out of the ``callbacks`` scripted, against ``callback_targets``; they are reported as
-    ``callback_<fault>``."""
+    ``callback_<fault>``. AWS faults (``aws_faults``: the emulator's refusals per kind, ``dynamodb_throttled``,
+    ``sqs_5xx``, ...) are counted out of the stack's requests to that service within the fault windows
+    (``aws_requests``, per service), against ``aws_targets``."""
     observed: dict[str, dict[str, float]] = {}
 
     def record(name: str, count: int, total: int, target: float) -> bool:
@@ -446,6 +451,9 @@ def check_chaos(
     observed_callbacks = callback_faults or {}
     for name, target in (callback_targets or {}).items():
         ok.append(record(f"callback_{name}", observed_callbacks.get(name, 0), callbacks, target))
+    requests, refused = aws_requests or {}, aws_faults or {}
+    for name, target in (aws_targets or {}).items():
+        ok.append(record(name, refused.get(name, 0), requests.get(name.split("_", 1)[0], 0), target))
     passed = all(ok)
     return Criterion(
         "the chaos was really applied",
@@ -587,7 +595,12 @@ def check_callbacks(
             "tries_by_outcome": dict(sorted(Counter(str(r.outcome) for r in tries).items())),
             "receiver_outcomes": dict(sorted(outcomes.items())),
             "receiver_status_codes": dict(sorted(Counter(str(r.status_code) for r in received).items())),
-            "receiver_conflicts_retried": sum(1 for r in received if r.status_code == ACCEPTED_RETRY),
+            "receiver_conflicts_retried": sum(
+                1 for r in received if r.status_code == ACCEPTED_RETRY and r.outcome == "CONFLICT"
+            ),
+            "receiver_unavailable_retried": sum(
+                1 for r in received if r.status_code == ACCEPTED_RETRY and r.outcome == "UNAVAILABLE"
+            ),
             "ended_by": dict(sorted(ended.items())),
             "not_as_scripted": len(not_scripted),
             "not_as_scripted_examples": [_jsonable(p) for p in not_scripted[:EXAMPLES]],

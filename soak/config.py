@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from devstack.aws_faults import AwsFaultSettings
 from devstack.template import load_template, parameter_defaults
 from devstack.zego_simulator import CallbackFaultSettings, FaultSettings
 from zego_media_tasks.domain.watch import minimum_grace_seconds
@@ -30,6 +31,19 @@ DROPPED_SEND_RATE = 0.02
 LOSS_WINDOW_SECONDS = 60.0
 WATCHDOG_INTERVAL_SECONDS = 5.0
 """The watchdog's schedule for the soak (template default: 5 minutes)."""
+# AWS faults of issue 12: during a few windows, a share of the stack's own DynamoDB and SQS requests is answered
+# with AWS's throttling or 5xx errors by the emulator (devstack.aws_faults); boto3 retries them, and what gets
+# through its retries reaches the product's defined outcomes (item failures and redelivery, 503 and a retry).
+AWS_FAULT_WINDOWS = ((80.0, 10.0), (190.0, 10.0), (300.0, 10.0))
+"""``(start, seconds)`` from the soak's start: short brownouts, each over before the next, spaced more than a
+visibility timeout apart (a message that failed in one is redelivered outside it), all over before the
+registrations end (no redelivery lengthens the run's tail)."""
+DYNAMODB_FAULT_RATE = 0.25
+"""Share of the stack's DynamoDB data-plane requests refused within a window."""
+SQS_FAULT_RATE = 0.25
+"""Share of the stack's SQS data-plane requests refused within a window."""
+AWS_THROTTLE_SHARE = 0.5
+"""Share of the refusals that are throttling (HTTP 400); the others are HTTP 500."""
 SECRET_ROTATION_AT_SECONDS = 150.0
 """When the ServerSecret is rotated, mid-run: in Secrets Manager (which the poller reads, as deployed), then
 at ZEGO (the simulator), while the poller still holds the old one in its 300-s cache."""
@@ -101,6 +115,11 @@ class SoakConfig:
     watchdog_interval_seconds: float = WATCHDOG_INTERVAL_SECONDS
     secret_rotation_at_seconds: float | None = SECRET_ROTATION_AT_SECONDS
     """None: no rotation."""
+    aws_fault_windows: tuple[tuple[float, float], ...] = AWS_FAULT_WINDOWS
+    """Empty: no AWS faults."""
+    dynamodb_fault_rate: float = DYNAMODB_FAULT_RATE
+    sqs_fault_rate: float = SQS_FAULT_RATE
+    aws_throttle_share: float = AWS_THROTTLE_SHARE
     faults: FaultSettings = field(
         default_factory=lambda: FaultSettings(
             http_5xx_rate=HTTP_5XX_RATE,
@@ -150,6 +169,21 @@ class SoakConfig:
             deleted_rate=0.0,
             dropped_send_rate=0.0,
             secret_rotation_at_seconds=None,
+            # One brownout, early (a message that failed in it is redelivered one visibility timeout later).
+            aws_fault_windows=((5.0, 15.0),),
+        )
+
+    def aws_faults(self, origin: float) -> AwsFaultSettings | None:
+        """The emulator's fault settings, windows counted from ``origin`` (Unix seconds); None: none."""
+        if not self.aws_fault_windows:
+            return None
+        return AwsFaultSettings.relative(
+            origin,
+            self.aws_fault_windows,
+            dynamodb_rate=self.dynamodb_fault_rate,
+            sqs_rate=self.sqs_fault_rate,
+            throttle_share=self.aws_throttle_share,
+            seed=self.seed + 3,
         )
 
     def poller_environment(self) -> dict[str, str]:

@@ -17,6 +17,11 @@
 - **Delivered events**: when each state-change event reached the local subscriber queue
   (:class:`EventClock`, watching :class:`devstack.delivered_events.DeliveredEvents`).
 
+The stack's own AWS clients (every :class:`LazyClient` the functions build) are marked as the targets of
+the emulator's AWS faults (:func:`devstack.aws_faults.mark_as_fault_target`): the emulator refuses a share
+of their DynamoDB and SQS requests during its windows, never those of the local event sources (which stand
+in for AWS's own pollers) nor the soak's readers.
+
 Instrumentation is installed by patching classes in this process (the soak owns the process) and is
 undone by :meth:`Recorder.uninstall`. (The emulator's own correction, DynamoDB writes one at a time,
 is :mod:`devstack.emulator`'s, installed in the process that hosts moto.)
@@ -38,9 +43,11 @@ from typing import Any
 
 import boto3
 
+from devstack.aws_faults import mark_as_fault_target
 from devstack.delivered_events import DeliveredEvents
 from devstack.handlers import Handler
 from devstack.schedule import SCHEDULE_THREAD_PREFIX
+from zego_media_tasks.aws import LazyClient
 from zego_media_tasks.callbacks.service import CallbackResult, CallbackService
 from zego_media_tasks.domain.messages import MalformedMessageError, PollRequest, parse_poll_request
 from zego_media_tasks.domain.record import TaskRecord
@@ -300,6 +307,21 @@ class Recorder:
 
         self._undo.append(undo)
         self._install_receiver()
+        self._mark_stack_clients()
+
+    def _mark_stack_clients(self) -> None:
+        """Patch :meth:`LazyClient.get`: every client the stack's functions use is a fault target."""
+        original_get = LazyClient.get
+
+        def get(lazy_client: LazyClient[Any]) -> Any:
+            return mark_as_fault_target(original_get(lazy_client))
+
+        LazyClient.get = get  # type: ignore[method-assign, assignment]
+
+        def undo() -> None:
+            LazyClient.get = original_get  # type: ignore[method-assign]
+
+        self._undo.append(undo)
 
     def _install_receiver(self) -> None:
         """Patch :meth:`CallbackService.handle`: log each answer and the writes made meanwhile (counted by

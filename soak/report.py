@@ -89,6 +89,39 @@ def _lost_chain_settings(config: dict[str, Any]) -> list[str]:
     ]
 
 
+def _aws_fault_settings(config: dict[str, Any]) -> list[str]:
+    windows = config.get("aws_fault_windows") or []
+    if not windows:
+        return ["- No AWS faults in this variant."]
+    spans = ", ".join(f"{start:g}-{start + seconds:g} s" for start, seconds in windows)
+    throttled = config["aws_throttle_share"]
+    return [
+        f"- AWS faults, in the emulator (the process hosting moto), during {spans} into the run: "
+        f"{config['dynamodb_fault_rate']:.0%} of the stack's DynamoDB data-plane requests (GetItem, PutItem, "
+        f"UpdateItem, Query, TransactWriteItems, ...) and {config['sqs_fault_rate']:.0%} of its SQS ones (SendMessage, "
+        f"ReceiveMessage, DeleteMessage, ChangeMessageVisibility, and their batches) refused before moto sees them, "
+        f"{throttled:.0%} as throttling (HTTP 400 `ProvisionedThroughputExceededException` or `ThrottlingException`; "
+        f"SQS `RequestThrottled`), {1 - throttled:.0%} as HTTP 500 (`InternalServerError`; SQS `InternalFailure`), "
+        "on the wire as AWS sends them. boto3's standard retries (4 attempts for DynamoDB, 3 for SQS) absorb most; "
+        "the rest reach the product's defined outcomes: a poll message's item fails and SQS redelivers it after the "
+        "visibility timeout, the API and the callback receiver answer 503 and the client (the registrar, ZEGO) tries "
+        "again. Only the stack's own clients are targets (a header the soak adds to them): the local event sources, "
+        "which stand in for AWS's pollers, and the soak's own readers are spared.",
+    ]
+
+
+def _aws_fault_counts(counts: dict[str, Any]) -> list[str]:
+    faults = counts.get("aws_faults") or {}
+    if not faults.get("requests"):
+        return []
+    return [
+        f"- AWS faults: the stack made {faults['requests']} DynamoDB/SQS data-plane requests, {faults['in_window']} "
+        f"within the fault windows, of which {faults['faults']} were refused ({faults['codes']}); requests of "
+        f"others (event sources, the soak's readers) spared within the windows {faults.get('spared_in_window', {})}. "
+        f"Registrations answered 503 and tried again: {faults.get('registrations_retried_after_503', 0)}.",
+    ]
+
+
 def _lost_chain_counts(counts: dict[str, Any]) -> list[str]:
     lost, rotation = counts.get("lost_chains"), counts.get("secret_rotation") or {}
     lines = []
@@ -133,6 +166,7 @@ def markdown(result: SoakResult) -> str:
         f"messages sent twice; {config['crash_rate']:.0%} of poller invocations crash after re-enqueueing, "
         "before acknowledging.",
         *_lost_chain_settings(config),
+        *_aws_fault_settings(config),
         *_callback_settings(config, counts),
         f"- Soak-only settings: poll queue visibility timeout {config['visibility_timeout_seconds']} s (template "
         "parameter override; default 180 s), backoff 1-4 s (with callbacks on: up to "
@@ -189,6 +223,7 @@ def markdown(result: SoakResult) -> str:
         f"{chains['peak_live_chains_histogram']}; generations polled by two copies "
         f"{chains['generations_polled_by_two_copies']}; not absorbed {chains['episodes_not_absorbed']}.",
         *_lost_chain_counts(counts),
+        *_aws_fault_counts(counts),
         f"- Time until every task was terminal: {counts['timing']['until_all_terminal_seconds']} s; queue drained "
         f"in a further {counts['timing']['drain_seconds']} s.",
         "",
@@ -209,6 +244,8 @@ def markdown(result: SoakResult) -> str:
         "- The chaos criterion compares each injected fault with the calls it was drawn for (those the "
         "simulator's own 20/s limit admitted), within four standard deviations; a callback fault, with the "
         "callbacks scripted.",
+        "- An AWS fault's share is counted out of the stack's requests to that service within the fault windows "
+        "(each retry boto3 makes is a request of its own), in the emulator's process, where the refusals happen.",
         "- Callback fates are drawn by the plan (not by the simulator's random rates), so every task's end is "
         "known beforehand: a polled task whose callback is lost or badly signed is found by polling; a Huawei "
         "merge (never polled: DescribeMediaTask answers it NO_TASK) whose callback is lost or badly signed ends "
@@ -270,7 +307,8 @@ def _callback_section(details: dict[str, Any] | None) -> list[str]:
         f"{details['refused_with_a_write']}, tasks a forged callback ended "
         f"{details['tasks_ended_by_a_forged_callback']}); "
         f"genuine tries refused {details['genuine_tries_refused']}; conflicts retried "
-        f"{details['receiver_conflicts_retried']}.",
+        f"{details['receiver_conflicts_retried']}; answered 503 for an unavailable table and retried "
+        f"{details.get('receiver_unavailable_retried', 0)}.",
         f"- Tasks ended by (`completedBy`): {details['ended_by']}.",
         "",
     ]

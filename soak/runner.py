@@ -14,10 +14,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import IO, Any
 
 import boto3
+import requests
 
 from devstack.emulator import AwsEmulatorProcess, MotoFixes
 from devstack.event_source import EventSourceSettings, MappingStats
@@ -47,12 +49,14 @@ from soak.instruments import (
     installed,
     read_stream,
 )
-from soak.scenario import DEADLINE_KINDS, MALFORMED_READABLE, Channel, SoakPlan, build_plan, malformed_body
+from soak.scenario import DEADLINE_KINDS, MALFORMED_READABLE, Channel, SoakPlan, SoakTask, build_plan, malformed_body
 from zego_media_tasks.domain.messages import MalformedMessageError, parse_poll_request
 from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus
 
 TERMINAL = frozenset(status.value for status in TERMINAL_STATUSES)
 PROGRESS_SECONDS = 5.0
+REGISTRATION_RETRIES = 5
+"""How often the registrar tries a registration again after a 503 (each after its ``Retry-After``)."""
 Progress = Callable[[str], None]
 
 
@@ -177,7 +181,21 @@ class _Registrar(threading.Thread):
         self.stack, self.recorder, self.plan, self.rate = stack, recorder, plan, rate
         self.registered = 0
         self.errors: list[str] = []
+        self.retried = 0
+        """Registrations answered 503 (the API's answer when DynamoDB or SQS failed it) and tried again."""
         self.stop_requested = threading.Event()
+
+    def _register(self, task: SoakTask) -> requests.Response:
+        """``POST /tasks`` as a client that honours 503 and ``Retry-After`` (a few times) does."""
+        kind = task.registered_kind.value if task.registered_kind else None
+        response = self.stack.register(task.task_id, task.vendor.value, kind)
+        for _ in range(REGISTRATION_RETRIES):
+            if response.status_code != HTTPStatus.SERVICE_UNAVAILABLE:
+                break
+            self.retried += 1
+            time.sleep(float(response.headers.get("Retry-After", "1")))
+            response = self.stack.register(task.task_id, task.vendor.value, kind)
+        return response
 
     def run(self) -> None:
         sqs = boto3.client("sqs")
@@ -197,10 +215,12 @@ class _Registrar(threading.Thread):
                     # Its timeline (and its callback) starts now, as the ZEGO task a pipeline just started.
                     self.stack.simulator.add_task(task.spec)
                 if task.channel is Channel.API:
-                    kind = task.registered_kind.value if task.registered_kind else None
-                    response = self.stack.register(task.task_id, task.vendor.value, kind)
-                    # 200: its callback came first and created the record (possible for a task just scripted).
-                    accepted = {202, 200} if task.scripted_at_registration else {202}
+                    retries_before = self.retried
+                    response = self._register(task)
+                    # 200: its callback came first and created the record (possible for a task just scripted),
+                    # or a try answered 503 had sent its first poll message, which a poll turned into a record.
+                    retried = self.retried > retries_before
+                    accepted = {202, 200} if task.scripted_at_registration or retried else {202}
                     if response.status_code not in accepted:
                         self.errors.append(f"POST /tasks {task.task_id}: HTTP {response.status_code}")
                 elif task.channel is Channel.PIPELINE:
@@ -242,6 +262,9 @@ class Collected:
     answered_tasks: set[tuple[str, str]] = field(default_factory=set)
     """Tasks the simulator answered at least one query for with Code 0 (their timeline started)."""
     secret_rotated: bool = False
+    aws_faults: dict[str, Any] = field(default_factory=dict)
+    """The emulator's AWS fault counts (:meth:`devstack.aws_faults.AwsFaultInjector.stats`)."""
+    registrations_retried: int = 0
 
 
 def _progress_line(
@@ -327,7 +350,10 @@ def _run(
     # moto in a process of its own: with every handler, the simulator and the event source in this
     # interpreter, one core (the GIL) would cap the soak at about a dozen poll messages per second. Its
     # DynamoDB writes are serialized, as DynamoDB's to one item are: the generation fence relies on it.
-    emulator = AwsEmulatorProcess(fixes=MotoFixes(atomic_writes=True), log_path=out_dir / "moto.log")
+    # Its AWS faults' windows count from the soak's start, in the wall clock it shares with this process.
+    origin = time.time() - (time.monotonic() - started)
+    fixes = MotoFixes(atomic_writes=True, aws_faults=config.aws_faults(origin))
+    emulator = AwsEmulatorProcess(fixes=fixes, log_path=out_dir / "moto.log")
     stack = LocalStack(options, emulator=emulator, wrap_poller=recorder.wrap_poller)
     with (
         open(out_dir / "poller.log", "w", encoding="utf-8") as log,
@@ -362,6 +388,7 @@ def _run(
         # The last writes' events are a stream read, a batching window and a queue read behind.
         events_settled = stack.wait_for_events(timeout=config.events_settle_seconds)
         delivered = event_clock.stop() if event_clock is not None else []
+        aws_faults = emulator.fault_stats()
         esm_stats = stack.event_source.stats if stack.event_source else None
         lost = dict(stack.event_source.lost) if stack.event_source else {}
         watchdog_runs = stack.watchdog.invocations if stack.watchdog else 0
@@ -392,6 +419,8 @@ def _run(
             lost=lost,
             watchdog_runs=watchdog_runs,
             secret_rotated=rotated.is_set(),
+            aws_faults=aws_faults,
+            registrations_retried=registrar.retried,
             answered_tasks={
                 (r.task_id, r.vendor)
                 for r in stack.simulator.call_log.records()
@@ -463,6 +492,7 @@ def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Co
     call_stats, esm_stats = collected.call_stats, collected.esm_stats
     duplicates = sum(1 for s in recorder.sent if s.duplicate_of is not None)
     faults, callback_faults = config.faults, config.callback_faults
+    aws_settings = config.aws_faults(0.0)
     expected = [
         ExpectedTask(t.key, t.kind, t.expected.value, t.expected_source.value if t.expected_source else None)
         for t in plan.tasks
@@ -511,6 +541,9 @@ def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Co
                 if config.callbacks
                 else {}
             ),
+            aws_requests=collected.aws_faults.get("in_window", {}),
+            aws_faults=collected.aws_faults.get("faults", {}),
+            aws_targets=aws_settings.targets() if aws_settings is not None else {},
         ),
     ]
     if config.callbacks:
@@ -591,6 +624,10 @@ def _counts(plan: SoakPlan, recorder: Recorder, collected: Collected) -> dict[st
             "tasks_revived": len(_revived_tasks(recorder)),
             "lost_tasks_revived": len(_lost_tasks(recorder, collected) & _revived_tasks(recorder)),
             "watchdog_runs": collected.watchdog_runs,
+        },
+        "aws_faults": {
+            **collected.aws_faults,
+            "registrations_retried_after_503": collected.registrations_retried,
         },
         "secret_rotation": {
             "rotated": collected.secret_rotated,

@@ -246,6 +246,26 @@ def test_chaos_without_the_callback_faults_fails() -> None:
     assert not chaos({"lost": 30, "bad_signature": 200})
 
 
+def test_chaos_without_the_aws_faults_fails() -> None:
+    def chaos(refused: dict[str, int]) -> bool:
+        # Only AWS faults are configured here: every other kind has nothing to draw from.
+        nothing: dict[str, Any] = {"zego_calls": 0, "faults": {}, "targets": {}, "sends": 0, "duplicates": 0}
+        return check_chaos(
+            **nothing,
+            duplicate_target=0.05,
+            invocations=0,
+            crashes=0,
+            crash_target=0.02,
+            aws_requests={"dynamodb": 1000, "sqs": 400},
+            aws_faults=refused,
+            aws_targets={"dynamodb_throttled": 0.125, "sqs_5xx": 0.125},
+        ).passed
+
+    assert chaos({"dynamodb_throttled": 125, "sqs_5xx": 50})
+    assert not chaos({"dynamodb_throttled": 125})  # the emulator never failed an SQS request
+    assert not chaos({"dynamodb_throttled": 400, "sqs_5xx": 50})  # far above the configured share
+
+
 def test_a_task_ended_by_the_wrong_source_fails() -> None:
     tasks = [ExpectedTask(TASK, "huawei-merge", "SUCCEEDED", "CALLBACK")]
     assert check_outcomes(tasks, {TASK: "SUCCEEDED"}, {TASK: "CALLBACK"}).passed
