@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 from tests.support.decisions import FIRST_SEEN, NOW, POLICY, TASK, TENCENT, TopOfWindow, request_for
-from tests.support.poller import POLLER_RESOURCES
+from tests.support.poller import POLLER_RESOURCES, success
 from zego_media_tasks.domain.messages import MalformedMessageError, MalformedReason
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.polling import (
@@ -110,6 +110,23 @@ def test_a_polled_task_still_in_progress_counts_the_call_its_outcome_and_the_lim
             "write": "WRITTEN",
         },
     )
+
+
+def test_a_routine_poll_logs_at_debug_and_a_poll_that_changes_or_fails_at_info() -> None:
+    # Given a PROCESSING task that ZEGO still reports PROCESSING, then one that it reports finished
+    still = success(TASK, TENCENT, "PROCESSING")
+    routine = for_result(polled(decided(processing(), still), still))
+    ended = for_result(polled(decided(processing(), success(TASK, TENCENT, "FINISH")), still))
+    failed = CallOutcome.failure(OutcomeKind.TRANSIENT, "HTTP_502", "HTTP 502")
+    erred = for_result(polled(decided(processing(), failed), failed))
+    lost = for_result(polled(decided(processing(), still), still, action=Action.SUPERSEDED))
+
+    # Then only the poll that confirmed what the record said is DEBUG; its metrics are still counted
+    assert routine.log is not None
+    assert routine.log.level is Level.DEBUG
+    assert routine.log.extra["status"] == "PROCESSING"
+    assert Metric("Outcomes", dimensions={"Kind": "SUCCESS"}) in routine.metrics
+    assert [telemetry.log.level for telemetry in (ended, erred, lost) if telemetry.log] == [Level.INFO] * 3
 
 
 def test_a_task_reaching_a_terminal_status_counts_its_transition_and_its_time_to_terminal() -> None:

@@ -46,6 +46,11 @@ def _emit_metric(metric: Metric, metrics: FunctionMetrics) -> None:
 
 
 def _emit_log(line: LogLine, logger: Logger) -> None:
-    log = {Level.INFO: logger.info, Level.WARNING: logger.warning, Level.ERROR: logger.error}[line.level]
+    log = {
+        Level.DEBUG: logger.debug,
+        Level.INFO: logger.info,
+        Level.WARNING: logger.warning,
+        Level.ERROR: logger.error,
+    }[line.level]
     # The line's "location" names the caller of emit(): Powertools' method (1), here (2), emit (3), it (4).
     log(line.message, extra=dict(line.extra), exc_info=line.with_exception, stacklevel=4)

@@ -62,6 +62,9 @@ class MetricName(StrEnum):
 class Level(StrEnum):
     """Log levels in use."""
 
+    DEBUG = "DEBUG"
+    """Routine lines an operator needs only when looking into one task (``PowertoolsLogLevel=DEBUG``, or
+    Powertools' ``POWERTOOLS_LOGGER_SAMPLE_RATE`` for a share of the invocations)."""
     INFO = "INFO"
     WARNING = "WARNING"
     ERROR = "ERROR"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Final
 
-from zego_media_tasks.domain.polling import PollDecision
+from zego_media_tasks.domain.outcome import OutcomeKind
+from zego_media_tasks.domain.polling import PollDecision, Step
 from zego_media_tasks.observability.signals import Level, LogLine, Metric, MetricName, Telemetry, Unit
 from zego_media_tasks.poller.service import (
     Action,
@@ -113,11 +114,27 @@ def _decision_metrics(result: PollResult, decision: PollDecision) -> tuple[Metri
     return tuple(metrics)
 
 
+def is_routine(result: PollResult, decision: PollDecision) -> bool:
+    """A poll that only confirmed what the record said: written, no transition, no error, polling on.
+
+    Most polls of a running task are routine; their line is DEBUG (about 700 bytes each, the largest
+    share of the poller's log volume, docs/benchmarks.md), while every transition, end, error, throttle,
+    superseded write and malformed message stays at INFO or above. The metrics count routine polls too.
+    """
+    return (
+        result.action is Action.POLLED
+        and decision.transition is None
+        and decision.step is Step.CONTINUE
+        and decision.reason == OutcomeKind.SUCCESS.value
+        and not result.rate_limited
+    )
+
+
 def _decision_log(result: PollResult, decision: PollDecision) -> LogLine:
     written = result.action is Action.POLLED
     call_error = result.outcome.error if result.outcome is not None else None
     return LogLine(
-        Level.INFO,
+        Level.DEBUG if is_routine(result, decision) else Level.INFO,
         "poll decided" if written else "poll decided, but another copy of the chain wrote first",
         {
             "reason": decision.reason,
