@@ -21,7 +21,12 @@ from devstack.template import TEMPLATE_PATH, load_template, parameter_defaults
 from zego_media_tasks.api.settings import ApiSettings
 from zego_media_tasks.callbacks.settings import CallbackSettings
 from zego_media_tasks.config.environment import SettingsModel, knobs
-from zego_media_tasks.domain.backoff import BackoffPolicy, ThrottleDelay
+from zego_media_tasks.domain.backoff import (
+    DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS,
+    DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
+    BackoffPolicy,
+    ThrottleDelay,
+)
 from zego_media_tasks.domain.lists import OBJECT_PREFIX
 from zego_media_tasks.domain.polling import PollingPolicy
 from zego_media_tasks.domain.watch import DEFAULT_GRACE_SECONDS, minimum_grace_seconds
@@ -696,6 +701,7 @@ POLLER_KNOBS = {
     "POLL_BACKOFF_FACTOR",
     "POLL_BACKOFF_CAP_SECONDS",
     "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS",
+    "POLL_BACKOFF_BASE_WITH_CALLBACKS_SECONDS",
     "THROTTLE_RETRY_SECONDS",
     "NOT_FOUND_GRACE_SECONDS",
     "TASK_DEADLINE_SECONDS",
@@ -782,6 +788,8 @@ def test_poll_schedule_and_rate_limit_defaults(template: Template) -> None:
         defaults["PollBackoffBaseSeconds"], defaults["PollBackoffFactor"], defaults["PollBackoffCapSeconds"]
     )
     assert backoff == BackoffPolicy()
+    with_callbacks = (defaults["PollBackoffBaseWithCallbacksSeconds"], defaults["PollBackoffCapWithCallbacksSeconds"])
+    assert with_callbacks == (DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS, DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS)
     assert ThrottleDelay(defaults["ThrottleRetrySeconds"]) == ThrottleDelay()
     policy = PollingPolicy()
     assert defaults["NotFoundGraceSeconds"] == policy.not_found_grace_seconds

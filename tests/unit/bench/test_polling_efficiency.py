@@ -26,7 +26,10 @@ from bench.polling_efficiency import (
 from bench.report import callbacks_block
 
 from tests.support.poller import POLLER_RESOURCES
-from zego_media_tasks.domain.backoff import DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS
+from zego_media_tasks.domain.backoff import (
+    DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS,
+    DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
+)
 from zego_media_tasks.domain.outcome import OutcomeKind
 from zego_media_tasks.domain.status import TaskStatus
 from zego_media_tasks.poller.settings import PollerSettings
@@ -210,6 +213,7 @@ def test_the_callbacks_schedule_is_the_pollers_with_callbacks_enabled() -> None:
     settings = PollerSettings.from_env({**POLLER_RESOURCES, "CALLBACKS_ENABLED": "true"})
     assert CALLBACKS_ENABLED.policy().backoff == settings.polling_policy().backoff
     assert CALLBACKS_ENABLED.cap_seconds == DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS > DEFAULT.cap_seconds
+    assert CALLBACKS_ENABLED.base_seconds == DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS > DEFAULT.base_seconds
 
 
 def test_a_scenario_counts_the_tasks_callbacks_ended_and_the_lag_of_the_others() -> None:
@@ -237,11 +241,11 @@ def test_the_report_shows_both_schedules_and_the_sweep() -> None:
     )
     other = {**netted, "cap_seconds": 300.0}
     text = callbacks_block(
-        {"pull_only": pull, "callbacks_90": netted, "callbacks_90_cap_sweep": {"300": other, "600": netted}}
+        {"pull_only": pull, "callbacks_90": netted, "callbacks_90_cap_sweep": {"120/300": other, "120/900": netted}}
     )
     lines = [line for line in text.splitlines() if line.startswith("| ")]
     assert [line.split(" | ")[0] for line in lines[1:]] == [
         "| pull-only (default schedule)",
         "| callbacks 90 % (callbacks-enabled schedule)",
-        "| callbacks 90 %, cap sweep",
+        "| callbacks 90 %, schedule sweep",
     ]

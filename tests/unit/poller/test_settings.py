@@ -7,6 +7,7 @@ import pytest
 from tests.support.poller import POLLER_RESOURCES
 from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_BASE_SECONDS,
+    DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS,
     DEFAULT_BACKOFF_CAP_SECONDS,
     DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
     DEFAULT_BACKOFF_FACTOR,
@@ -31,7 +32,8 @@ def test_defaults_are_the_documented_ones() -> None:
         backoff_factor=2,
         backoff_cap_seconds=120,
         callbacks_enabled=False,
-        backoff_cap_with_callbacks_seconds=600,
+        backoff_cap_with_callbacks_seconds=900,
+        backoff_base_with_callbacks_seconds=120,
         throttle_retry_seconds=2,
         not_found_grace_seconds=300,
         task_deadline_seconds=86_400,
@@ -90,11 +92,44 @@ def test_one_error_lists_every_problem() -> None:
 def test_with_callbacks_enabled_polling_backs_off_to_the_larger_cap() -> None:
     # Given the default schedule with completion callbacks enabled
     settings = PollerSettings.from_env({**POLLER_RESOURCES, "CALLBACKS_ENABLED": "true"})
-    # Then the poll chain is the callbacks' safety net: same start, a cap of 600 s instead of 120 s
+    # Then the poll chain is the callbacks' safety net: a later start and a cap of 900 s instead of 120 s
     assert settings.polling_policy().backoff == BackoffPolicy(
-        DEFAULT_BACKOFF_BASE_SECONDS, DEFAULT_BACKOFF_FACTOR, DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS
+        DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS, DEFAULT_BACKOFF_FACTOR, DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS
     )
     assert DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS > DEFAULT_BACKOFF_CAP_SECONDS
+
+
+def test_with_callbacks_enabled_the_first_window_is_the_larger_base() -> None:
+    # Given the defaults with callbacks enabled
+    settings = PollerSettings.from_env({**POLLER_RESOURCES, "CALLBACKS_ENABLED": "true"})
+    # Then the windows start at the base with callbacks, and pull-only keeps its own base
+    assert settings.polling_policy().backoff.base_seconds == DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS
+    assert DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS > DEFAULT_BACKOFF_BASE_SECONDS
+    pull_only = PollerSettings.from_env({**POLLER_RESOURCES, "CALLBACKS_ENABLED": "false"})
+    assert pull_only.polling_policy().backoff.base_seconds == DEFAULT_BACKOFF_BASE_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("base", "base_with_callbacks", "cap_with_callbacks", "expected"),
+    [
+        ("16", "300", "200", 200),  # a shorter cap with callbacks shortens the first window with it
+        ("16", "300", "60", 120),  # ... down to the pull-only cap (120 s), the cap then in force
+        ("30", "10", "900", 30),  # never below the pull-only base
+    ],
+)
+def test_the_base_with_callbacks_stays_between_the_pull_only_base_and_the_cap_in_force(
+    base: str, base_with_callbacks: str, cap_with_callbacks: str, expected: float
+) -> None:
+    settings = PollerSettings.from_env(
+        {
+            **POLLER_RESOURCES,
+            "CALLBACKS_ENABLED": "true",
+            "POLL_BACKOFF_BASE_SECONDS": base,
+            "POLL_BACKOFF_BASE_WITH_CALLBACKS_SECONDS": base_with_callbacks,
+            "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": cap_with_callbacks,
+        }
+    )
+    assert settings.polling_policy().backoff.base_seconds == expected
 
 
 def test_the_cap_with_callbacks_is_its_own_knob() -> None:

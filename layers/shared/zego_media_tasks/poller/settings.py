@@ -4,8 +4,9 @@ Declared with :mod:`zego_media_tasks.config.environment`: every variable once, w
 default; every problem reported in one :class:`SettingsError`. The schedule's defaults are the domain's
 (:mod:`zego_media_tasks.domain.backoff`, :mod:`zego_media_tasks.domain.polling`). With
 ``CALLBACKS_ENABLED`` the backoff cap is ``POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS`` (or
-``POLL_BACKOFF_CAP_SECONDS`` if that is larger): the callbacks report most ends, and polling is their
-safety net (docs/benchmarks.md, polling efficiency, measures both schedules). ``ZEGO_*`` variables
+``POLL_BACKOFF_CAP_SECONDS`` if that is larger) and the base ``POLL_BACKOFF_BASE_WITH_CALLBACKS_SECONDS``
+(or ``POLL_BACKOFF_BASE_SECONDS`` if larger, never above that cap): the callbacks report most ends, and
+polling is their safety net (docs/benchmarks.md, polling efficiency, measures both schedules). ``ZEGO_*`` variables
 belong to :mod:`zego_media_tasks.zego.settings`; :func:`zego_media_tasks.poller.wiring.load_settings`
 reads both and reports their problems together.
 """
@@ -35,6 +36,7 @@ from zego_media_tasks.config.knobs import (
 )
 from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_BASE_SECONDS,
+    DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS,
     DEFAULT_BACKOFF_CAP_SECONDS,
     DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
     DEFAULT_BACKOFF_FACTOR,
@@ -104,6 +106,12 @@ POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS: Final = Knob(
     Number(1, SQS_MAX_DELAY_SECONDS, unit="seconds"),
     "largest backoff ceiling between polls when callbacks are enabled (never below POLL_BACKOFF_CAP_SECONDS)",
 )
+POLL_BACKOFF_BASE_WITH_CALLBACKS_SECONDS: Final = Knob(
+    "POLL_BACKOFF_BASE_WITH_CALLBACKS_SECONDS",
+    Number(1, SQS_MAX_DELAY_SECONDS, unit="seconds"),
+    "first backoff ceiling between polls when callbacks are enabled (never below POLL_BACKOFF_BASE_SECONDS, "
+    "never above the cap in force)",
+)
 THROTTLE_RETRY_SECONDS: Final = Knob(
     "THROTTLE_RETRY_SECONDS",
     Number(0, SQS_MAX_DELAY_SECONDS / 1.5, low_inclusive=False, unit="seconds"),
@@ -149,6 +157,9 @@ class PollerSettings(SettingsModel):
     backoff_cap_with_callbacks_seconds: float = setting(
         POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS, default=DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS
     )
+    backoff_base_with_callbacks_seconds: float = setting(
+        POLL_BACKOFF_BASE_WITH_CALLBACKS_SECONDS, default=DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS
+    )
     throttle_retry_seconds: float = setting(THROTTLE_RETRY_SECONDS, default=DEFAULT_THROTTLE_RETRY_SECONDS)
     not_found_grace_seconds: float = setting(NOT_FOUND_GRACE_SECONDS, default=DEFAULT_NOT_FOUND_GRACE_SECONDS)
     task_deadline_seconds: int = setting(TASK_DEADLINE_SECONDS, default=DEFAULT_TASK_DEADLINE_SECONDS)
@@ -162,6 +173,15 @@ class PollerSettings(SettingsModel):
             return max(self.backoff_cap_seconds, self.backoff_cap_with_callbacks_seconds)
         return self.backoff_cap_seconds
 
+    @property
+    def effective_backoff_base_seconds(self) -> float:
+        """The base in force: with callbacks enabled the larger of the two bases, but never above the cap
+        in force (a deployment that shortens the cap shortens the first window with it)."""
+        if self.callbacks_enabled:
+            larger = max(self.backoff_base_seconds, self.backoff_base_with_callbacks_seconds)
+            return max(self.backoff_base_seconds, min(larger, self.effective_backoff_cap_seconds))
+        return self.backoff_base_seconds
+
     def budget_policy(self) -> BudgetPolicy:
         """The rate-limit knobs as the domain's :class:`BudgetPolicy` (adaptation: the domain's defaults)."""
         return BudgetPolicy(
@@ -173,7 +193,9 @@ class PollerSettings(SettingsModel):
     def polling_policy(self) -> PollingPolicy:
         """The schedule knobs as the domain's :class:`PollingPolicy`."""
         return PollingPolicy(
-            backoff=BackoffPolicy(self.backoff_base_seconds, self.backoff_factor, self.effective_backoff_cap_seconds),
+            backoff=BackoffPolicy(
+                self.effective_backoff_base_seconds, self.backoff_factor, self.effective_backoff_cap_seconds
+            ),
             throttle=ThrottleDelay(self.throttle_retry_seconds),
             not_found_grace_seconds=self.not_found_grace_seconds,
             task_deadline_seconds=self.task_deadline_seconds,
