@@ -200,7 +200,7 @@ def markdown(result: SoakResult) -> str:
     chaos = criteria["the chaos was really applied"].details["observed"]
     lines += ["", "## Chaos applied", ""]
     lines += _table(
-        [(name, v["count"], v["of"], f"{v['share']:.2%}", f"{v['target']:.0%}") for name, v in chaos.items()],
+        [(name, v["count"], v["of"], f"{v['share']:.2%}", f"{v['target'] * 100:g}%") for name, v in chaos.items()],
         ("injected", "count", "out of", "share", "target"),
     )
     lines += [
