@@ -4,8 +4,9 @@ not imported): time one cold start and print it as JSON on stdout.
 Kinds: ``poller`` / ``api`` import ``functions/<name>/app.py`` by path as Lambda does and build what
 their first invocation builds (settings, service, clients), with no network call; ``deps-<name>``
 imports boto3 and the Powertools modules that handler uses, and nothing else; ``deps-init-<name>``
-also creates the objects the handler module creates from them (Logger, Metrics, a Tracer only when
-tracing is on, and, for the poller, its two boto3 clients), so that what remains of the handler's time is
+also creates the objects the handler creates from them (Logger, Metrics, a Tracer only when tracing is
+on; for the poller its two boto3 clients, for the API its resolver with Powertools' request validation,
+which imports pydantic), so that what remains of the handler's time is
 our own code. With tracing off (``POWERTOOLS_TRACE_DISABLED``, the template's default) the handlers'
 tracer loads no X-Ray SDK (``zego_media_tasks.observability.tracing``), and the baseline has no tracer.
 """
@@ -62,11 +63,13 @@ def _deps_poller() -> Callable[[], object]:
 def _deps_api() -> Callable[[], object]:
     import boto3  # noqa: F401 - imported by the handler's code, part of its dependencies
     from aws_lambda_powertools import Logger, Metrics, Tracer  # noqa: F401 - Tracer: when tracing is on
-    from aws_lambda_powertools.event_handler import APIGatewayRestResolver  # noqa: F401
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
     from aws_lambda_powertools.logging import correlation_paths  # noqa: F401
     from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: F401
 
-    return lambda: (Logger(), _tracer(), Metrics())
+    # The resolver as the handler creates it: Powertools' request validation (enable_validation) imports
+    # pydantic, its dependency, whatever the routes are.
+    return lambda: (Logger(), _tracer(), Metrics(), APIGatewayRestResolver(enable_validation=True))
 
 
 def _importing(kind: str) -> Callable[[], object]:
