@@ -29,6 +29,13 @@ One deliberate fault can be installed too, for the chaos soak: **throttling and 
 DynamoDB and SQS requests of the clients marked as targets is answered as AWS answers when it throttles or
 fails, before moto sees it.
 
+Two small speed-ups are always installed with the emulator, because they change nothing but CPU: the
+dispatcher's backend lookup no longer lists moto's package directory per request
+(:func:`speed_up_dispatch`), and a rule's target transform compiles its JSONPath expressions once, not
+per event. Measured with a sampling profiler on the moto process of make run's stack at the ceiling
+(1,500 tasks): PutEvents fell from 10.8 % to 2.2 % of the server's samples, the backend lookup from 9 %
+to 1 %.
+
 One more correction is always installed, because without it moto delivers something EventBridge never
 does: **EventBridge's whole event envelope** (:func:`deliver_whole_event_envelope`). moto builds the event
 it hands to a rule's target (an SQS queue, a log group) from a template that leaves out ``account``, which
@@ -43,6 +50,7 @@ running this module with a port number and flags, without a shell.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import socket
@@ -156,6 +164,25 @@ def speed_up_sqs() -> None:
     backend.is_message_valid_based_on_retention_period = _mark(is_message_valid_based_on_retention_period)  # type: ignore[method-assign]
 
 
+def speed_up_dispatch() -> None:
+    """Make moto's server route a request without listing its own package, in this process (idempotent).
+
+    To find the backend of a request, moto's dispatcher lists moto's package directory (``os.listdir``
+    and an ``isdir`` per entry) on every request: about a tenth of the server's CPU at the ceiling. The
+    package does not change while the process runs, so one listing is enough.
+    """
+    from moto import backends
+
+    if _marked(backends.list_of_moto_modules):
+        return
+    modules = tuple(backends.list_of_moto_modules())
+
+    def list_of_moto_modules() -> tuple[str, ...]:
+        return modules
+
+    backends.list_of_moto_modules = _mark(list_of_moto_modules)
+
+
 EVENT_ENVELOPE_TEMPLATE = (
     '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
     '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, '
@@ -167,9 +194,16 @@ EVENT_ENVELOPE_TEMPLATE = (
 
 def deliver_whole_event_envelope() -> None:
     """Make moto's rules deliver EventBridge's whole envelope, ``account`` included (idempotent)."""
+    import jsonpath_ng.ext as jsonpath
     from moto.events.utils import EventTemplateParser
 
     EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = EVENT_ENVELOPE_TEMPLATE
+    # moto compiles each of the template's eight JSONPath expressions for every event it delivers, and a
+    # compile builds a whole parser (ply's yacc): about a tenth of moto's CPU in make run's stack at the
+    # ceiling. A compiled path is read-only (``find`` keeps no state), so one compile per path is enough.
+    namespace = vars(jsonpath)  # what moto's ``from jsonpath_ng.ext import parse`` reads, at each event
+    if not _marked(namespace["parse"]):
+        namespace["parse"] = _mark(functools.lru_cache(maxsize=256)(namespace["parse"]))
 
 
 def inject_aws_faults(injector: AwsFaultInjector, assign: Assign = setattr) -> None:
@@ -237,6 +271,7 @@ class AwsEmulator:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request costs CPU
         self.fixes.install()
         deliver_whole_event_envelope()
+        speed_up_dispatch()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self

@@ -90,3 +90,25 @@ def test_the_file_is_rewritten_at_each_start(bus: str, tmp_path: Path) -> None:
     events = DeliveredEvents(bus, "zego-media-tasks", path=path).start()
     events.stop()
     assert path.read_text(encoding="utf-8") == ""
+
+
+def test_the_envelopes_paths_are_compiled_once_not_per_event(
+    bus: str, subscriber: DeliveredEvents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jsonpath_ng.ext.parser import ExtendedJsonPathParser
+
+    compiles: list[str] = []
+    original = ExtendedJsonPathParser.parse
+
+    def counted(self: ExtendedJsonPathParser, path: str) -> object:
+        compiles.append(path)
+        return original(self, path)
+
+    monkeypatch.setattr(ExtendedJsonPathParser, "parse", counted)
+    details: list[dict[str, object]] = [{"taskId": f"t-{n}", "status": "SUCCEEDED"} for n in range(3)]
+    for detail in details:
+        _put(bus, "zego-media-tasks", DETAIL_TYPE, detail)
+    wait_for(lambda: subscriber.count == len(details), timeout=10)
+    # each event still gets its own values through the compiled paths
+    assert sorted(event["detail"]["taskId"] for event in subscriber.events()) == ["t-0", "t-1", "t-2"]
+    assert len(compiles) == len(set(compiles))
