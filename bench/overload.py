@@ -5,8 +5,9 @@ checks, the budgeted call, the decision and send-before-write) and the REAL limi
 (``store.rate_limiter.RateLimiter``, whose compare-and-set changes are computed by
 ``domain.call_budget``) run unchanged. Around them, time is virtual and the neighbours are models:
 
-- DynamoDB: a table of one item per key whose ``UpdateItem`` applies the limiter's compare-and-set
-  (``version`` condition, ``ALL_OLD`` on failure); records kept as objects with the generation fence.
+- DynamoDB: the limiter's item, whose conditional ``UpdateItem`` expressions are parsed and applied as
+  DynamoDB applies them (``ALL_OLD`` returned, also on a failed condition); records kept as objects with
+  the generation fence.
   Each request takes 6 ms.
 - SQS: delayed messages become visible at send time + ``DelaySeconds``; ``PollMaxConcurrency``
   instances each receive a batch of up to ``PollBatchSize`` visible messages (waiting up to the
@@ -32,10 +33,12 @@ import itertools
 import json
 import math
 import random
+import re
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -101,7 +104,14 @@ class Clocked:
 
 
 class BudgetTable:
-    """The limiter's DynamoDB item: ``UpdateItem`` with its ``ver`` compare-and-set, as DynamoDB applies it."""
+    """The limiter's DynamoDB item: its conditional ``UpdateItem`` evaluated as DynamoDB evaluates it.
+
+    The limiter's writes use a small part of DynamoDB's expression language (comparisons of numbers,
+    ``attribute_not_exists``, ``AND``/``OR``/parentheses in conditions; ``SET a = :v`` and ``SET a = a +
+    :v`` in updates), and that part is parsed here (:func:`_condition_holds`, :func:`_apply_update`), so
+    that any expression the adapter writes is applied exactly, or fails the benchmark loudly. Returns
+    ``ALL_OLD`` as ``Attributes``, and the old item with a failed condition.
+    """
 
     def __init__(self, clocked: Clocked) -> None:
         self.items: dict[str, dict[str, Any]] = {}
@@ -112,20 +122,136 @@ class BudgetTable:
         self.requests += 1
         self.clocked.clock.take(DYNAMODB_SECONDS)
         key = request["Key"]["bucket"]["S"]
-        item = self.items.get(key, {})
-        values = request["ExpressionAttributeValues"]
-        expected = values.get(":seen")
-        held = item.get("ver", {}).get("N")
-        if (expected is None and held is not None) or (expected is not None and held != expected["N"]):
+        old = self.items.get(key, {})
+        names = request.get("ExpressionAttributeNames", {})
+        values = request.get("ExpressionAttributeValues", {})
+        condition = request.get("ConditionExpression")
+        if condition and not _condition_holds(condition, old, names, values):
             response: Any = {"Error": {"Code": "ConditionalCheckFailedException", "Message": "condition"}}
-            response["Item"] = dict(item)  # ReturnValuesOnConditionCheckFailure=ALL_OLD
+            response["Item"] = dict(old)  # ReturnValuesOnConditionCheckFailure=ALL_OLD
             raise ClientError(response, "UpdateItem")
-        names = request["ExpressionAttributeNames"]
-        updated = dict(item, bucket={"S": key})
-        for name, attribute in names.items():
-            updated[attribute] = values[":" + name[1:]]
-        self.items[key] = updated
-        return {}
+        self.items[key] = _apply_update(request["UpdateExpression"], {**old, "bucket": {"S": key}}, names, values)
+        return {"Attributes": dict(old)}
+
+
+_TOKEN = re.compile(r"\s*(attribute_not_exists|AND|OR|SET|<=|>=|<>|=|<|>|\+|,|\(|\)|#\w+|:\w+)")
+
+
+def _tokens(expression: str) -> list[str]:
+    tokens, at = [], 0
+    while at < len(expression.rstrip()):
+        match = _TOKEN.match(expression, at)
+        if match is None:
+            raise ValueError(f"the benchmark's DynamoDB model cannot parse {expression[at:]!r}")
+        tokens.append(match.group(1))
+        at = match.end()
+    return tokens
+
+
+class _Expression:
+    """One expression's tokens over an item, its attribute names and its values."""
+
+    def __init__(self, expression: str, item: Mapping[str, Any], names: Mapping[str, str], values: Mapping[str, Any]):
+        self.tokens = _tokens(expression)
+        self.at = 0
+        self.item, self.names, self.values = item, names, values
+
+    def peek(self) -> str | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self, expected: str | None = None) -> str:
+        token = self.peek()
+        if token is None or (expected is not None and token != expected):
+            raise ValueError(f"expected {expected or 'more'} in {' '.join(self.tokens)!r}")
+        self.at += 1
+        return token
+
+    def operand(self) -> Decimal | None:
+        token = self.take()
+        if token.startswith("#"):
+            held = self.item.get(self.names[token])
+            return Decimal(held["N"]) if held is not None else None
+        if token.startswith(":"):
+            return Decimal(self.values[token]["N"])
+        raise ValueError(f"not an operand: {token!r}")
+
+    def condition(self) -> bool:
+        holds = self.conjunction()
+        while self.peek() == "OR":
+            self.take()
+            holds = self.conjunction() or holds
+        return holds
+
+    def conjunction(self) -> bool:
+        holds = self.factor()
+        while self.peek() == "AND":
+            self.take()
+            holds = self.factor() and holds
+        return holds
+
+    def factor(self) -> bool:
+        if self.peek() == "(":
+            self.take("(")
+            holds = self.condition()
+            self.take(")")
+            return holds
+        if self.peek() == "attribute_not_exists":
+            self.take()
+            self.take("(")
+            name = self.take()
+            self.take(")")
+            return self.names[name] not in self.item
+        left, operator, right = self.operand(), self.take(), self.operand()
+        if left is None or right is None:
+            return False  # a comparison with a missing attribute is false in DynamoDB
+        return bool(_COMPARE[operator](left, right))
+
+
+_COMPARE = {
+    "=": lambda a, b: a == b,
+    "<>": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _condition_holds(
+    condition: str, item: Mapping[str, Any], names: Mapping[str, str], values: Mapping[str, Any]
+) -> bool:
+    expression = _Expression(condition, item, names, values)
+    holds = expression.condition()
+    if expression.peek() is not None:
+        raise ValueError(f"unparsed rest of {condition!r}")
+    return holds
+
+
+def _apply_update(
+    update: str, item: dict[str, Any], names: Mapping[str, str], values: Mapping[str, Any]
+) -> dict[str, Any]:
+    expression = _Expression(update, item, names, values)
+    expression.take("SET")
+    result = dict(item)
+    while True:
+        target = expression.take()
+        expression.take("=")
+        value = expression.operand()
+        if expression.peek() == "+":
+            expression.take()
+            addend = expression.operand()
+            if value is None or addend is None:
+                raise ValueError(f"{update!r}: an operand of + is missing")
+            value += addend
+        if value is None:
+            raise ValueError(f"{update!r}: the value is missing")
+        result[names[target]] = {"N": str(value)}
+        if expression.peek() != ",":
+            break
+        expression.take()
+    if expression.peek() is not None:
+        raise ValueError(f"unparsed rest of {update!r}")
+    return result
 
 
 class Records:
