@@ -421,6 +421,39 @@ def test_a_rotated_secret_is_used_by_the_next_call() -> None:
     assert second["Signature"] == md5_signature(second, "new-secret")
 
 
+@pytest.mark.parametrize(("in_hand", "requests_sent"), [(["old-secret", "new-secret"], 2), (["old-secret"], 1)])
+def test_a_refused_call_is_retried_when_another_secret_came_meanwhile(in_hand: list[str], requests_sent: int) -> None:
+    # Given a client whose fresh read is refused as too recent (another call on another thread just made one,
+    # and it brought the new secret into the shared cache), or whose secret stays the same
+    held = iter(in_hand)
+    current = {"secret": next(held)}
+
+    def provider() -> str:
+        secret = current["secret"]
+        current["secret"] = next(held, secret)
+        return secret
+
+    refreshes: list[bool] = []
+
+    def refresh() -> bool:
+        refreshes.append(False)
+        return False
+
+    client, transport = make_client(
+        Canned(body=fixture("error-auth-failed.json")), ok(), secret_provider=provider, secret_refresh=refresh
+    )
+
+    # When ZEGO refuses the call signed with the old secret
+    outcome = client.describe_media_task(TASK_ID, Vendor.TENCENT)
+
+    # Then the call is made once more with the new secret, and succeeds; with no other secret, it is not
+    assert refreshes == [False]
+    assert len(transport.sent) == requests_sent
+    last = query(transport.sent[-1].request.url or "")
+    assert last["Signature"] == md5_signature(last, in_hand[-1])
+    assert outcome.kind is (OutcomeKind.SUCCESS if requests_sent == 2 else OutcomeKind.CONFIGURATION)
+
+
 @pytest.mark.parametrize(
     ("error", "kind"),
     [

@@ -21,8 +21,9 @@ Behaviour worth knowing:
   signature to another host); a 3xx answer is TRANSIENT ``HTTP_3xx``.
 - The server secret comes from an injected provider at each call, so a rotated secret is picked up
   when the provider's cache expires, or sooner: a call refused for authentication (Code 7 or
-  100000005) forces one fresh read (``secret_refresh``, at most once a minute per instance) and, when it
-  brought another secret, is made once more, the one retry of this client. The secret is never logged,
+  100000005) forces one fresh read (``secret_refresh``, at most once a minute per instance) and, when a
+  secret other than the refused one is then in hand (that read brought it, or another call's read did
+  meanwhile), is made once more, the one retry of this client. The secret is never logged,
   never put in a URL, never in a repr; logged URLs show ``Signature=***``; exception texts from
   ``requests`` (which embed the URL) are never logged or stored, only their type names.
 - Bodies over the answer bound (``max_body_bytes``, default :data:`MAX_BODY_BYTES`) are not read into
@@ -295,19 +296,30 @@ class ZegoClient:
     def describe_media_task(self, task_id: str, vendor: Vendor) -> CallOutcome:
         """Ask ZEGO about one task. Never raises for network, vendor or secret-provider failures."""
         started = self._clock.monotonic()
-        outcome, http_status = self._call(task_id, vendor)
-        if self._secret_refresh is not None and _refused_authentication(outcome) and self._secret_refresh():
-            # The ServerSecret was rotated: the call is made once more with the secret just read.
+        secret = self._server_secret()
+        outcome, http_status = self._call(task_id, vendor, secret)
+        if _refused_authentication(outcome) and self._another_secret_than(secret):
+            # The ServerSecret was rotated: the call is made once more with the secret now in hand.
             logger.warning(
                 "ZEGO refused our signature; the secret was read again and the call is retried",
                 extra={"zego_task_id": task_id, "zego_code": outcome.error.code if outcome.error else None},
             )
-            outcome, http_status = self._call(task_id, vendor)
+            outcome, http_status = self._call(task_id, vendor, self._server_secret())
         self._log_outcome(outcome, task_id, vendor, http_status, started)
         return outcome
 
-    def _call(self, task_id: str, vendor: Vendor) -> tuple[CallOutcome, int | None]:
-        secret = self._server_secret()
+    def _another_secret_than(self, refused: str | CallOutcome) -> bool:
+        """Whether a secret other than the ``refused`` one is now in hand: one fresh read brought one, or one
+        came meanwhile, through another call's fresh read (calls on other threads share the provider) while
+        this instance's last fresh read is too recent for another."""
+        if self._secret_refresh is None:
+            return False
+        if self._secret_refresh():
+            return True
+        current = self._server_secret()
+        return isinstance(current, str) and isinstance(refused, str) and current != refused
+
+    def _call(self, task_id: str, vendor: Vendor, secret: str | CallOutcome) -> tuple[CallOutcome, int | None]:
         if isinstance(secret, CallOutcome):
             return secret, None
         # Fresh nonce and timestamp per call; the same SignedAuth object is signed and sent.
