@@ -11,7 +11,8 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -384,7 +385,8 @@ def _run(
         progress(f"soak: {terminal}/{len(plan.tasks)} terminal after {run_seconds:.1f} s; draining the queue")
         depth = _drain(stack, config)
         drain_seconds = time.monotonic() - started - run_seconds
-        callbacks_settled = _settle_callbacks(stack, plan, config)
+        unstarted = _lost_tasks(recorder, dict(stack.event_source.lost) if stack.event_source else {})
+        callbacks_settled = _settle_callbacks(stack, plan, config, unstarted - _answered_tasks(stack))
         # The last writes' events are a stream read, a batching window and a queue read behind.
         events_settled = stack.wait_for_events(timeout=config.events_settle_seconds)
         delivered = event_clock.stop() if event_clock is not None else []
@@ -421,13 +423,7 @@ def _run(
             secret_rotated=rotated.is_set(),
             aws_faults=aws_faults,
             registrations_retried=registrar.retried,
-            answered_tasks={
-                (r.task_id, r.vendor)
-                for r in stack.simulator.call_log.records()
-                if r.code == 0 and r.task_id and r.vendor
-            }
-            if stack.simulator
-            else set(),
+            answered_tasks=_answered_tasks(stack),
         )
     progress(
         f"soak: drained in {drain_seconds:.1f} s; collected {len(collected.stream)} table writes, "
@@ -449,23 +445,35 @@ def _stop_losing(stack: LocalStack, recorder: Recorder) -> None:
     recorder.stop_dropping()
 
 
-def _lost_tasks(recorder: Recorder, collected: Collected) -> set[tuple[str, str]]:
-    """The tasks whose chain lost a message: deleted before delivery, or a send dropped."""
+def _lost_tasks(recorder: Recorder, deleted: Mapping[str, float]) -> set[tuple[str, str]]:
+    """The tasks whose chain lost a message: deleted before delivery (``deleted``: by message id), or a send
+    dropped."""
     by_id = {s.message_id: s for s in recorder.sent}
-    lost = {by_id[mid] for mid in collected.lost if mid in by_id} | set(recorder.dropped)
+    lost = {by_id[mid] for mid in deleted if mid in by_id} | set(recorder.dropped)
     return {(s.task_id, s.vendor) for s in lost if s.task_id and s.vendor}
+
+
+def _answered_tasks(stack: LocalStack) -> set[tuple[str, str]]:
+    """Tasks the simulator answered at least one query for with Code 0 (their timeline started)."""
+    if stack.simulator is None:
+        return set()
+    return {(r.task_id, r.vendor) for r in stack.simulator.call_log.records() if r.code == 0 and r.task_id and r.vendor}
 
 
 def _revived_tasks(recorder: Recorder) -> set[tuple[str, str]]:
     return {(s.task_id, s.vendor) for s in recorder.sent if s.origin == "watchdog" and s.task_id and s.vendor}
 
 
-def _settle_callbacks(stack: LocalStack, plan: SoakPlan, config: SoakConfig) -> bool:
+def _settle_callbacks(
+    stack: LocalStack, plan: SoakPlan, config: SoakConfig, unstarted: AbstractSet[tuple[str, str]]
+) -> bool:
     """Wait until every scripted callback has ended (refused ones retry for 62 scenario seconds after
-    their task ended); False if some were still under way after ``drain_seconds``."""
+    their task ended); False if some were still under way after ``drain_seconds``. ``unstarted``: tasks whose
+    chain lost a message before the simulator ever answered a query for them, so that their timeline never
+    started and their callback never comes (the callback criterion expects it so); not waited for."""
     if stack.simulator is None or stack.simulator.callbacks is None:
         return True
-    fates = plan.callback_fates()
+    fates = {key: fate for key, fate in plan.callback_fates().items() if key not in unstarted}
     return stack.simulator.callback_log.wait_for(
         lambda records: callbacks_settled(fates, records), timeout=config.drain_seconds
     )
@@ -502,7 +510,7 @@ def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Co
             expected,
             collected.final,
             collected.completed_by,
-            lost=_lost_tasks(recorder, collected),
+            lost=_lost_tasks(recorder, collected.lost),
             revived=_revived_tasks(recorder),
         ),
         check_write_log(collected.stream, collected.final),
@@ -554,7 +562,7 @@ def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Co
                 recorder.callbacks,
                 collected.stream,
                 collected.completed_by,
-                unstarted=_lost_tasks(recorder, collected) - collected.answered_tasks,
+                unstarted=_lost_tasks(recorder, collected.lost) - collected.answered_tasks,
             )
         )
     criteria.append(check_events(collected.stream, collected.delivered))
@@ -619,10 +627,10 @@ def _counts(plan: SoakPlan, recorder: Recorder, collected: Collected) -> dict[st
         "lost_chains": {
             "deleted_before_delivery": len(collected.lost),
             "sends_dropped": len(recorder.dropped),
-            "tasks": len(_lost_tasks(recorder, collected)),
+            "tasks": len(_lost_tasks(recorder, collected.lost)),
             "chains_revived": sum(1 for s in recorder.sent if s.origin == "watchdog"),
             "tasks_revived": len(_revived_tasks(recorder)),
-            "lost_tasks_revived": len(_lost_tasks(recorder, collected) & _revived_tasks(recorder)),
+            "lost_tasks_revived": len(_lost_tasks(recorder, collected.lost) & _revived_tasks(recorder)),
             "watchdog_runs": collected.watchdog_runs,
         },
         "aws_faults": {
