@@ -23,29 +23,20 @@ from collections.abc import Callable
 from typing import Final
 
 from zego_media_tasks.api.errors import ServiceUnavailableError
-from zego_media_tasks.config.environment import Knob, SettingsModel, Text, exactly_one, setting, settings_model
-from zego_media_tasks.config.knobs import (
-    DEFAULT_SECRET_CACHE_SECONDS,
-    LISTS_BUCKET_NAME,
-    QUEUE_URL,
-    SECRET_CACHE_SECONDS,
-    TABLE_NAME,
-    TASK_DEADLINE_SECONDS,
-)
-from zego_media_tasks.config.secrets import SecretShapeError, secret_text_from
+from zego_media_tasks.config.environment import Knob, SettingsModel, Text, setting, settings_model
+from zego_media_tasks.config.knobs import LISTS_BUCKET_NAME, QUEUE_URL, TABLE_NAME, TASK_DEADLINE_SECONDS
+from zego_media_tasks.config.secrets import SecretShapeError, SecretSource, secret_cache_setting, secret_text_from
 from zego_media_tasks.domain.polling import DEFAULT_TASK_DEADLINE_SECONDS
 
 MIN_SECRET_LENGTH: Final = 32
 """Characters; an HMAC-SHA256 key shorter than the digest weakens it."""
 SECRET_JSON_KEY: Final = "PaginationSecret"  # noqa: S105  # a JSON key name, not a secret
 
-PAGINATION_SECRET_ARN: Final = Knob(
-    "PAGINATION_SECRET_ARN", Text(), "the Secrets Manager secret holding the nextToken HMAC key"
-)
-PAGINATION_SECRET: Final = Knob(
+PAGINATION_SECRET: Final = SecretSource.named(
     "PAGINATION_SECRET",
-    Text(f"at least {MIN_SECRET_LENGTH} characters", lambda text: len(text) >= MIN_SECRET_LENGTH),
-    "the nextToken HMAC key itself, for local runs only",
+    "the nextToken HMAC key",
+    arn_kind=Text(),
+    value_kind=Text(f"at least {MIN_SECRET_LENGTH} characters", lambda text: len(text) >= MIN_SECRET_LENGTH),
 )
 CORS_ALLOW_ORIGIN: Final = Knob(
     "CORS_ALLOW_ORIGIN", Text(), "one origin allowed to call the API from a browser (unset: CORS off)"
@@ -57,15 +48,15 @@ class ApiSettings(SettingsModel):
     """Everything the API needs from its environment (each field's variable is its knob's)."""
 
     SUBJECT = "API settings"
-    RELATIONS = (exactly_one(PAGINATION_SECRET_ARN.variable, PAGINATION_SECRET.variable),)
+    RELATIONS = (PAGINATION_SECRET.relation,)
 
     table_name: str = setting(TABLE_NAME)
     lists_bucket_name: str | None = setting(LISTS_BUCKET_NAME, default=None)
     queue_url: str = setting(QUEUE_URL)
     task_deadline_seconds: int = setting(TASK_DEADLINE_SECONDS, default=DEFAULT_TASK_DEADLINE_SECONDS)
-    pagination_secret_arn: str | None = setting(PAGINATION_SECRET_ARN, default=None)
-    pagination_secret: str | None = setting(PAGINATION_SECRET, default=None, secret=True)
-    secret_cache_seconds: int = setting(SECRET_CACHE_SECONDS, default=DEFAULT_SECRET_CACHE_SECONDS)
+    pagination_secret_arn: str | None = PAGINATION_SECRET.arn_setting()
+    pagination_secret: str | None = PAGINATION_SECRET.value_setting()
+    secret_cache_seconds: int = secret_cache_setting()
     cors_allow_origin: str | None = setting(CORS_ALLOW_ORIGIN, default=None)
 
     def pagination_key(self) -> Callable[[], bytes]:

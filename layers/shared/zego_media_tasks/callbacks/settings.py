@@ -16,24 +16,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from zego_media_tasks.config.environment import (
-    Knob,
-    SettingsModel,
-    Text,
-    WholeNumber,
-    exactly_one,
-    setting,
-    settings_model,
-)
-from zego_media_tasks.config.knobs import (
-    DEFAULT_SECRET_CACHE_SECONDS,
-    LISTS_BUCKET_NAME,
-    SECRET_CACHE_SECONDS,
-    SECRETS_MANAGER_ARN,
-    TABLE_NAME,
-    TASK_DEADLINE_SECONDS,
-    TERMINAL_RECORD_TTL_DAYS,
-)
+from zego_media_tasks.config.environment import Knob, SettingsModel, WholeNumber, setting, settings_model
+from zego_media_tasks.config.knobs import LISTS_BUCKET_NAME, TABLE_NAME, TASK_DEADLINE_SECONDS, TERMINAL_RECORD_TTL_DAYS
+from zego_media_tasks.config.secrets import SecretSource, secret_cache_setting
 from zego_media_tasks.domain.polling import (
     DEFAULT_TASK_DEADLINE_SECONDS,
     DEFAULT_TERMINAL_RECORD_TTL_DAYS,
@@ -45,10 +30,7 @@ from zego_media_tasks.zego.settings import ZEGO_APP_ID
 CALLBACK_SECRET_JSON_KEY: Final = "CallbackSecret"  # noqa: S105 - a JSON key name, not a secret
 MAX_CALLBACK_AGE_SECONDS: Final = 3600
 
-ZEGO_CALLBACK_SECRET_ARN: Final = Knob(
-    "ZEGO_CALLBACK_SECRET_ARN", SECRETS_MANAGER_ARN, "the Secrets Manager secret holding the CallbackSecret"
-)
-ZEGO_CALLBACK_SECRET: Final = Knob("ZEGO_CALLBACK_SECRET", Text(), "the CallbackSecret itself, for local runs only")
+CALLBACK_SECRET: Final = SecretSource.named("ZEGO_CALLBACK_SECRET", "the CallbackSecret")
 CALLBACK_MAX_AGE_SECONDS: Final = Knob(
     "CALLBACK_MAX_AGE_SECONDS",
     WholeNumber(1, MAX_CALLBACK_AGE_SECONDS),
@@ -64,18 +46,18 @@ class CallbackSettings(SettingsModel):
     """Everything the callback receiver needs from its environment."""
 
     SUBJECT = "callback receiver settings"
-    RELATIONS = (exactly_one(ZEGO_CALLBACK_SECRET_ARN.variable, ZEGO_CALLBACK_SECRET.variable),)
+    RELATIONS = (CALLBACK_SECRET.relation,)
 
     table_name: str = setting(TABLE_NAME)
     lists_bucket_name: str | None = setting(LISTS_BUCKET_NAME, default=None)
     app_id: int = setting(ZEGO_APP_ID)
-    callback_secret_arn: str | None = setting(ZEGO_CALLBACK_SECRET_ARN, default=None)
-    callback_secret: str | None = setting(ZEGO_CALLBACK_SECRET, default=None, secret=True)
+    callback_secret_arn: str | None = CALLBACK_SECRET.arn_setting()
+    callback_secret: str | None = CALLBACK_SECRET.value_setting()
     max_age_seconds: int = setting(CALLBACK_MAX_AGE_SECONDS, default=DEFAULT_MAX_AGE_SECONDS)
     max_body_bytes: int = setting(CALLBACK_MAX_BODY_BYTES, default=DEFAULT_MAX_BODY_BYTES)
     task_deadline_seconds: int = setting(TASK_DEADLINE_SECONDS, default=DEFAULT_TASK_DEADLINE_SECONDS)
     terminal_record_ttl_days: int = setting(TERMINAL_RECORD_TTL_DAYS, default=DEFAULT_TERMINAL_RECORD_TTL_DAYS)
-    secret_cache_seconds: int = setting(SECRET_CACHE_SECONDS, default=DEFAULT_SECRET_CACHE_SECONDS)
+    secret_cache_seconds: int = secret_cache_setting()
 
     def polling_policy(self) -> PollingPolicy:
         """The deadline and TTL a record created by a callback gets."""

@@ -1,13 +1,57 @@
-"""The one reading of a secret's value: a plain string, or one string member of a JSON object.
+"""Secrets: where a function's secret comes from, and the one reading of a secret's value.
 
-Used for the ZEGO ServerSecret and for the read API's pagination key alike. The white-space rule:
-surrounding white space is dropped, from a plain value and from a JSON member (a pasted secret often
-ends in a newline, and no generated secret begins or ends with a space).
+- :class:`SecretSource`: a secret read from Secrets Manager (``<NAME>_ARN``) or, in local runs only,
+  given directly (``<NAME>``), exactly one of the two: declared once for the ZEGO ServerSecret, the
+  CallbackSecret and the read API's pagination key (its two knobs, their rule and their fields).
+- :func:`secret_text_from`: a secret's value is a plain string, or one string member of a JSON object.
+  The white-space rule: surrounding white space is dropped, from a plain value and from a JSON member (a
+  pasted secret often ends in a newline, and no generated secret begins or ends with a space).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+
+from zego_media_tasks.config.environment import Kind, Knob, Relation, Text, exactly_one, setting
+from zego_media_tasks.config.knobs import DEFAULT_SECRET_CACHE_SECONDS, SECRET_CACHE_SECONDS, SECRETS_MANAGER_ARN
+
+
+@dataclass(frozen=True, slots=True)
+class SecretSource:
+    """A secret from Secrets Manager (the ARN's knob) or, for local runs only, the value itself (the value's
+    knob): exactly one of the two is set; the value is kept out of the settings' ``repr``."""
+
+    arn: Knob[str]
+    value: Knob[str]
+
+    @classmethod
+    def named(
+        cls, variable: str, what: str, *, arn_kind: Kind[str] = SECRETS_MANAGER_ARN, value_kind: Kind[str] | None = None
+    ) -> SecretSource:
+        """The source read from ``<variable>_ARN`` or ``<variable>``; ``what`` names the secret."""
+        return cls(
+            Knob(f"{variable}_ARN", arn_kind, f"the Secrets Manager secret holding {what}"),
+            Knob(variable, value_kind or Text(), f"{what} itself, for local runs only"),
+        )
+
+    @property
+    def relation(self) -> Relation:
+        """The settings model's rule: exactly one of the two variables is set."""
+        return exactly_one(self.arn.variable, self.value.variable)
+
+    def arn_setting(self) -> str | None:
+        """The settings field of the ARN (unset: the value is given directly)."""
+        return setting(self.arn, default=None)
+
+    def value_setting(self) -> str | None:
+        """The settings field of the value itself, kept out of ``repr``."""
+        return setting(self.value, default=None, secret=True)
+
+
+def secret_cache_setting() -> int:
+    """The settings field of ``SECRET_CACHE_SECONDS``, with its one default (every function reading a secret)."""
+    return setting(SECRET_CACHE_SECONDS, default=DEFAULT_SECRET_CACHE_SECONDS)
 
 
 class SecretShapeError(ValueError):

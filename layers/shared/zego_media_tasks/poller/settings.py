@@ -83,6 +83,8 @@ RATE_LIMIT_ARRIVAL_SPREAD_SECONDS: Final = Knob(
     Number(0, 0.5, unit="seconds"),
     "spread of slot-to-arrival delays the pacing allows for (half of it: the longest a call may leave late)",
 )
+BACKOFF_CEILING: Final = Number(1, SQS_MAX_DELAY_SECONDS, unit="seconds")
+"""What a backoff ceiling with a floor of a second may be: the caps, and the base with callbacks."""
 POLL_BACKOFF_BASE_SECONDS: Final = Knob(
     "POLL_BACKOFF_BASE_SECONDS",
     Number(0, SQS_MAX_DELAY_SECONDS, low_inclusive=False, unit="seconds"),
@@ -93,7 +95,7 @@ POLL_BACKOFF_FACTOR: Final = Knob(
 )
 POLL_BACKOFF_CAP_SECONDS: Final = Knob(
     "POLL_BACKOFF_CAP_SECONDS",
-    Number(1, SQS_MAX_DELAY_SECONDS, unit="seconds"),
+    BACKOFF_CEILING,
     "largest backoff ceiling between polls",
 )
 CALLBACKS_ENABLED: Final = Knob(
@@ -103,12 +105,12 @@ CALLBACKS_ENABLED: Final = Knob(
 )
 POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS: Final = Knob(
     "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS",
-    Number(1, SQS_MAX_DELAY_SECONDS, unit="seconds"),
+    BACKOFF_CEILING,
     "largest backoff ceiling between polls when callbacks are enabled (never below POLL_BACKOFF_CAP_SECONDS)",
 )
 POLL_BACKOFF_BASE_WITH_CALLBACKS_SECONDS: Final = Knob(
     "POLL_BACKOFF_BASE_WITH_CALLBACKS_SECONDS",
-    Number(1, SQS_MAX_DELAY_SECONDS, unit="seconds"),
+    BACKOFF_CEILING,
     "first backoff ceiling between polls when callbacks are enabled (never below POLL_BACKOFF_BASE_SECONDS, "
     "never above the cap in force)",
 )

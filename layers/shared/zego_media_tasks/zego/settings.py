@@ -39,12 +39,10 @@ from zego_media_tasks.config.environment import (
     SettingsModel,
     Text,
     WholeNumber,
-    exactly_one,
     setting,
     settings_model,
 )
-from zego_media_tasks.config.knobs import DEFAULT_SECRET_CACHE_SECONDS, SECRET_CACHE_SECONDS, SECRETS_MANAGER_ARN
-from zego_media_tasks.config.secrets import SecretShapeError, secret_text_from
+from zego_media_tasks.config.secrets import SecretShapeError, SecretSource, secret_cache_setting, secret_text_from
 from zego_media_tasks.zego.client import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_ENDPOINT,
@@ -92,18 +90,15 @@ class Endpoint(Text):
 
 
 ZEGO_APP_ID: Final = Knob("ZEGO_APP_ID", WholeNumber(1, MAX_APP_ID), "the ZEGO project's AppId")
-ZEGO_SERVER_SECRET_ARN: Final = Knob(
-    "ZEGO_SERVER_SECRET_ARN", SECRETS_MANAGER_ARN, "the Secrets Manager secret holding the ServerSecret"
-)
-ZEGO_SERVER_SECRET: Final = Knob("ZEGO_SERVER_SECRET", Text(), "the ServerSecret itself, for local runs only")
+SERVER_SECRET: Final = SecretSource.named("ZEGO_SERVER_SECRET", "the ServerSecret")
 ZEGO_ENDPOINT: Final = Knob("ZEGO_ENDPOINT", Endpoint(), "the ZEGO server API base URL")
 ZEGO_IS_TEST: Final = Knob(
     "ZEGO_IS_TEST", Flag(), "IsTest, for projects created on or before 2021-11-16 (unset: not sent)"
 )
+CALL_TIMEOUT: Final = Number(0, MAX_TIMEOUT_SECONDS, low_inclusive=False, unit="seconds")
+"""What either timeout of one DescribeMediaTask call may be (the client's bound)."""
 ZEGO_CONNECT_TIMEOUT_SECONDS: Final = Knob(
-    "ZEGO_CONNECT_TIMEOUT_SECONDS",
-    Number(0, MAX_TIMEOUT_SECONDS, low_inclusive=False, unit="seconds"),
-    "connect timeout of one DescribeMediaTask call",
+    "ZEGO_CONNECT_TIMEOUT_SECONDS", CALL_TIMEOUT, "connect timeout of one DescribeMediaTask call"
 )
 ZEGO_MAX_RESPONSE_BYTES: Final = Knob(
     "ZEGO_MAX_RESPONSE_BYTES",
@@ -111,9 +106,7 @@ ZEGO_MAX_RESPONSE_BYTES: Final = Knob(
     "the largest DescribeMediaTask answer read, bytes (a larger one is a configuration error)",
 )
 ZEGO_READ_TIMEOUT_SECONDS: Final = Knob(
-    "ZEGO_READ_TIMEOUT_SECONDS",
-    Number(0, MAX_TIMEOUT_SECONDS, low_inclusive=False, unit="seconds"),
-    "read timeout of one DescribeMediaTask call",
+    "ZEGO_READ_TIMEOUT_SECONDS", CALL_TIMEOUT, "read timeout of one DescribeMediaTask call"
 )
 
 
@@ -122,17 +115,17 @@ class ZegoSettings(SettingsModel):
     """Validated ZEGO adapter settings; construction raises ``SettingsError`` listing every problem."""
 
     SUBJECT = "ZEGO settings"
-    RELATIONS = (exactly_one(ZEGO_SERVER_SECRET_ARN.variable, ZEGO_SERVER_SECRET.variable),)
+    RELATIONS = (SERVER_SECRET.relation,)
 
     app_id: int = setting(ZEGO_APP_ID)
-    server_secret_arn: str | None = setting(ZEGO_SERVER_SECRET_ARN, default=None)
-    server_secret: str | None = setting(ZEGO_SERVER_SECRET, default=None, secret=True)
+    server_secret_arn: str | None = SERVER_SECRET.arn_setting()
+    server_secret: str | None = SERVER_SECRET.value_setting()
     endpoint: str = setting(ZEGO_ENDPOINT, default=DEFAULT_ENDPOINT)
     is_test: bool | None = setting(ZEGO_IS_TEST, default=None)
     connect_timeout: float = setting(ZEGO_CONNECT_TIMEOUT_SECONDS, default=DEFAULT_CONNECT_TIMEOUT)
     read_timeout: float = setting(ZEGO_READ_TIMEOUT_SECONDS, default=DEFAULT_READ_TIMEOUT)
     max_response_bytes: int = setting(ZEGO_MAX_RESPONSE_BYTES, default=MAX_BODY_BYTES)
-    secret_cache_seconds: int = setting(SECRET_CACHE_SECONDS, default=DEFAULT_SECRET_CACHE_SECONDS)
+    secret_cache_seconds: int = secret_cache_setting()
 
 
 def build_client(settings: ZegoSettings, *, transport: BaseAdapter | None = None) -> ZegoClient:
