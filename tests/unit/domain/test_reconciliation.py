@@ -12,6 +12,7 @@ from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.polling import (
     AWAITING_CALLBACK,
     Admission,
+    PollContext,
     PollingPolicy,
     Step,
     admit,
@@ -141,7 +142,7 @@ def test_only_huawei_merges_and_transcodes_wait_for_their_callback(
 
 def test_a_task_waiting_for_its_callback_comes_back_at_the_deadline_without_a_call() -> None:
     request = PollRequest(TASK, Vendor.HUAWEI, kind=TaskKind.MERGE)
-    decision = decide_awaiting_callback(None, request, now=NOW, policy=POLICY, sent_at=NOW)
+    decision = decide_awaiting_callback(PollContext(None, request, NOW, POLICY, sent_at=NOW))
     assert (decision.step, decision.reason, decision.called_zego) == (Step.CONTINUE, AWAITING_CALLBACK, False)
     assert decision.delay_seconds == 900  # SQS's longest delay; hops on until the deadline
     assert decision.record.poll_count == decision.record.attempt == 0
@@ -155,5 +156,5 @@ def test_the_last_hop_lands_on_the_deadline() -> None:
         _record(), vendor=Vendor.HUAWEI, kind=TaskKind.MERGE, deadline_at=to_iso(NOW + timedelta(seconds=90))
     )
     request = PollRequest(TASK, Vendor.HUAWEI, generation=stored.generation)
-    decision = decide_awaiting_callback(stored, request, now=NOW, policy=POLICY)
+    decision = decide_awaiting_callback(PollContext(stored, request, NOW, POLICY))
     assert decision.delay_seconds == 90

@@ -9,7 +9,13 @@ import pytest
 
 from tests.support.clock import FakeClock
 from zego_media_tasks.domain.messages import parse_poll_request
-from zego_media_tasks.domain.polling import PollingPolicy, awaits_callback, decide_awaiting_callback, finish
+from zego_media_tasks.domain.polling import (
+    PollContext,
+    PollingPolicy,
+    awaits_callback,
+    decide_awaiting_callback,
+    finish,
+)
 from zego_media_tasks.domain.record import TaskRecord, pending_record
 from zego_media_tasks.domain.status import ChangeSource, TaskKind, TaskStatus, Vendor
 from zego_media_tasks.domain.timestamps import to_iso
@@ -125,7 +131,7 @@ def test_a_huawei_merge_waiting_for_its_callback_is_on_time_between_its_hops(clo
     merge = new_record(clock, kind=TaskKind.MERGE, vendor=Vendor.HUAWEI)
     request = resume_request(merge)
     assert awaits_callback(merge, request)
-    hop = decide_awaiting_callback(merge, request, now=clock.now(), policy=PollingPolicy())
+    hop = decide_awaiting_callback(PollContext(merge, request, clock.now(), PollingPolicy()))
     # When the watchdog looks just before the next hop is due plus the grace
     clock.advance(hop.delay_seconds or 0)
     clock.advance(GRACE - 1)

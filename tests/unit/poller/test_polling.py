@@ -27,6 +27,7 @@ from zego_media_tasks.domain.polling import (
     NO_TASK_GRACE,
     RATE_LIMITED,
     Admission,
+    PollContext,
     PollDecision,
     Step,
     Transition,
@@ -258,7 +259,7 @@ def test_throttled_retries_shortly_without_counting_an_attempt() -> None:
 
 def test_rate_limiter_saturation_retries_shortly_without_a_call_or_an_attempt() -> None:
     stored = stored_record()
-    decision = decide_rate_limited(stored, request_for(stored), now=NOW, policy=POLICY, random=BottomOfWindow())
+    decision = decide_rate_limited(PollContext(stored, request_for(stored), NOW, POLICY), random=BottomOfWindow())
     assert decision.step is Step.CONTINUE
     assert decision.reason == RATE_LIMITED
     assert decision.delay_seconds == 1
@@ -314,8 +315,8 @@ def test_configuration_error_on_a_new_task_creates_a_pending_record_at_generatio
 def test_a_passed_deadline_times_the_task_out_without_calling_zego() -> None:
     stored = stored_record(deadline_at=to_iso(NOW - timedelta(seconds=1)))
     request = request_for(stored)
-    assert is_past_deadline(stored, request, now=NOW, policy=POLICY)
-    decision = decide_deadline_passed(stored, request, now=NOW, policy=POLICY)
+    assert is_past_deadline(PollContext(stored, request, NOW, POLICY))
+    decision = decide_deadline_passed(PollContext(stored, request, NOW, POLICY))
     assert decision.step is Step.FINISH
     assert decision.reason == DEADLINE_PASSED
     assert decision.record.status is TaskStatus.TIMED_OUT
@@ -326,7 +327,7 @@ def test_a_passed_deadline_times_the_task_out_without_calling_zego() -> None:
 
 def test_the_deadline_is_exclusive_of_time_left() -> None:
     stored = stored_record(deadline_at=to_iso(NOW + timedelta(milliseconds=1)))
-    assert not is_past_deadline(stored, request_for(stored), now=NOW, policy=POLICY)
+    assert not is_past_deadline(PollContext(stored, request_for(stored), NOW, POLICY))
 
 
 # --- delays near the deadline ----------------------------------------------------------------------
@@ -343,7 +344,7 @@ def test_under_a_second_before_the_deadline_the_next_message_lands_just_after_it
     decision = decide(stored, success(TASK, TENCENT, "PROCESSING"))
     assert decision.delay_seconds == 1
     assert decision.next_request is not None
-    assert is_past_deadline(decision.record, decision.next_request, now=NOW + timedelta(seconds=1), policy=POLICY)
+    assert is_past_deadline(PollContext(decision.record, decision.next_request, NOW + timedelta(seconds=1), POLICY))
 
 
 # --- malformed ---------------------------------------------------------------------------------------

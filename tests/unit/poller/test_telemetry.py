@@ -16,6 +16,7 @@ from tests.support.poller import POLLER_RESOURCES, success
 from zego_media_tasks.domain.messages import MalformedMessageError, MalformedReason
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.polling import (
+    PollContext,
     PollDecision,
     decide_deadline_passed,
     decide_outcome,
@@ -156,7 +157,7 @@ def test_a_task_reaching_a_terminal_status_counts_its_transition_and_its_time_to
 
 
 def test_a_task_past_its_deadline_is_counted_without_a_call() -> None:
-    decision = decide_deadline_passed(processing(), request_for(processing()), now=NOW, policy=POLICY)
+    decision = decide_deadline_passed(PollContext(processing(), request_for(processing()), NOW, POLICY))
     assert for_result(polled(decision)).metrics == (
         ACKNOWLEDGED,
         Metric("Outcomes", dimensions={"Kind": "DEADLINE_PASSED"}),
@@ -188,7 +189,7 @@ def test_a_superseded_write_is_counted_as_such_and_leaves_transitions_to_the_win
 def test_a_saturated_rate_limiter_is_counted_without_a_call() -> None:
     stored = processing()
     decision = decide_rate_limited(
-        stored, request_for(stored), now=NOW, policy=POLICY, random=TopOfWindow(), sent_at=NOW
+        PollContext(stored, request_for(stored), NOW, POLICY, sent_at=NOW), random=TopOfWindow()
     )
     telemetry = for_result(polled(decision, rate_limited=True))
     assert telemetry.metrics == (
@@ -203,7 +204,7 @@ def test_a_saturated_rate_limiter_is_counted_without_a_call() -> None:
 def test_the_fleets_pace_is_reported_with_each_budgeted_record() -> None:
     stored = processing()
     decision = decide_rate_limited(
-        stored, request_for(stored), now=NOW, policy=POLICY, random=TopOfWindow(), sent_at=NOW
+        PollContext(stored, request_for(stored), NOW, POLICY, sent_at=NOW), random=TopOfWindow()
     )
     telemetry = for_result(polled(decision, rate_limited=True, call_rate_per_second=16.3))
     assert Metric("RateLimiterRate", 16.3, Unit.COUNT_PER_SECOND) in telemetry.metrics

@@ -195,33 +195,38 @@ def open_record(
     )
 
 
-def _open(
-    stored: TaskRecord | None, request: PollRequest, now: datetime, policy: PollingPolicy, sent_at: datetime | None
-) -> TaskRecord:
-    return open_record(
-        stored,
-        request.task_id,
-        request.vendor,
-        now,
-        policy,
-        first_seen_hint=request.first_seen_at,
-        deadline_hint=request.deadline_at,
-        attempt_hint=request.attempt,
-        kind_hint=request.kind,
-        sent_at=sent_at,
-    )
+@dataclass(frozen=True, slots=True)
+class PollContext:
+    """What every decision about one admitted poll message is made against."""
+
+    stored: TaskRecord | None
+    """The record as read (consistently) before deciding; None when there is none."""
+    request: PollRequest
+    now: datetime
+    """The time of the decision (after the ZEGO call, when one was made)."""
+    policy: PollingPolicy
+    sent_at: datetime | None = None
+    """SQS's ``SentTimestamp``: first seen when neither the record nor the message has one."""
+
+    def opened(self) -> TaskRecord:
+        """The record the poll starts from (:func:`open_record` with the message's hints)."""
+        return open_record(
+            self.stored,
+            self.request.task_id,
+            self.request.vendor,
+            self.now,
+            self.policy,
+            first_seen_hint=self.request.first_seen_at,
+            deadline_hint=self.request.deadline_at,
+            attempt_hint=self.request.attempt,
+            kind_hint=self.request.kind,
+            sent_at=self.sent_at,
+        )
 
 
-def is_past_deadline(
-    stored: TaskRecord | None,
-    request: PollRequest,
-    *,
-    now: datetime,
-    policy: PollingPolicy,
-    sent_at: datetime | None = None,
-) -> bool:
+def is_past_deadline(poll: PollContext) -> bool:
     """True when the task's deadline has passed: it is then ``TIMED_OUT`` without calling ZEGO."""
-    return now >= from_iso(_open(stored, request, now, policy, sent_at).deadline_at)
+    return poll.now >= from_iso(poll.opened().deadline_at)
 
 
 def with_status(record: TaskRecord, status: TaskStatus, now: datetime) -> TaskRecord:
@@ -349,22 +354,11 @@ def _continue(
     )
 
 
-def _defer(
-    stored: TaskRecord | None,
-    request: PollRequest,
-    now: datetime,
-    policy: PollingPolicy,
-    sent_at: datetime | None,
-    *,
-    delay: int,
-    reason: str,
-    not_before: datetime | None = None,
-) -> PollDecision:
+def _defer(poll: PollContext, *, delay: int, reason: str, not_before: datetime | None = None) -> PollDecision:
     """The chain goes on after ``delay`` without a ZEGO call: the record changes only by its update time."""
-    base = _open(stored, request, now, policy, sent_at)
-    return _continue(
-        stored, replace(base, updated_at=to_iso(now)), delay, now, reason, called_zego=False, not_before=not_before
-    )
+    now = poll.now
+    base = replace(poll.opened(), updated_at=to_iso(now))
+    return _continue(poll.stored, base, delay, now, reason, called_zego=False, not_before=not_before)
 
 
 def decide_outcome(
@@ -380,7 +374,7 @@ def decide_outcome(
 ) -> PollDecision:
     """Decide what one DescribeMediaTask outcome means for the task (``now``: after the call); a next
     poll is due no earlier than ``not_before`` (its place in the fleet's postponement queue) when given."""
-    base = _open(stored, request, now, policy, sent_at)
+    base = PollContext(stored, request, now, policy, sent_at).opened()
     polled = replace(
         base,
         poll_count=base.poll_count + 1,
@@ -435,22 +429,15 @@ def decide_outcome(
 
 
 def decide_rate_limited(
-    stored: TaskRecord | None,
-    request: PollRequest,
-    *,
-    now: datetime,
-    policy: PollingPolicy,
-    random: UniformSource,
-    sent_at: datetime | None = None,
-    not_before: datetime | None = None,
+    poll: PollContext, *, random: UniformSource, not_before: datetime | None = None
 ) -> PollDecision:
     """Our shared limiter had no slot within its maximum wait: come back at the poll's place in the
     fleet's postponement queue (``not_before``), or without one shortly, as if throttled.
 
     No ZEGO call was made, so neither the poll count nor the attempt changes.
     """
-    delay = MIN_DELAY_SECONDS if not_before is not None else policy.throttle.delay(random)
-    return _defer(stored, request, now, policy, sent_at, delay=delay, reason=RATE_LIMITED, not_before=not_before)
+    delay = MIN_DELAY_SECONDS if not_before is not None else poll.policy.throttle.delay(random)
+    return _defer(poll, delay=delay, reason=RATE_LIMITED, not_before=not_before)
 
 
 def is_postponed(request: PollRequest, now: datetime) -> bool:
@@ -458,19 +445,12 @@ def is_postponed(request: PollRequest, now: datetime) -> bool:
     return request.not_before is not None and from_iso(request.not_before) > now
 
 
-def decide_postponed(
-    stored: TaskRecord | None,
-    request: PollRequest,
-    *,
-    now: datetime,
-    policy: PollingPolicy,
-    sent_at: datetime | None = None,
-) -> PollDecision:
+def decide_postponed(poll: PollContext) -> PollDecision:
     """A poll postponed beyond SQS's longest delay hops on towards its ``NotBefore``, without a call."""
-    if request.not_before is None:
+    if poll.request.not_before is None:
         raise ValueError("only a postponed message hops")
-    until = from_iso(request.not_before)
-    return _defer(stored, request, now, policy, sent_at, delay=MIN_DELAY_SECONDS, reason=POSTPONED, not_before=until)
+    until = from_iso(poll.request.not_before)
+    return _defer(poll, delay=MIN_DELAY_SECONDS, reason=POSTPONED, not_before=until)
 
 
 def awaits_callback(stored: TaskRecord | None, request: PollRequest) -> bool:
@@ -480,31 +460,18 @@ def awaits_callback(stored: TaskRecord | None, request: PollRequest) -> bool:
     return not is_pollable(request.vendor, kind)
 
 
-def decide_awaiting_callback(
-    stored: TaskRecord | None,
-    request: PollRequest,
-    *,
-    now: datetime,
-    policy: PollingPolicy,
-    sent_at: datetime | None = None,
-) -> PollDecision:
+def decide_awaiting_callback(poll: PollContext) -> PollDecision:
     """A task only its completion callback can end: come back at the deadline (in hops of at most
     SQS's 900 s), without calling ZEGO, so that a lost callback still ends the task ``TIMED_OUT``."""
-    return _defer(stored, request, now, policy, sent_at, delay=SQS_MAX_DELAY_SECONDS, reason=AWAITING_CALLBACK)
+    return _defer(poll, delay=SQS_MAX_DELAY_SECONDS, reason=AWAITING_CALLBACK)
 
 
-def decide_deadline_passed(
-    stored: TaskRecord | None,
-    request: PollRequest,
-    *,
-    now: datetime,
-    policy: PollingPolicy,
-    sent_at: datetime | None = None,
-) -> PollDecision:
+def decide_deadline_passed(poll: PollContext) -> PollDecision:
     """The deadline has passed: ``TIMED_OUT``, without calling ZEGO."""
-    base = _open(stored, request, now, policy, sent_at)
-    record = with_status(base, TaskStatus.TIMED_OUT, now)
-    return finish(stored, record, now, policy, DEADLINE_PASSED, source=ChangeSource.DEADLINE, called_zego=False)
+    record = with_status(poll.opened(), TaskStatus.TIMED_OUT, poll.now)
+    return finish(
+        poll.stored, record, poll.now, poll.policy, DEADLINE_PASSED, source=ChangeSource.DEADLINE, called_zego=False
+    )
 
 
 def reject_malformed(

@@ -29,6 +29,7 @@ from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.polling import (
     RATE_LIMITED,
     Admission,
+    PollContext,
     PollDecision,
     PollingPolicy,
     Step,
@@ -210,19 +211,16 @@ class PollerService:
         if admission is Admission.AHEAD:
             raise ChainAhead(request.generation, stored.generation if stored else None)
 
-        sent_at = message.sent_at
-        outcome: CallOutcome | None = None
-        wait: float | None = None
-        now = self.clock.now()
-        if is_past_deadline(stored, request, now=now, policy=self.policy, sent_at=sent_at):
-            decision = decide_deadline_passed(stored, request, now=now, policy=self.policy, sent_at=sent_at)
+        poll = PollContext(stored, request, self.clock.now(), self.policy, message.sent_at)
+        if is_past_deadline(poll):
+            decision = decide_deadline_passed(poll)
         elif awaits_callback(stored, request):
-            decision = decide_awaiting_callback(stored, request, now=now, policy=self.policy, sent_at=sent_at)
-        elif is_postponed(request, now):
-            decision = decide_postponed(stored, request, now=now, policy=self.policy, sent_at=sent_at)
+            decision = decide_awaiting_callback(poll)
+        elif is_postponed(request, poll.now):
+            decision = decide_postponed(poll)
         else:
             return self._budgeted(message, request, stored, bind)
-        return self._apply(message, request, decision, outcome, wait)
+        return self._apply(message, request, decision, None, None)
 
     def _budgeted(
         self, message: QueueMessage, request: PollRequest, stored: TaskRecord | None, bind: Correlate
@@ -236,15 +234,8 @@ class PollerService:
         warnings: tuple[str, ...] = ()
         if isinstance(permit, Saturated):
             queued = self.limiter.postpone(self.clock.now() + timedelta(seconds=1))
-            decision = decide_rate_limited(
-                stored,
-                request,
-                now=self.clock.now(),
-                policy=self.policy,
-                random=self.random,
-                sent_at=sent_at,
-                not_before=queued,
-            )
+            poll = PollContext(stored, request, self.clock.now(), self.policy, sent_at)
+            decision = decide_rate_limited(poll, random=self.random, not_before=queued)
             return self._apply(message, request, decision, None, None, call_rate=self.limiter.current_rate())
         outcome = self.describer.describe_media_task(request.task_id, request.vendor)
         ids = {
