@@ -34,6 +34,7 @@ from zego_media_tasks.callbacks.wiring import build_receiver
 from zego_media_tasks.config.environment import SettingsError
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.store.task_store import TaskStore
+from zego_media_tasks.zego.callbacks import DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES_LIMIT
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -109,6 +110,40 @@ def test_a_base64_encoded_form_body_is_decoded_first(invoke: Invoke, clock: Fake
     fields = signed(tencent_compose(), at=clock.now())
     event = callback_event(form_body(fields), content_type="application/x-www-form-urlencoded", base64_encoded=True)
     assert invoke(event)["statusCode"] == 200
+
+
+@pytest.mark.parametrize("over", [0, 1], ids=["at-the-bound", "one-byte-over"])
+def test_a_body_at_the_default_bound_is_read_and_one_byte_more_is_413(
+    invoke: Invoke, clock: FakeClock, receiver_env: dict[str, str], over: int
+) -> None:
+    # Given a signed callback padded to the default bound (CALLBACK_MAX_BODY_BYTES unset), or one byte more
+    assert "CALLBACK_MAX_BODY_BYTES" not in receiver_env
+    fields = signed(tencent_compose(padding=""), at=clock.now())
+    fields["padding"] = "x" * (DEFAULT_MAX_BODY_BYTES + over - len(json_body(fields)))
+    body = json_body(fields)
+    assert len(body.encode()) == DEFAULT_MAX_BODY_BYTES + over
+
+    response = invoke(callback_event(body))
+
+    # Then at the bound it is read and applied; one byte over, it is refused for its size and nothing is written
+    record = TaskStore(receiver_env["TABLE_NAME"]).get(TENCENT_MERGE, Vendor.TENCENT)
+    if over:
+        assert (response["statusCode"], body_of(response)["error"]["code"]) == (413, "OVERSIZE")
+        assert record is None
+    else:
+        assert (response["statusCode"], body_of(response)) == (200, {"outcome": "CREATED"})
+        assert record is not None
+        assert record.status is TaskStatus.SUCCEEDED
+
+
+def test_the_body_bound_can_be_raised_to_4_mib_and_no_further(receiver_env: dict[str, str]) -> None:
+    # 4 MiB of callback still fits Lambda's 6 MB synchronous event, base64 and headers included
+    assert MAX_BODY_BYTES_LIMIT == 4 * 1024 * 1024
+    settings = CallbackSettings.from_env({**receiver_env, "CALLBACK_MAX_BODY_BYTES": str(MAX_BODY_BYTES_LIMIT)})
+    assert settings.max_body_bytes == MAX_BODY_BYTES_LIMIT
+    with pytest.raises(SettingsError) as caught:
+        CallbackSettings.from_env({**receiver_env, "CALLBACK_MAX_BODY_BYTES": str(MAX_BODY_BYTES_LIMIT + 1)})
+    assert "CALLBACK_MAX_BODY_BYTES" in str(caught.value)
 
 
 def test_a_body_flagged_base64_that_is_not_is_unparseable(invoke: Invoke) -> None:

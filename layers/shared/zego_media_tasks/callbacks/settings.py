@@ -7,7 +7,8 @@
   configuration; not the ServerSecret), as plain text or as a JSON object with key ``CallbackSecret``.
 - ``ZEGO_CALLBACK_SECRET``: the CallbackSecret itself, for local runs only. Exactly one of the two.
 - ``CALLBACK_MAX_AGE_SECONDS`` (default 300): how far a callback's ``timestamp`` may be from our clock.
-- ``CALLBACK_MAX_BODY_BYTES`` (default 65536): larger bodies are refused (413).
+- ``CALLBACK_MAX_BODY_BYTES`` (default 2097152, at most 4194304): larger bodies are refused (413). The
+  default holds a snapshot callback of 10,000 pictures; the bound keeps an event under Lambda's 6 MB.
 - ``TASK_DEADLINE_SECONDS``, ``TERMINAL_RECORD_TTL_DAYS``, ``SECRET_CACHE_SECONDS``: as for the poller
   (a record a callback creates gets the same deadline and TTL).
 """
@@ -24,7 +25,7 @@ from zego_media_tasks.domain.polling import (
     DEFAULT_TERMINAL_RECORD_TTL_DAYS,
     PollingPolicy,
 )
-from zego_media_tasks.zego.callbacks import DEFAULT_MAX_AGE_SECONDS, DEFAULT_MAX_BODY_BYTES
+from zego_media_tasks.zego.callbacks import DEFAULT_MAX_AGE_SECONDS, DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES_LIMIT
 from zego_media_tasks.zego.settings import ZEGO_APP_ID
 
 CALLBACK_SECRET_JSON_KEY: Final = "CallbackSecret"  # noqa: S105 - a JSON key name, not a secret
@@ -37,7 +38,9 @@ CALLBACK_MAX_AGE_SECONDS: Final = Knob(
     "how far a callback's signed timestamp may be from our clock, seconds",
 )
 CALLBACK_MAX_BODY_BYTES: Final = Knob(
-    "CALLBACK_MAX_BODY_BYTES", WholeNumber(1024, 1024 * 1024), "the largest callback body accepted, bytes"
+    "CALLBACK_MAX_BODY_BYTES",
+    WholeNumber(1024, MAX_BODY_BYTES_LIMIT),
+    "the largest callback body accepted, bytes",
 )
 
 

@@ -48,7 +48,8 @@ on success (``"SUCCESS"``, ``""``) stay in ``raw``. Messages are cut to
 **Sizes**: ``replay_url`` (compose, and every transcode output) longer than
 :data:`MAX_REPLAY_URL_BYTES` UTF-8 bytes is refused with 400 BAD_FIELD rather than truncated: a cut URL
 does not play, and a longer one breaks ZEGO's documented bound, so something is wrong upstream. The
-body as a whole is bounded by the caller's ``max_bytes`` (:data:`DEFAULT_MAX_BODY_BYTES` suggested).
+body as a whole is bounded by the caller's ``max_bytes`` (:data:`DEFAULT_MAX_BODY_BYTES` suggested, at most
+:data:`MAX_BODY_BYTES_LIMIT`), checked before anything is decoded.
 """
 
 from __future__ import annotations
@@ -70,9 +71,28 @@ from zego_media_tasks.domain.snapshot import AudioDetails, MediaDetails, TaskSna
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.zego.responses import text_value, truncate_message, well_formed, well_formed_value
 
-DEFAULT_MAX_BODY_BYTES: Final = 64 * 1024
-"""A suggested ``max_bytes``: a callback is well under 4 KiB except a snapshot with hundreds of pictures,
-and the store keeps at most 64 KiB of raw JSON per record anyway."""
+DEFAULT_MAX_BODY_BYTES: Final = 2 * 1024 * 1024
+"""A suggested ``max_bytes``, sized for a snapshot of 10,000 pictures (every other callback is under 4 KiB).
+
+Each ``snapshot_pic_list`` entry is ``{"url": "...", "offset": ...}`` around a URL of about 130 bytes
+(Tencent's example shape): about 165 bytes in the array, plus a backslash before each of its four quotes
+once the array is a string inside the JSON body, so 171 bytes a picture and 1.71 MB for 10,000 (measured).
+As form fields, percent-encoding (``"``, ``:``, ``/``, ``,`` → ``%XX``) makes it 203 bytes a picture, 2.03 MB.
+2 MiB = 2,097,152 bytes holds about 12,200 pictures as JSON and 10,300 as form fields. The record keeps
+the first page of the list, the lists bucket all of it (``store.list_objects``); the raw copy of such a
+callback is replaced by its size (``store.items``)."""
+MAX_BODY_BYTES_LIMIT: Final = 4 * 1024 * 1024
+"""The largest ``max_bytes`` the receiver's settings accept (``CALLBACK_MAX_BODY_BYTES``).
+
+API Gateway hands the body to Lambda inside the event, and a synchronous invocation takes at most 6 MB.
+Our API declares no binary media types, so a callback (JSON or form fields, both text) arrives as a JSON
+string, ``isBase64Encoded`` false: 4 MiB of callback makes an event of about 4.5 MB (escaped quotes add
+7 %), and even base64 (4/3, were a binary media type ever declared) 5.6 MB, with the headers and request
+context (a few KB) still under 6 MB. A larger event never reaches the function: API Gateway answers it
+(its own payload limit is 10 MB). The bound is checked before any parsing. The signature check hashes
+three short fields whatever the body's size, but the outer JSON must be read to find them, so a forged
+body costs one parse of at most this many bytes; the route's throttling (``CallbackThrottlingRateLimit``)
+bounds how many."""
 DEFAULT_MAX_AGE_SECONDS: Final = 300
 """A suggested freshness window. ZEGO documents none; its retries come 2+4+8+16+32 = 62 s after the first
 try (plus each try's timeout) and may carry the first try's timestamp, and clocks drift."""
