@@ -2,23 +2,30 @@
 record stays a small item, and the read API gives every URL (and every Huawei file name) in order.
 
 The simulator answers a 10,000-URL ``SampleSnapshot`` (about 1.3 MB of JSON, over the former 1 MiB cap of
-the ZEGO client); the record keeps the first page, the lists bucket the rest.
+the ZEGO client); the record keeps the first page, the lists bucket the rest. The same holds when such a
+snapshot is ended by its completion callback: the test POSTs it as ZEGO documents it (signed, with
+``snapshot_pic_list`` a string holding the JSON array), 1.7 MB as JSON and 2.0 MB as form fields, over
+the receiver's former 64 KiB bound.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 import requests
 
-from devstack.stack import LocalStack
+from devstack.stack import LOCAL_APP_ID, LocalStack
 from devstack.zego_simulator import Scenario
 from tests.support.local_pipeline import key_of, quick_run, register_all, wait_until_terminal
 from tests.support.snapshots import sample_snapshot_urls
+from tests.support.zego_callbacks import CALLBACK_SECRET, form_body, json_body, signed, tencent_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +60,7 @@ TENCENT, HUAWEI = SCENARIO.tasks
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    with LocalStack(quick_run(SCENARIO)) as stack:
+    with LocalStack(replace(quick_run(SCENARIO), callback_secret=CALLBACK_SECRET)) as stack:
         register_all(stack, SCENARIO.tasks)
         wait_until_terminal(stack, SCENARIO.tasks, timeout=120)
         yield stack
@@ -137,3 +144,71 @@ def test_a_small_snapshot_record_is_unchanged_and_its_route_gives_the_same_list(
     state = wait_until_terminal(stack, [spec], timeout=60)[key_of(spec)]
     assert (state["thumbnailUrls"], state["thumbnailCount"], state["thumbnailsTruncated"]) == (URLS[:3], 3, False)
     assert _walk(stack, spec.task_id, "Tencent", "thumbnails", "thumbnailUrls") == [URLS[:3]]
+
+
+ZEGO_RETRIES = 5
+"""ZEGO retries a callback answered with anything but a 2xx five times."""
+BODY_SHAPES = {
+    "json": (json_body, "application/json"),
+    "form": (form_body, "application/x-www-form-urlencoded"),
+}
+
+
+def _deliver(stack: LocalStack, body: str, content_type: str) -> requests.Response:
+    """POST the callback as ZEGO does: a 503 (the write met a concurrent poll) is retried after its
+    Retry-After, at most :data:`ZEGO_RETRIES` times; any other answer is final."""
+    for _ in range(ZEGO_RETRIES):
+        response = requests.post(
+            stack.callback_url, data=body.encode(), headers={"Content-Type": content_type}, timeout=30
+        )
+        if response.status_code != 503:
+            return response
+        time.sleep(float(response.headers.get("Retry-After", "2")))
+    return requests.post(stack.callback_url, data=body.encode(), headers={"Content-Type": content_type}, timeout=30)
+
+
+@pytest.mark.parametrize("shape", sorted(BODY_SHAPES))
+def test_a_10000_picture_snapshot_callback_ends_the_task_and_the_api_returns_all_10000_urls_in_order(
+    stack: LocalStack, shape: str
+) -> None:
+    # Given a registered SampleSnapshot that DescribeMediaTask keeps reporting as PROCESSING
+    task_id = f"sample-snapshot-callback-{shape}-10000"
+    urls = sample_snapshot_urls(COUNT, base=f"http://vod-tc-restorefile.zego.im/callback/{shape}")
+    waiting = {
+        "task_id": task_id,
+        "vendor": "Tencent",
+        "event": "SampleSnapshot",
+        "timeline": [{"status": "PROCESSING", "seconds": 3600}],
+        "final": {"status": "FINISH", "ThumbnailsUrl": urls[:1]},
+        "callback": "none",  # the test sends the callback itself
+    }
+    assert stack.simulator is not None
+    stack.simulator.add_task(waiting)
+    register_all(stack, Scenario.from_dict({"tasks": [waiting]}).tasks)
+
+    # When its completion callback arrives with 10,000 pictures, signed as ZEGO signs it
+    pictures = [{"url": url, "offset": 10_000 * n} for n, url in enumerate(urls)]
+    fields = signed(
+        tencent_snapshot(task_id, snapshot_pic_list=json.dumps(pictures)), at=datetime.now(UTC), app_id=LOCAL_APP_ID
+    )
+    encode, content_type = BODY_SHAPES[shape]
+    body = encode(fields)
+    assert 64 * 1024 < len(body.encode()) < 2 * 1024 * 1024  # over the former bound, under the default
+    response = _deliver(stack, body, content_type)
+
+    # Then it is accepted and ends the task, SUCCEEDED by the callback, with the whole count
+    assert (response.status_code, response.json()) == (200, {"outcome": "APPLIED"})
+    state = stack.task(task_id, "Tencent")
+    assert state is not None
+    assert (state["status"], state["completedBy"]) == ("SUCCEEDED", "CALLBACK")
+    assert (state["thumbnailCount"], state["thumbnailsTruncated"]) == (COUNT, True)
+    # And the record stays far under DynamoDB's item limit, the whole list in the bucket
+    item = _stored_item(stack, task_id, "Tencent")
+    assert len(json.dumps(item, ensure_ascii=False).encode("utf-8")) < DYNAMODB_ITEM_LIMIT // 2
+    bucket = stack.provisioned().bucket_names["TaskListsBucket"]
+    stored = boto3.client("s3").get_object(Bucket=bucket, Key=item["thumbnailsObject"]["S"])["Body"].read()
+    assert json.loads(stored)["thumbnailUrls"] == urls
+    # And the thumbnails route gives all 10,000, in order
+    pages = _walk(stack, task_id, "Tencent", "thumbnails", "thumbnailUrls")
+    assert len(pages) > 1
+    assert [url for page in pages for url in page] == urls
