@@ -647,6 +647,7 @@ class PipelineScenario:
     poller_usd: Mapping[str, Mapping[str, float]]
     """Regime name → :func:`cost_per_million_tasks` of the poll loop."""
     stream_records: float
+    """Records the publisher is handed per task: the writes its event source's filter lets through."""
     events: float
     callbacks_applied: float = 0.0
     """Callbacks that ended their task (each also leaves one queued poll message that calls nobody)."""
@@ -763,7 +764,10 @@ def pipeline_section(
         tasks = float(block["tasks"])
         applied = float(result.get("ended_by_callback", 0)) / tasks
         calls = float(block["calls_per_task"]["mean"])
-        writes_per_second = float(defaults["ZegoRateLimitPerSecond"]) * (1.0 + calls + applied) / calls
+        # What reaches the publisher: the writes its filter lets through (counted by the simulation), else
+        # every write (registration, each poll, the callback).
+        handed = float(result.get("publisher_records_per_task") or 1.0 + calls + applied)
+        writes_per_second = float(defaults["ZegoRateLimitPerSecond"]) * handed / calls
         per_invocation = {
             "low_traffic": 1.0,
             "zego_ceiling": records_per_invocation(writes_per_second, batching_window_seconds=window, batch_size=batch),
@@ -772,8 +776,8 @@ def pipeline_section(
             poller_usd={
                 regime: row["usd_per_million_tasks"] for regime, row in poller_section["per_schedule"][name].items()
             },
-            stream_records=1.0 + calls + applied,
-            events=float(events_per_task.get(name, 3.0)),
+            stream_records=handed,
+            events=min(handed, float(events_per_task.get(name, 3.0))),
             callbacks_applied=applied,
             callbacks_late=float(result.get("callbacks_arrived", 0)) / tasks - applied,
             callback_read_units=float(result.get("callback_read_units") or 0.0),

@@ -63,6 +63,7 @@ from bench.costs import (
     read_units,
 )
 from bench.stats import summary
+from devstack.event_filter import passes, stream_record, template_patterns
 from devstack.template import load_template
 from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_BASE_SECONDS,
@@ -326,6 +327,12 @@ def registration(answers_: Answers, policy: PollingPolicy) -> TaskRecord:
 
 
 @cache
+def publisher_filter() -> tuple[dict[str, Any], ...]:
+    """The filter patterns of the publisher's stream event source, as the template declares them."""
+    return template_patterns("PublisherFunction", "DynamoDB")
+
+
+@cache
 def table_indexes() -> tuple[IndexShape, ...]:
     """The tasks table's indexes as the template declares them."""
     return index_shapes(load_template()["Resources"]["TasksTable"]["Properties"])
@@ -500,10 +507,15 @@ class Publication:
     billed_events: int = 0
     """The events' PutEvents billing units (64 KB chunks of each entry)."""
     largest_event_bytes: int = 0
+    delivered: int = 0
+    """Stream records the publisher's event source hands it: those its filter patterns (template.yaml,
+    ``FilterCriteria``) let through, judged on the real items (``store.items.record_to_item``)."""
 
     def write(self, old: TaskRecord | None, new: TaskRecord) -> None:
         """One write of the record, ``old`` → ``new``: one stream record, and an event if it changed the status."""
         self.stream_records += 1
+        record = stream_record(record_to_item(old) if old is not None else None, record_to_item(new))
+        self.delivered += passes(publisher_filter(), record)
         change = state_change(old, new)
         if change is None:
             return
@@ -606,6 +618,7 @@ def callbacks_scenario(
         "callbacks_arrived": sum(1 for trace in traces if trace.callback_arrived),
         "ended_by_callback": sum(1 for trace in traces if trace.ended_by_callback),
         "found_by_polling_detection_lag_seconds": summary(by_polling, digits=1),
+        "publisher_records_per_task": _mean([float(t.publication.delivered) for t in traces if t.publication]),
         "callback_read_units": _mean([t.callback_read_units for t in sampled]),
         "callback_write_units": _mean([t.callback_write_units for t in sampled]),
     }

@@ -31,6 +31,7 @@ from typing import Any
 
 import boto3
 
+from devstack.event_filter import event_patterns, passes
 from devstack.event_source_core import EventSourceCore, InvocationStats, Record
 from devstack.handlers import Handler
 from devstack.resources import LOCAL_ACCOUNT_ID
@@ -63,6 +64,8 @@ class StreamSourceSettings:
     function_timeout_seconds: float = 3.0
     on_failure_queue: str | None = None
     """The template's logical id of the SQS queue the skipped batches are described on."""
+    filter_patterns: tuple[Mapping[str, Any], ...] = ()
+    """The event's ``FilterCriteria`` patterns: records none of them matches are dropped unhandled."""
 
     @classmethod
     def from_template(
@@ -83,6 +86,7 @@ class StreamSourceSettings:
             report_batch_item_failures="ReportBatchItemFailures" in event.get("FunctionResponseTypes", []),
             function_timeout_seconds=float(function.get("Timeout", 3)),
             on_failure_queue=_queue_logical_id(event.get("DestinationConfig", {}).get("OnFailure", {})),
+            filter_patterns=event_patterns(event),
         )
 
 
@@ -228,7 +232,12 @@ class LocalStreamEventSource(EventSourceCore):
         want = min(MAX_GET_RECORDS, max(1, self._settings.batch_size - len(shard.buffer)))
         response = self._streams.get_records(ShardIterator=shard.iterator, Limit=want)
         shard.iterator = response.get("NextShardIterator")
-        records: list[Record] = list(response.get("Records", []))
+        records: list[Record] = [
+            record
+            for record in response.get("Records", [])
+            # As Lambda filters: a record no pattern matches is dropped, never handed to the function.
+            if passes(self._settings.filter_patterns, self._event_record(record))
+        ]
         if records:
             shard.buffer.extend(records)
             if shard.window_started is None:

@@ -150,18 +150,19 @@ def test_a_demo_tasks_events_are_exactly_its_status_transitions_ending_in_its_ex
 
 
 def test_a_task_polled_many_times_without_a_change_has_one_event_per_status(run: Run) -> None:
-    # Given the task the poller asked about most often while its status stayed the same
+    # Given the task the poller asked about most often while its status stayed the same: at least its
+    # registration and each poll wrote it, and the publisher was handed the writes that changed its status
     def unchanged_writes(spec: TaskSpec) -> int:
-        return sum(1 for write in run.witness.of(key_of(spec)) if write.old_status and not write.changed_status)
+        return 1 + int(run.states[key_of(spec)]["pollCount"]) - len(run.witness.of(key_of(spec)))
 
     spec = max(DEMO.tasks, key=unchanged_writes)
     # (the check is meaningful: it was written several times without a status change)
     assert unchanged_writes(spec) >= 2, unchanged_writes(spec)
-    assert run.states[key_of(spec)]["pollCount"] >= 3
-    # Then each status it went through has exactly one event
+    # Then the stream's filter (template.yaml, FilterCriteria) handed the publisher only status changes
+    assert all(write.changed_status for write in run.witness.of(key_of(spec)))
+    # and each status it went through has exactly one event
     statuses = [event["detail"]["status"] for event in by_task(run.events)[key_of(spec)]]
     assert len(statuses) == len(set(statuses)), statuses
-    assert len(statuses) < len(run.witness.of(key_of(spec)))
 
 
 def test_every_delivered_event_is_the_documented_event(run: Run) -> None:

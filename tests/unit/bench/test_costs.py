@@ -433,3 +433,25 @@ def test_the_pipeline_section_prices_each_scenario_with_what_it_adds() -> None:
     for row in callbacks.values():
         assert row["api_gateway"] == pytest.approx(0.9 * Prices().api_gateway_rest_per_million_requests, abs=0.01)
     assert 0 < section["pipeline_assumptions"]["watchdog_runs_per_task"] < 0.01
+
+    # And when the publisher's filter hands it only the status changes, only those invocations are paid
+    filtered = {name: {**result, "publisher_records_per_task": 3.0} for name, result in scenarios.items()}
+    narrower = pipeline_section(
+        filtered,
+        poller,
+        publisher_assumptions={
+            "memory_mb": 256,
+            "cpu_seconds_per_invocation": 0.0004,
+            "cpu_seconds_per_unchanged_record": 0.0002,
+            "cpu_seconds_per_published_record": 0.002,
+        },
+        events_per_task={"pull_only": 3.0, "callbacks_90": 3.0},
+        defaults={"ZegoRateLimitPerSecond": 20, "WatchdogScheduleMinutes": 5, "ApiMemorySize": 512},
+        watch_shards=4,
+    )
+    for name in scenarios:
+        every_write = section["breakdown"][name]["quiet+low_traffic"]
+        changes_only = narrower["breakdown"][name]["quiet+low_traffic"]
+        assert changes_only["lambda"] < every_write["lambda"]
+        assert changes_only["cloudwatch_logs"] < every_write["cloudwatch_logs"]
+        assert changes_only["eventbridge"] == every_write["eventbridge"]
