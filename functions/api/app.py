@@ -14,44 +14,36 @@ import gc
 # schemas): the cyclic collector would scan it all for nothing (about 55 ms for the API's imports).
 gc.disable()
 
-import os
-from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import EphemeralMetrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from zego_media_tasks.api.routes import build_app
 from zego_media_tasks.api.service import TaskService
 from zego_media_tasks.api.settings import ApiSettings
 from zego_media_tasks.api.telemetry import configured, for_response
-from zego_media_tasks.observability.powertools import emit
-from zego_media_tasks.observability.tracing import function_tracer
+from zego_media_tasks.observability.entry_point import EntryPoint
 
 gc.freeze()  # what the imports built is permanent: later collections skip it
 gc.enable()
-logger = Logger()
-tracer = function_tracer()  # X-Ray only when the stack's TracingEnabled is on
-metrics = EphemeralMetrics()  # its own metric set: the local twin runs every function in one process
+entry = EntryPoint.create()
+logger = entry.logger
 
 
-@cache
-def api() -> APIGatewayRestResolver:
-    """The instance's resolver; the settings are validated here, at the first invocation (cold start)."""
-    settings = ApiSettings.from_env(os.environ)
+def resolver(settings: ApiSettings) -> APIGatewayRestResolver:
+    """The resolver over the service the settings configure."""
     service = TaskService.from_settings(settings)
-    emit(configured(settings), logger=logger, metrics=metrics)
     return build_app(lambda: service, cors_allow_origin=settings.cors_allow_origin)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+api = entry.built_once(ApiSettings, configured, resolver)  # settings validated at the first invocation
+
+
+@entry.handler(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Route one API Gateway REST proxy event."""
     response = api().resolve(event, context)
-    emit(for_response(response), logger=logger, metrics=metrics)
+    entry.emit(for_response(response))
     return response

@@ -12,20 +12,17 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.metrics import EphemeralMetrics
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from zego_media_tasks.observability.tracing import function_tracer
+from zego_media_tasks.observability.entry_point import EntryPoint
 from zego_media_tasks.poller.lambda_adapter import PollerInstance
 from zego_media_tasks.poller.wiring import build_runtime
 
-logger = Logger()
-tracer = function_tracer()  # X-Ray only when the stack's TracingEnabled is on
-metrics = EphemeralMetrics()  # its own metric set: the local twin runs every function in one process
+entry = EntryPoint.create()
+logger, tracer, metrics = entry.logger, entry.tracer, entry.metrics
 # build_runtime is looked up here at the first invocation, not bound at import: tests replace it.
 instance = PollerInstance(lambda: build_runtime(os.environ), logger=logger, tracer=tracer, metrics=metrics)
 
@@ -36,9 +33,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
     instance.process(record, lambda_context)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)  # type: ignore[untyped-decorator]  # Powertools: untyped
+@entry.handler(clear_state=True, cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """SQS batch → partial batch response (``{"batchItemFailures": [...]}``)."""
     instance.runtime()  # a configuration error fails the invocation here, once, with every problem listed
