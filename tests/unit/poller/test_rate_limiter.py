@@ -13,7 +13,7 @@ import pytest
 from devstack.resources import ProvisionedStack
 from tests.support.clock import FakeClock
 from tests.support.poller import serialize_moto_dynamodb_writes
-from zego_media_tasks.domain.call_budget import BudgetPolicy
+from zego_media_tasks.domain.call_budget import DEFAULT_DECREASE_FACTOR, DEFAULT_INCREASE_PER_SECOND, BudgetPolicy
 from zego_media_tasks.store.rate_limiter import Permit, RateLimiter, Saturated, bucket_for_app
 from zego_media_tasks.store.task_store import StoreError
 
@@ -126,13 +126,14 @@ def test_code_6_twice_lowers_the_rate_for_every_instance(moto_stack: Provisioned
     one.acquire()
     one.throttled()
     one.throttled()
-    assert one.current_rate() == pytest.approx(17.0)
+    cut = 20 * DEFAULT_DECREASE_FACTOR
+    assert one.current_rate() == pytest.approx(cut)
     # The other instance learns the cut from the item at its next reservation and paces at it.
     first, second = other.acquire(), other.acquire()
     assert isinstance(first, Permit)
     assert isinstance(second, Permit)
-    assert other.current_rate() == pytest.approx(17.0)
-    assert second.waited_seconds - first.waited_seconds == pytest.approx(1 / 17, abs=1e-5)
+    assert other.current_rate() == pytest.approx(cut)
+    assert second.waited_seconds - first.waited_seconds == pytest.approx(1 / cut, abs=1e-5)
 
 
 def test_the_rate_recovers_once_code_6_stops(moto_stack: ProvisionedStack) -> None:
@@ -143,7 +144,7 @@ def test_the_rate_recovers_once_code_6_stops(moto_stack: ProvisionedStack) -> No
     rate.throttled()
     cut = rate.current_rate()
     clock.advance(10)
-    assert rate.current_rate() == pytest.approx(cut + 1.0, abs=0.01)
+    assert rate.current_rate() == pytest.approx(cut + 10 * DEFAULT_INCREASE_PER_SECOND, abs=0.01)
     clock.advance(600)
     assert rate.current_rate() == 20
 
