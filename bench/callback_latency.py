@@ -27,7 +27,7 @@ from typing import Any
 
 from bench.common import progress, quiet_stdout
 from bench.stats import summary
-from devstack.__main__ import DEMO_BACKOFF_CAP_SECONDS, DEMO_NOT_FOUND_GRACE_SECONDS
+from devstack.__main__ import demo_poller_environment
 from devstack.stack import LocalStack, StackOptions
 from devstack.zego_simulator import CallbackOutcome, CallbackRecord, Scenario, TaskSpec, Vendor, ZegoSimulator
 from zego_media_tasks.domain.status import ChangeSource, TaskKind
@@ -134,10 +134,7 @@ def run(
     options = StackOptions(
         scenario=Scenario(),
         simulator_callbacks=True,
-        poller_environment={
-            "NOT_FOUND_GRACE_SECONDS": str(DEMO_NOT_FOUND_GRACE_SECONDS),
-            "POLL_BACKOFF_CAP_SECONDS": str(DEMO_BACKOFF_CAP_SECONDS),
-        },
+        poller_environment=demo_poller_environment(),
     )
     progress(f"callback latency: {merges} Huawei merges and {transcodes} Tencent transcodes, {spacing:g} s apart")
     load_before = os.getloadavg()[0]

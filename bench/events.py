@@ -43,7 +43,7 @@ from bench import polling_efficiency as simulation
 from bench.common import progress, quiet_stdout, stdout_bytes, template_defaults
 from bench.costs import PublisherModel, event_cost_section
 from bench.stats import summary
-from devstack.__main__ import DEMO_BACKOFF_CAP_SECONDS, DEMO_NOT_FOUND_GRACE_SECONDS
+from devstack.__main__ import demo_poller_environment
 from devstack.emulator import patched_environment
 from devstack.handlers import Handler, load_function_module
 from devstack.lambda_context import LocalLambdaContext
@@ -435,10 +435,7 @@ def publish_delay(*, tasks: int = DELAY_TASKS, spacing: float = DELAY_SPACING_SE
     options = StackOptions(
         scenario=plan,
         simulator_callbacks=True,
-        poller_environment={
-            "NOT_FOUND_GRACE_SECONDS": str(DEMO_NOT_FOUND_GRACE_SECONDS),
-            "POLL_BACKOFF_CAP_SECONDS": str(DEMO_BACKOFF_CAP_SECONDS),
-        },
+        poller_environment=demo_poller_environment(),
     )
     progress(f"events: publish delay of {tasks} Tencent transcodes registered {spacing:g} s apart")
     load_before = os.getloadavg()[0]

@@ -630,26 +630,20 @@ def watchdog_block(section: Mapping[str, Any]) -> str:
 
 def figures(results: Mapping[str, Any]) -> str:
     """The whole generated block (sections present in ``results`` only)."""
-    parts: list[tuple[str, Callable[[], str]]] = [("Machine and run", lambda: machine_block(results))]
-    if "rate_limit" in results:
-        parts.append(("1. Rate-limit utilisation", lambda: rate_limit_block(results["rate_limit"])))
-    if "polling_efficiency" in results:
-        parts.append(("2. Polling efficiency", lambda: polling_block(results["polling_efficiency"])))
-    if "costs" in results:
-        parts.append(("2b. Cost per million tracked tasks", lambda: costs_block(results["costs"])))
-    if "cold_start" in results:
-        parts.append(("3. Cold start", lambda: cold_start_block(results["cold_start"])))
-    if "per_record" in results:
-        parts.append(("4. Per-record cost", lambda: per_record_block(results["per_record"], results.get("rate_limit"))))
-    if "callback_latency" in results:
-        parts.append(("5. Callback latency", lambda: callback_latency_block(results["callback_latency"])))
-    if "events" in results:
-        parts.append(("6. State-change events", lambda: events_block(results["events"])))
-    if "watchdog" in results:
-        parts.append(("7. Lost-chain watchdog", lambda: watchdog_block(results["watchdog"])))
-    if "overload" in results:
-        parts.append(("8. Overload: 20,000 tasks in flight", lambda: overload_block(results["overload"])))
-    return "\n\n".join(f"### {title}\n\n{render()}" for title, render in parts)
+    sections: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
+        ("rate_limit", "1. Rate-limit utilisation", rate_limit_block),
+        ("polling_efficiency", "2. Polling efficiency", polling_block),
+        ("costs", "2b. Cost per million tracked tasks", costs_block),
+        ("cold_start", "3. Cold start", cold_start_block),
+        ("per_record", "4. Per-record cost", lambda section: per_record_block(section, results.get("rate_limit"))),
+        ("callback_latency", "5. Callback latency", callback_latency_block),
+        ("events", "6. State-change events", events_block),
+        ("watchdog", "7. Lost-chain watchdog", watchdog_block),
+        ("overload", "8. Overload: 20,000 tasks in flight", overload_block),
+    )
+    parts = [("Machine and run", machine_block(results))]
+    parts += [(title, render(results[key])) for key, title, render in sections if key in results]
+    return "\n\n".join(f"### {title}\n\n{text}" for title, text in parts)
 
 
 def update_document(path: Path, results: Mapping[str, Any]) -> bool:
