@@ -32,10 +32,11 @@ import heapq
 import itertools
 import json
 import math
+import operator
 import random
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -176,17 +177,17 @@ class _Expression:
         raise ValueError(f"not an operand: {token!r}")
 
     def condition(self) -> bool:
-        holds = self.conjunction()
-        while self.peek() == "OR":
-            self.take()
-            holds = self.conjunction() or holds
-        return holds
+        return self._chain("OR", self.conjunction, operator.or_)
 
     def conjunction(self) -> bool:
-        holds = self.factor()
-        while self.peek() == "AND":
+        return self._chain("AND", self.factor, operator.and_)
+
+    def _chain(self, keyword: str, operand: Callable[[], bool], combine: Callable[[bool, bool], bool]) -> bool:
+        # Every operand is parsed (it consumes its tokens), so the combination never short-circuits.
+        holds = operand()
+        while self.peek() == keyword:
             self.take()
-            holds = self.factor() and holds
+            holds = combine(operand(), holds)
         return holds
 
     def factor(self) -> bool:
