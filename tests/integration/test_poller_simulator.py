@@ -289,21 +289,33 @@ def test_server_errors_back_off_and_keep_the_status(chain: Chain, simulator: Zeg
     assert chain.record(COMPOSE, Vendor.TENCENT).status in (TaskStatus.WAITING, TaskStatus.PROCESSING)
 
 
+def _app_on_clock(name: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """``functions/poller/app.py`` freshly loaded as ``name``, its runtime built on the test's clock."""
+    module = load_poller_app(name)
+    monkeypatch.setattr(module, "build_runtime", lambda environ: build_runtime(environ, clock=clock))
+    return module
+
+
+def _assert_held_for_configuration(stack: ProvisionedStack, task_id: str, code: str) -> None:
+    """A poll ZEGO refused for our configuration: the record is untouched (PENDING, generation 0) but for
+    its last error, and no next message is queued (the failed item is the live one)."""
+    held = TaskStore(stack.table_names["TasksTable"]).get(task_id, Vendor.TENCENT)
+    assert held is not None
+    assert (held.status, held.generation) == (TaskStatus.PENDING, 0)
+    assert held.last_error is not None
+    assert (held.last_error.kind, held.last_error.code) == ("CONFIGURATION", code)
+    assert queued_messages(stack.queue_urls["PollQueue"]) == []
+
+
 def test_a_wrong_secret_fails_the_item_and_marks_nothing_terminal(
     stack: ProvisionedStack, simulator: ZegoSimulator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_poller_environment(monkeypatch, stack, simulator, secret="not-the-secret")
-    module = load_poller_app("poller_app_wrong_secret")
-    monkeypatch.setattr(module, "build_runtime", lambda environ: build_runtime(environ, clock=clock))
+    module = _app_on_clock("poller_app_wrong_secret", clock, monkeypatch)
     record = sqs_record(body(COMPOSE, Vendor.TENCENT), sent_at=clock.now())
     response = module.lambda_handler(sqs_event([record]), LocalLambdaContext(function_name="PollerFunction"))
     assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
-    stored = TaskStore(stack.table_names["TasksTable"]).get(COMPOSE, Vendor.TENCENT)
-    assert stored is not None
-    assert (stored.status, stored.generation) == (TaskStatus.PENDING, 0)
-    assert stored.last_error is not None
-    assert (stored.last_error.kind, stored.last_error.code) == ("CONFIGURATION", "100000005")
-    assert queued_messages(stack.queue_urls["PollQueue"]) == []
+    _assert_held_for_configuration(stack, COMPOSE, "100000005")
 
 
 def test_malformed_messages_go_to_the_dead_letter_queue_over_real_sqs(chain: Chain, stack: ProvisionedStack) -> None:
@@ -489,24 +501,17 @@ def test_an_answer_over_the_bound_holds_the_task_until_the_bound_is_raised_and_t
     # Given a 1.3 MB answer and a poller that reads at most 64 KiB
     _long_snapshot(simulator)
     set_poller_environment(monkeypatch, stack, simulator, ZEGO_MAX_RESPONSE_BYTES="65536")
-    module = load_poller_app("poller_app_small_bound")
-    monkeypatch.setattr(module, "build_runtime", lambda environ: build_runtime(environ, clock=clock))
+    module = _app_on_clock("poller_app_small_bound", clock, monkeypatch)
     record = sqs_record(body(LONG_SNAPSHOT, Vendor.TENCENT), sent_at=clock.now())
     context = LocalLambdaContext(function_name="PollerFunction")
     # When it polls: the item fails (SQS retries it, then the DLQ keeps it), nothing is decided
     assert module.lambda_handler(sqs_event([record]), context) == {
         "batchItemFailures": [{"itemIdentifier": record["messageId"]}]
     }
-    held = TaskStore(stack.table_names["TasksTable"]).get(LONG_SNAPSHOT, Vendor.TENCENT)
-    assert held is not None
-    assert (held.status, held.generation) == (TaskStatus.PENDING, 0)
-    assert held.last_error is not None
-    assert (held.last_error.kind, held.last_error.code) == ("CONFIGURATION", "RESPONSE_TOO_LARGE")
-    assert queued_messages(stack.queue_urls["PollQueue"]) == []
+    _assert_held_for_configuration(stack, LONG_SNAPSHOT, "RESPONSE_TOO_LARGE")
     # Then, the bound raised, the same message (redriven) ends the task as ZEGO said
     monkeypatch.delenv("ZEGO_MAX_RESPONSE_BYTES")  # back to the default, 8 MiB
-    raised = load_poller_app("poller_app_default_bound")
-    monkeypatch.setattr(raised, "build_runtime", lambda environ: build_runtime(environ, clock=clock))
+    raised = _app_on_clock("poller_app_default_bound", clock, monkeypatch)
     assert raised.lambda_handler(sqs_event([record]), context) == {"batchItemFailures": []}
     ended = TaskStore(stack.table_names["TasksTable"]).get(LONG_SNAPSHOT, Vendor.TENCENT)
     assert ended is not None
