@@ -5,7 +5,9 @@
   :class:`~zego_media_tasks.config.environment.SettingsError`.
 - :mod:`.knobs`: the variables several functions read (``TABLE_NAME``, ``QUEUE_URL``,
   ``TASK_DEADLINE_SECONDS``, ``TERMINAL_RECORD_TTL_DAYS``, ``SECRET_CACHE_SECONDS``), declared once.
-- :mod:`.secrets`: the one reading of a Secrets Manager value, "plain string or JSON object".
+- :mod:`.secrets`: :class:`~.secrets.SecretSource`, a secret from Secrets Manager or given locally (both
+  variables, the exactly-one rule and both fields, for every secret), and the one reading of a Secrets
+  Manager value, "plain string or JSON object".
 
 The models themselves live with what they configure: ``poller.settings``, ``api.settings`` and
 ``zego.settings``. Defaults that are domain policy (the poll schedule) are the domain's own constants.
