@@ -140,6 +140,8 @@ class Instrument:
     slot_to_call_ms: list[float] = field(default_factory=list)
     waits: list[float] = field(default_factory=list)
     saturated: int = 0
+    reserved: int = 0
+    """Slots the limiter reserved (a slot left too late is given up and another reserved)."""
     rates: list[tuple[float, float]] = field(default_factory=list)
     """(monotonic time, the fleet's pace as the limiter reported it)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -153,11 +155,29 @@ class Instrument:
 
         def build_instrumented(environ: Mapping[str, str]) -> PollerRuntime:
             runtime = build(environ)
+            instrument.count_reservations(runtime.service.limiter)
             runtime.service.limiter = _TimedLimiter(runtime.service.limiter, instrument)
             runtime.service.describer = _TimedDescriber(runtime.service.describer, instrument)
             return runtime
 
         namespace["build_runtime"] = build_instrumented
+
+    def count_reservations(self, limiter: object) -> None:
+        """Count the slots the real limiter reserves (its one reservation step), to tell how many it gave
+        up because the caller woke too late to leave within the departure tolerance."""
+        reserve: Callable[[Any, int], int | None] | None = getattr(limiter, "_reserve", None)
+        if reserve is None:
+            return
+        instrument = self
+
+        def counted(seen: Any, now: int) -> int | None:
+            slot = reserve(seen, now)
+            if slot is not None and slot >= 0 and instrument.recording:
+                with instrument.lock:
+                    instrument.reserved += 1
+            return slot
+
+        setattr(limiter, "_reserve", counted)  # noqa: B010 - an instance attribute over a private method
 
     def snapshot(self) -> dict[str, Any]:
         """The recorded figures."""
@@ -166,6 +186,8 @@ class Instrument:
                 "slot_to_call_ms": summary(self.slot_to_call_ms, digits=1),
                 "limiter_wait_seconds": summary(self.waits),
                 "limiter_saturated": self.saturated,
+                "limiter_slots_reserved": self.reserved,
+                "limiter_slots_given_up": max(0, self.reserved - len(self.waits)),
             }
 
 
