@@ -17,6 +17,7 @@ from pytest_socket import disable_socket, enable_socket
 from devstack.resources import ProvisionedStack
 from tests.support.clock import FakeClock
 from tests.support.moto_in_process import provisioned_in_process
+from zego_media_tasks.store.task_store import TaskStore
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +32,12 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProvisionedStack]:
     """The template's tables and queues in moto's in-process mock."""
     with provisioned_in_process(monkeypatch, prefix="unit") as stack:
         yield stack
+
+
+@pytest.fixture
+def task_store(moto_stack: ProvisionedStack) -> TaskStore:
+    """The stack's tasks table through its store adapter."""
+    return TaskStore(moto_stack.table_names["TasksTable"])
 
 
 @pytest.fixture

@@ -28,8 +28,9 @@ TASK_DEADLINE = timedelta(days=1)
 
 
 @pytest.fixture
-def queries(moto_stack: ProvisionedStack) -> TaskStore:
-    return TaskStore(moto_stack.table_names["TasksTable"])
+def queries(task_store: TaskStore) -> TaskStore:
+    """The tasks table as the read API queries it."""
+    return task_store
 
 
 @pytest.fixture

@@ -23,8 +23,9 @@ RECORD = pending_record(
 
 
 @pytest.fixture
-def store(moto_stack: ProvisionedStack) -> TaskStore:
-    return TaskStore(moto_stack.table_names["TasksTable"])
+def store(task_store: TaskStore) -> TaskStore:
+    """The tasks table as the poller writes it."""
+    return task_store
 
 
 def test_a_missing_record_reads_as_none(store: TaskStore) -> None:

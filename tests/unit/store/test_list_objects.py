@@ -19,11 +19,6 @@ URLS = tuple(sample_snapshot_urls(3_000))
 
 
 @pytest.fixture
-def table(moto_stack: ProvisionedStack) -> TaskStore:
-    return TaskStore(moto_stack.table_names["TasksTable"])
-
-
-@pytest.fixture
 def bucket(moto_stack: ProvisionedStack) -> str:
     return moto_stack.bucket_names["TaskListsBucket"]
 
@@ -33,8 +28,8 @@ def _keys(bucket: str) -> list[str]:
     return [item["Key"] for item in listed.get("Contents", [])]
 
 
-def test_a_long_list_is_stored_before_the_record_that_names_it(table: TaskStore, bucket: str) -> None:
-    records = SpillingRecords(table, ListObjects(bucket))
+def test_a_long_list_is_stored_before_the_record_that_names_it(task_store: TaskStore, bucket: str) -> None:
+    records = SpillingRecords(task_store, ListObjects(bucket))
     assert records.put(make_record("t", status=TaskStatus.SUCCEEDED, thumbnail_urls=URLS), None) is WriteResult.WRITTEN
     stored = records.get("t", make_record("t").vendor)
     assert stored is not None
@@ -43,8 +38,8 @@ def test_a_long_list_is_stored_before_the_record_that_names_it(table: TaskStore,
     assert ListObjects(bucket).get(THUMBNAILS, stored.thumbnails_object or "") == URLS
 
 
-def test_writing_the_same_list_again_is_the_same_object(table: TaskStore, bucket: str) -> None:
-    records = SpillingRecords(table, ListObjects(bucket))
+def test_writing_the_same_list_again_is_the_same_object(task_store: TaskStore, bucket: str) -> None:
+    records = SpillingRecords(task_store, ListObjects(bucket))
     records.put(make_record("t", status=TaskStatus.PROCESSING, thumbnail_urls=URLS), None)
     # the next poll of the same answer, fenced at the generation read
     again = make_record("t", status=TaskStatus.PROCESSING, thumbnail_urls=URLS, generation=4, poll_count=2)
@@ -52,8 +47,8 @@ def test_writing_the_same_list_again_is_the_same_object(table: TaskStore, bucket
     assert len(_keys(bucket)) == 1
 
 
-def test_a_write_that_loses_the_fence_leaves_only_an_unnamed_object(table: TaskStore, bucket: str) -> None:
-    records = SpillingRecords(table, ListObjects(bucket))
+def test_a_write_that_loses_the_fence_leaves_only_an_unnamed_object(task_store: TaskStore, bucket: str) -> None:
+    records = SpillingRecords(task_store, ListObjects(bucket))
     records.put(make_record("t", status=TaskStatus.SUCCEEDED, thumbnail_urls=URLS[:3]), None)
     late = make_record("t", status=TaskStatus.SUCCEEDED, thumbnail_urls=URLS, generation=4)
     assert records.put(late, 3) is WriteResult.SUPERSEDED  # the record is terminal already
@@ -64,10 +59,10 @@ def test_a_write_that_loses_the_fence_leaves_only_an_unnamed_object(table: TaskS
 
 
 @pytest.mark.parametrize("bucket_name", [None, "no-such-bucket-for-lists"])
-def test_without_a_usable_bucket_a_long_list_writes_nothing(table: TaskStore, bucket_name: str | None) -> None:
-    records = SpillingRecords(table, ListObjects(bucket_name))
+def test_without_a_usable_bucket_a_long_list_writes_nothing(task_store: TaskStore, bucket_name: str | None) -> None:
+    records = SpillingRecords(task_store, ListObjects(bucket_name))
     with pytest.raises(ListStoreError):
         records.put(make_record("t", status=TaskStatus.SUCCEEDED, thumbnail_urls=URLS), None)
-    assert table.get("t", make_record("t").vendor) is None
+    assert task_store.get("t", make_record("t").vendor) is None
     # while a record whose lists fit never needs the bucket
     assert records.put(make_record("small", thumbnail_urls=URLS[:3]), None) is WriteResult.WRITTEN
