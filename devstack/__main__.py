@@ -54,6 +54,7 @@ CALLBACK_SECRET_VARIABLE = "ZEGO_CALLBACK_SECRET"  # noqa: S105 - a variable nam
 # production, too long for a first run. Shown in the banner; override with --not-found-grace.
 DEMO_NOT_FOUND_GRACE_SECONDS = 20
 DEMO_BACKOFF_CAP_SECONDS = 8
+DEMO_BACKOFF_BASE_SECONDS = 2
 PIPED_WIDTH = 160
 
 
@@ -63,6 +64,8 @@ def demo_poller_environment(not_found_grace: int = DEMO_NOT_FOUND_GRACE_SECONDS)
     return {
         "NOT_FOUND_GRACE_SECONDS": str(not_found_grace),
         "POLL_BACKOFF_CAP_SECONDS": str(DEMO_BACKOFF_CAP_SECONDS),
+        # The base below the cap (the deployed 16 s base would exceed the demo's 8 s cap: a settings error).
+        "POLL_BACKOFF_BASE_SECONDS": str(DEMO_BACKOFF_BASE_SECONDS),
     }
 
 
