@@ -92,12 +92,14 @@ class SoakConfig:
     task_deadline_seconds: int = 90
     """``TASK_DEADLINE_SECONDS`` (the poller's minimum is 60): how long a stuck task is polled before
     it ends ``TIMED_OUT``. Every other task ends well before."""
-    not_found_grace_seconds: int = 40
+    not_found_grace_seconds: int = 30
     """``NOT_FOUND_GRACE_SECONDS``: a Huawei task still ``NO_TASK`` after this ends ``NOT_FOUND``. It counts
     from the task's first sighting, and a Huawei task that appears late is scripted from the simulator's first
-    answered query: during an AWS brownout a poll step takes 10-15 s (boto3's throttling backoff), so a first
-    call that meets a ZEGO fault (a hang) and one slow step took 27 s before the first answer, past the 20 s
-    used before; 40 s leaves two slow steps and stays well below the task deadline."""
+    answered query, so the grace must cover the polls before that answer (a ZEGO fault, a rate-limited step)
+    and leave a task that never appears answered polls before its deadline. During an AWS brownout a poll
+    step takes 10-15 s (boto3's throttling backoff): a hang and one slow step took 27 s before the first
+    answer, past the 20 s used before; at 40 s, a task that never appears met faults and rate limits on every
+    poll between 40 s and its 90 s deadline on a loaded machine and ended TIMED_OUT."""
     malformed_messages: int = 10
     """Unreadable messages sent on purpose (half of them with a readable TaskId and Vendor, which end
     ``REJECTED``); they, and only they, must reach the dead-letter queue."""
