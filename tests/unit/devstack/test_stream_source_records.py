@@ -3,6 +3,7 @@ records, and its settings are the template's."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,6 +81,7 @@ def test_the_settings_are_the_publishers_stream_event_in_the_template() -> None:
         report_batch_item_failures=True,
         function_timeout_seconds=template["Resources"]["PublisherFunction"]["Properties"]["Timeout"],
         on_failure_queue="PublishFailureQueue",
+        filter_patterns=tuple(json.loads(item["Pattern"]) for item in event["FilterCriteria"]["Filters"]),
     )
 
 
