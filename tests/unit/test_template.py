@@ -664,7 +664,7 @@ def test_the_poller_consumes_the_poll_queue_with_partial_batch_responses_and_bou
     assert (defaults["PollBatchSize"], defaults["PollBatchingWindowSeconds"], defaults["PollMaxConcurrency"]) == (
         10,
         1,
-        5,
+        7,
     )
     assert template["Parameters"]["PollMaxConcurrency"]["MinValue"] == 2  # Lambda's minimum
 
