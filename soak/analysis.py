@@ -76,9 +76,14 @@ def check_outcomes(
     *,
     lost: AbstractSet[Key] = frozenset(),
     revived: AbstractSet[Key] = frozenset(),
+    answered_past_grace: AbstractSet[Key] = frozenset(),
 ) -> Criterion:
     """Every task terminal and as expected, ended by what its script says where it says it
     (``completed_by``: each record's ``completedBy``); per-kind counts.
+
+    A Huawei task that appears late is scripted from ZEGO's first answer for it: if that answer came only
+    after the NO_TASK grace (``answered_past_grace``: every query before it met a fault or the rate limit),
+    the poller saw NO_TASK past the grace, and ``NOT_FOUND`` by ``POLL`` is its defined end.
 
     A task whose chain lost a message (``lost``) may instead end ``TIMED_OUT`` by ``DEADLINE``, if the
     watchdog revived it (``revived``): the soak's grace outlasts its deadlines, so a revived chain that no
@@ -88,6 +93,7 @@ def check_outcomes(
     missing = 0
     ended_by = completed_by or {}
     timed_out_after_revival = 0
+    not_found_after_a_late_answer = 0
     for task in tasks:
         status = final.get(task.key)
         by_kind[task.kind]["tasks"] += 1
@@ -98,8 +104,12 @@ def check_outcomes(
             task.key in lost and task.key in revived and status == "TIMED_OUT" and source in (None, "DEADLINE")
         )
         timed_out_after_revival += revived_late and status != task.expected
-        if revived_late or (
-            status == task.expected and (task.source is None or completed_by is None or source == task.source)
+        found_late = task.key in answered_past_grace and status == "NOT_FOUND" and source in (None, "POLL")
+        not_found_after_a_late_answer += found_late and status != task.expected
+        if (
+            revived_late
+            or found_late
+            or (status == task.expected and (task.source is None or completed_by is None or source == task.source))
         ):
             by_kind[task.kind]["as_expected"] += 1
         else:
@@ -128,6 +138,8 @@ def check_outcomes(
             "tasks_with_a_lost_message": len(lost),
             "lost_tasks_revived": len(lost & revived),
             "timed_out_after_revival": timed_out_after_revival,
+            "first_answered_past_the_grace": len(answered_past_grace),
+            "not_found_after_a_late_first_answer": not_found_after_a_late_answer,
         },
     )
 

@@ -244,6 +244,9 @@ def markdown(result: SoakResult) -> str:
         "- The chaos criterion compares each injected fault with the calls it was drawn for (those the "
         "simulator's own 20/s limit admitted), within four standard deviations; a callback fault, with the "
         "callbacks scripted.",
+        "- A Huawei task that appears late is scripted from ZEGO's first answer for it; when every query before "
+        "that answer met a fault or the rate limit until past the NO_TASK grace, the poller saw NO_TASK past the "
+        "grace, and NOT_FOUND by POLL is its defined end (the outcome criterion accepts it for those tasks only).",
         "- An AWS fault's share is counted out of the stack's requests to that service within the fault windows "
         "(each retry boto3 makes is a request of its own), in the emulator's process, where the refusals happen.",
         "- Callback fates are drawn by the plan (not by the simulator's random rates), so every task's end is "

@@ -25,7 +25,7 @@ import requests
 from devstack.emulator import AwsEmulatorProcess, MotoFixes
 from devstack.event_source import EventSourceSettings, MappingStats
 from devstack.stack import LocalStack, StackOptions
-from devstack.zego_simulator import CallbackFaultSettings, CallbackRecord, CallStats
+from devstack.zego_simulator import CallbackFaultSettings, CallbackRecord, CallRecord, CallStats
 from soak.analysis import (
     Criterion,
     ExpectedTask,
@@ -50,7 +50,16 @@ from soak.instruments import (
     installed,
     read_stream,
 )
-from soak.scenario import DEADLINE_KINDS, MALFORMED_READABLE, Channel, SoakPlan, SoakTask, build_plan, malformed_body
+from soak.scenario import (
+    APPEARS_LATE,
+    DEADLINE_KINDS,
+    MALFORMED_READABLE,
+    Channel,
+    SoakPlan,
+    SoakTask,
+    build_plan,
+    malformed_body,
+)
 from zego_media_tasks.domain.messages import MalformedMessageError, parse_poll_request
 from zego_media_tasks.domain.status import TERMINAL_STATUSES, TaskStatus
 
@@ -260,6 +269,8 @@ class Collected:
     lost: dict[str, float] = field(default_factory=dict)
     """Poll messages deleted before delivery, with the moment (monotonic)."""
     watchdog_runs: int = 0
+    call_records: list[CallRecord] = field(default_factory=list)
+    """The simulator's DescribeMediaTask call log."""
     answered_tasks: set[tuple[str, str]] = field(default_factory=set)
     """Tasks the simulator answered at least one query for with Code 0 (their timeline started)."""
     secret_rotated: bool = False
@@ -424,6 +435,7 @@ def _run(
             aws_faults=aws_faults,
             registrations_retried=registrar.retried,
             answered_tasks=_answered_tasks(stack),
+            call_records=stack.simulator.call_log.records() if stack.simulator else [],
         )
     progress(
         f"soak: drained in {drain_seconds:.1f} s; collected {len(collected.stream)} table writes, "
@@ -451,6 +463,25 @@ def _lost_tasks(recorder: Recorder, deleted: Mapping[str, float]) -> set[tuple[s
     by_id = {s.message_id: s for s in recorder.sent}
     lost = {by_id[mid] for mid in deleted if mid in by_id} | set(recorder.dropped)
     return {(s.task_id, s.vendor) for s in lost if s.task_id and s.vendor}
+
+
+def _answered_past_grace(
+    plan: SoakPlan, recorder: Recorder, collected: Collected, grace_seconds: float
+) -> set[tuple[str, str]]:
+    """The Huawei tasks that appear late whose first scripted answer (a Code, no fault) came more than the
+    NO_TASK grace after their first message: ZEGO answered nothing for them before (faults, rate limit)."""
+    late = {task.key for task in plan.tasks if task.kind == APPEARS_LATE}
+    first_sent: dict[tuple[str, str], float] = {}
+    for sent in recorder.sent:
+        if sent.task_id and sent.vendor and (sent.task_id, sent.vendor) in late:
+            key = (sent.task_id, sent.vendor)
+            first_sent[key] = min(sent.at, first_sent.get(key, sent.at))
+    first_answer: dict[tuple[str, str], float] = {}
+    for record in collected.call_records:
+        key = (record.task_id or "", record.vendor or "")
+        if key in late and record.code is not None and record.fault is None:
+            first_answer[key] = min(record.monotonic, first_answer.get(key, record.monotonic))
+    return {key for key, at in first_answer.items() if key in first_sent and at - first_sent[key] > grace_seconds}
 
 
 def _answered_tasks(stack: LocalStack) -> set[tuple[str, str]]:
@@ -512,6 +543,7 @@ def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Co
             collected.completed_by,
             lost=_lost_tasks(recorder, collected.lost),
             revived=_revived_tasks(recorder),
+            answered_past_grace=_answered_past_grace(plan, recorder, collected, config.not_found_grace_seconds),
         ),
         check_write_log(collected.stream, collected.final),
         check_chains(

@@ -82,6 +82,8 @@ UNDELIVERED_FATES = frozenset({CallbackFate.LOST, CallbackFate.BAD_SIGNATURE})
 _SUCCESS = frozenset({"FINISH", "SUCCEEDED"})
 
 MALFORMED_READABLE = "malformed-readable"
+APPEARS_LATE = "huawei-appears-late"
+"""A Huawei task ZEGO answers NO_TASK for a few seconds after its first answer, then finds."""
 """A pipeline message with a readable TaskId and Vendor but an invalid field: the task ends REJECTED
 (``lastError.kind`` MALFORMED) and the body is parked in the DLQ."""
 
@@ -223,7 +225,7 @@ def _extra_spec(kind: str, index: int, rng: random.Random) -> TaskSpec | None:
             final=FinalState("FINISH", {"FileId": str(rng.randrange(10**18, 10**19))}),
             allow_unknown_status=True,
         )
-    if kind == "huawei-appears-late":
+    if kind == APPEARS_LATE:
         return TaskSpec(
             task_id=huawei_id,
             vendor=Vendor.HUAWEI,

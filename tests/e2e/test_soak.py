@@ -266,6 +266,13 @@ def test_chaos_without_the_aws_faults_fails() -> None:
     assert not chaos({"dynamodb_throttled": 400, "sqs_5xx": 50})  # far above the configured share
 
 
+def test_a_task_that_appears_late_may_end_not_found_only_when_zego_first_answered_past_the_grace() -> None:
+    tasks = [ExpectedTask(TASK, "huawei-appears-late", "SUCCEEDED")]
+    assert not check_outcomes(tasks, {TASK: "NOT_FOUND"}, {TASK: "POLL"}).passed
+    assert check_outcomes(tasks, {TASK: "NOT_FOUND"}, {TASK: "POLL"}, answered_past_grace={TASK}).passed
+    assert not check_outcomes(tasks, {TASK: "TIMED_OUT"}, {TASK: "DEADLINE"}, answered_past_grace={TASK}).passed
+
+
 def test_a_task_ended_by_the_wrong_source_fails() -> None:
     tasks = [ExpectedTask(TASK, "huawei-merge", "SUCCEEDED", "CALLBACK")]
     assert check_outcomes(tasks, {TASK: "SUCCEEDED"}, {TASK: "CALLBACK"}).passed
