@@ -463,9 +463,9 @@ def check_chaos(
     observed_callbacks = callback_faults or {}
     for name, target in (callback_targets or {}).items():
         ok.append(record(f"callback_{name}", observed_callbacks.get(name, 0), callbacks, target))
-    requests, refused = aws_requests or {}, aws_faults or {}
+    by_service, refused = aws_requests or {}, aws_faults or {}
     for name, target in (aws_targets or {}).items():
-        ok.append(record(name, refused.get(name, 0), requests.get(name.split("_", 1)[0], 0), target))
+        ok.append(record(name, refused.get(name, 0), by_service.get(name.split("_", 1)[0], 0), target))
     passed = all(ok)
     return Criterion(
         "the chaos was really applied",
