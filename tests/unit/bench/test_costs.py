@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from bench.costs import (
@@ -406,21 +407,24 @@ def test_the_pipeline_section_prices_each_scenario_with_what_it_adds() -> None:
         limiter_wait_seconds=0.1,
         log_bytes_per_record={"backlog": 1000, "quiet": 1300},
     )
-    section = pipeline_section(
-        scenarios,
-        poller,
-        publisher_assumptions={
-            "memory_mb": 256,
-            "cpu_seconds_per_invocation": 0.0004,
-            "cpu_seconds_per_unchanged_record": 0.0002,
-            "cpu_seconds_per_published_record": 0.002,
-            "batch_size": 100,
-            "batching_window_seconds": 1.0,
-        },
-        events_per_task={"pull_only": 3.0, "callbacks_90": 3.0},
-        defaults={"ZegoRateLimitPerSecond": 20, "WatchdogScheduleMinutes": 5, "ApiMemorySize": 512},
-        watch_shards=4,
-    )
+
+    def pipeline(results: dict[str, Any], **publisher: float) -> dict[str, Any]:
+        return pipeline_section(
+            results,
+            poller,
+            publisher_assumptions={
+                "memory_mb": 256,
+                "cpu_seconds_per_invocation": 0.0004,
+                "cpu_seconds_per_unchanged_record": 0.0002,
+                "cpu_seconds_per_published_record": 0.002,
+                **publisher,
+            },
+            events_per_task={"pull_only": 3.0, "callbacks_90": 3.0},
+            defaults={"ZegoRateLimitPerSecond": 20, "WatchdogScheduleMinutes": 5, "ApiMemorySize": 512},
+            watch_shards=4,
+        )
+
+    section = pipeline(scenarios, batch_size=100, batching_window_seconds=1.0)
     pull, callbacks = section["breakdown"]["pull_only"], section["breakdown"]["callbacks_90"]
     assert set(pull) == {"quiet+low_traffic", "backlog+zego_ceiling"}
     # Then the keys are the dearer regime pair of each scenario
@@ -436,19 +440,7 @@ def test_the_pipeline_section_prices_each_scenario_with_what_it_adds() -> None:
 
     # And when the publisher's filter hands it only the status changes, only those invocations are paid
     filtered = {name: {**result, "publisher_records_per_task": 3.0} for name, result in scenarios.items()}
-    narrower = pipeline_section(
-        filtered,
-        poller,
-        publisher_assumptions={
-            "memory_mb": 256,
-            "cpu_seconds_per_invocation": 0.0004,
-            "cpu_seconds_per_unchanged_record": 0.0002,
-            "cpu_seconds_per_published_record": 0.002,
-        },
-        events_per_task={"pull_only": 3.0, "callbacks_90": 3.0},
-        defaults={"ZegoRateLimitPerSecond": 20, "WatchdogScheduleMinutes": 5, "ApiMemorySize": 512},
-        watch_shards=4,
-    )
+    narrower = pipeline(filtered)
     for name in scenarios:
         every_write = section["breakdown"][name]["quiet+low_traffic"]
         changes_only = narrower["breakdown"][name]["quiet+low_traffic"]
