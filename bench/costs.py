@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 KIB = 1024
 WRITE_UNIT_BYTES = 1 * KIB
@@ -20,7 +20,7 @@ LAMBDA_FULL_VCPU_MB = 1769
 """At 1,769 MB a Lambda function has the equivalent of one vCPU; CPU share scales with memory."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Prices:
     """On-demand prices, USD, us-east-1."""
 
@@ -198,7 +198,18 @@ class LambdaModel:
 
 
 @dataclass(frozen=True)
-class TaskUsage:
+class _Figures:
+    """Averages per tracked task, rounded to ``DIGITS`` places for results.json by :meth:`as_dict`."""
+
+    DIGITS: ClassVar[int]
+
+    def as_dict(self) -> dict[str, float]:
+        """Rounded, for results.json."""
+        return {name: round(value, self.DIGITS) for name, value in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class TaskUsage(_Figures):
     """Requests one tracked task causes, on average."""
 
     zego_calls: float
@@ -209,9 +220,7 @@ class TaskUsage:
     write_units: float
     log_bytes: float = 0.0
 
-    def as_dict(self) -> dict[str, float]:
-        """Rounded, for results.json."""
-        return {name: round(value, 4) for name, value in asdict(self).items()}
+    DIGITS: ClassVar[int] = 4
 
 
 def task_usage(
@@ -433,7 +442,7 @@ class PublisherModel:
 
 
 @dataclass(frozen=True)
-class EventUsage:
+class EventUsage(_Figures):
     """What publishing one tracked task's state changes uses, on average."""
 
     stream_records: float
@@ -444,9 +453,7 @@ class EventUsage:
     publisher_gb_seconds: float
     publisher_log_bytes: float
 
-    def as_dict(self) -> dict[str, float]:
-        """Rounded, for results.json."""
-        return {name: round(value, 5) for name, value in asdict(self).items()}
+    DIGITS: ClassVar[int] = 5
 
 
 def event_usage(
