@@ -14,16 +14,7 @@ import pytest
 
 from devstack.stack import DEMO_SCENARIO, LocalStack
 from devstack.zego_simulator import CallbackOutcome, FaultSettings, Scenario
-from tests.support.local_pipeline import (
-    describe_calls,
-    embedded_simulator,
-    key_of,
-    quick_run,
-    register_all,
-    timeline_end,
-    unexpected_endings,
-    wait_until_terminal,
-)
+from tests.support import local_pipeline as pipeline
 
 pytestmark = pytest.mark.e2e
 
@@ -38,47 +29,49 @@ def faulty_stack() -> Iterator[LocalStack]:
     faults = FaultSettings(
         http_5xx_rate=0.15, malformed_json_rate=0.05, code_1000_rate=0.05, hang_rate=0.05, hang_seconds=2
     )
-    options = replace(quick_run(DEMO, ZEGO_READ_TIMEOUT_SECONDS="1"), faults=faults, simulator_seed=7)
+    options = replace(pipeline.quick_run(DEMO, ZEGO_READ_TIMEOUT_SECONDS="1"), faults=faults, simulator_seed=7)
     with LocalStack(options) as stack:
-        register_all(stack, DEMO.tasks)
+        pipeline.register_all(stack, DEMO.tasks)
         yield stack
 
 
 def test_every_demo_task_ends_as_its_scenario_dictates_despite_faults(faulty_stack: LocalStack) -> None:
     # Given the demo scenario's tasks, registered over HTTP with their Kind
     # When the pipeline runs until every task is terminal
-    states = wait_until_terminal(faulty_stack, DEMO.tasks, timeout=120)
+    states = pipeline.wait_until_terminal(faulty_stack, DEMO.tasks, timeout=120)
 
     # Then each ended in the status its script dictates, read back over HTTP, by what its script decides
-    assert unexpected_endings(states, DEMO.tasks) == []
+    assert pipeline.unexpected_endings(states, DEMO.tasks) == []
     # and the simulator really did inject faults on the way, which the pipeline absorbed
-    faulted = {r.task_id for r in embedded_simulator(faulty_stack).call_log.records() if r.fault}
+    faulted = {r.task_id for r in pipeline.embedded_simulator(faulty_stack).call_log.records() if r.fault}
     assert faulted & {spec.task_id for spec in DEMO.tasks}
     assert faulty_stack.dead_letters() == []
 
 
 def test_the_huawei_merge_is_ended_by_its_callback_alone_and_never_queried(faulty_stack: LocalStack) -> None:
-    state = wait_until_terminal(faulty_stack, [HUAWEI_MERGE], timeout=120)[key_of(HUAWEI_MERGE)]
+    state = pipeline.wait_until_terminal(faulty_stack, [HUAWEI_MERGE], timeout=120)[pipeline.key_of(HUAWEI_MERGE)]
     assert (state["status"], state["completedBy"], state["kind"]) == ("SUCCEEDED", "CALLBACK", "merge")
     final = HUAWEI_MERGE.final
     assert final is not None
     assert state["replayUrl"] == final.fields["ReplayUrl"]
     assert state["pollCount"] == 0
-    assert describe_calls(embedded_simulator(faulty_stack), HUAWEI_MERGE) == []
+    assert pipeline.describe_calls(pipeline.embedded_simulator(faulty_stack), HUAWEI_MERGE) == []
 
 
 def test_the_transcode_is_ended_by_its_callback_unless_a_poll_saw_it_end_first(faulty_stack: LocalStack) -> None:
     # Given a polled task whose callback is sent the moment it ends
     spec = TRANSCODE_ENDED_BY_CALLBACK
-    state = wait_until_terminal(faulty_stack, [spec], timeout=120)[key_of(spec)]
-    simulator = embedded_simulator(faulty_stack)
+    state = pipeline.wait_until_terminal(faulty_stack, [spec], timeout=120)[pipeline.key_of(spec)]
+    simulator = pipeline.embedded_simulator(faulty_stack)
     delivered = [r for r in simulator.callback_log.records(spec.task_id) if r.outcome == CallbackOutcome.DELIVERED]
     assert len(delivered) == 1
     assert state["status"] == "SUCCEEDED"
     if state["completedBy"] != "CALLBACK":
         # Then only a poll answered between the end and the callback's answer can have ended it first
-        ended, answered = timeline_end(simulator, spec), delivered[0].monotonic + delivered[0].duration_seconds
-        raced = [r for r in describe_calls(simulator, spec) if r.code == 0 and ended <= r.monotonic <= answered]
+        ended = pipeline.timeline_end(simulator, spec)
+        answered = delivered[0].monotonic + delivered[0].duration_seconds
+        calls = pipeline.describe_calls(simulator, spec)
+        raced = [r for r in calls if r.code == 0 and ended <= r.monotonic <= answered]
         assert state["completedBy"] == "POLL"
         assert raced, f"ended by a poll, but none was answered between its end and its callback: {state}"
 
@@ -92,7 +85,7 @@ def test_registering_the_same_task_again_returns_the_existing_record(faulty_stac
 
 def test_a_finished_task_carries_the_vendor_results(faulty_stack: LocalStack) -> None:
     compose = next(spec for spec in DEMO.tasks if spec.event == "compose" and not spec.is_huawei_compose)
-    state = wait_until_terminal(faulty_stack, [compose], timeout=120)[key_of(compose)]
+    state = pipeline.wait_until_terminal(faulty_stack, [compose], timeout=120)[pipeline.key_of(compose)]
     assert state["status"] == "SUCCEEDED"
     assert state["replayUrl"].startswith("https://")
     assert state["pollCount"] >= 1

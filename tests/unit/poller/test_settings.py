@@ -5,15 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.poller import POLLER_RESOURCES
-from zego_media_tasks.domain.backoff import (
-    DEFAULT_BACKOFF_BASE_SECONDS,
-    DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS,
-    DEFAULT_BACKOFF_CAP_SECONDS,
-    DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
-    DEFAULT_BACKOFF_FACTOR,
-    BackoffPolicy,
-    ThrottleDelay,
-)
+from zego_media_tasks.domain import backoff
+from zego_media_tasks.domain.backoff import DEFAULT_BACKOFF_CAP_SECONDS, BackoffPolicy, ThrottleDelay
 from zego_media_tasks.poller.settings import PollerSettings, SettingsError
 from zego_media_tasks.poller.wiring import load_settings
 
@@ -28,9 +21,10 @@ def test_defaults_are_the_documented_ones() -> None:
         rate_limit_per_second=20,
         rate_limit_max_wait_seconds=0.25,
         rate_limit_arrival_spread_seconds=0.04,
-        backoff_base_seconds=16,
-        backoff_factor=2,
-        backoff_cap_seconds=120,
+        backoff_base_seconds=60,
+        backoff_factor=1.3,
+        backoff_cap_seconds=105,
+        backoff_jitter=0.1,
         callbacks_enabled=False,
         backoff_cap_with_callbacks_seconds=900,
         backoff_base_with_callbacks_seconds=120,
@@ -40,29 +34,28 @@ def test_defaults_are_the_documented_ones() -> None:
         terminal_record_ttl_days=30,
     )
     policy = settings.polling_policy()
-    assert policy.backoff == BackoffPolicy(16, 2, 120)
+    assert policy.backoff == BackoffPolicy(60, 1.3, 105, 0.1)
     assert policy.throttle == ThrottleDelay(2)
 
 
+KNOB_READINGS = (
+    # (variable, its text, the attribute it sets, the value read)
+    ("ZEGO_RATE_LIMIT_PER_SECOND", "10", "rate_limit_per_second", 10),
+    ("RATE_LIMIT_MAX_WAIT_SECONDS", "0.5", "rate_limit_max_wait_seconds", 0.5),
+    ("POLL_BACKOFF_BASE_SECONDS", "2", "backoff_base_seconds", 2),
+    ("POLL_BACKOFF_FACTOR", "1.5", "backoff_factor", 1.5),
+    ("POLL_BACKOFF_CAP_SECONDS", "900", "backoff_cap_seconds", 900),
+    ("THROTTLE_RETRY_SECONDS", "5", "throttle_retry_seconds", 5),
+    ("NOT_FOUND_GRACE_SECONDS", "0", "not_found_grace_seconds", 0),
+    ("TASK_DEADLINE_SECONDS", "3600", "task_deadline_seconds", 3600),
+    ("TERMINAL_RECORD_TTL_DAYS", "7", "terminal_record_ttl_days", 7),
+)
+
+
 def test_every_knob_is_read_from_its_variable() -> None:
-    settings = PollerSettings.from_env(
-        {
-            **POLLER_RESOURCES,
-            "ZEGO_RATE_LIMIT_PER_SECOND": "10",
-            "RATE_LIMIT_MAX_WAIT_SECONDS": "0.5",
-            "POLL_BACKOFF_BASE_SECONDS": "2",
-            "POLL_BACKOFF_FACTOR": "1.5",
-            "POLL_BACKOFF_CAP_SECONDS": "900",
-            "THROTTLE_RETRY_SECONDS": "5",
-            "NOT_FOUND_GRACE_SECONDS": "0",
-            "TASK_DEADLINE_SECONDS": "3600",
-            "TERMINAL_RECORD_TTL_DAYS": "7",
-        }
-    )
-    assert (settings.rate_limit_per_second, settings.rate_limit_max_wait_seconds) == (10, 0.5)
-    assert (settings.backoff_base_seconds, settings.backoff_factor, settings.backoff_cap_seconds) == (2, 1.5, 900)
-    assert (settings.throttle_retry_seconds, settings.not_found_grace_seconds) == (5, 0)
-    assert (settings.task_deadline_seconds, settings.terminal_record_ttl_days) == (3600, 7)
+    settings = PollerSettings.from_env({**POLLER_RESOURCES, **{name: text for name, text, _, _ in KNOB_READINGS}})
+    read = {attribute: getattr(settings, attribute) for _, _, attribute, _ in KNOB_READINGS}
+    assert read == {attribute: value for _, _, attribute, value in KNOB_READINGS}
 
 
 def test_one_error_lists_every_problem() -> None:
@@ -94,26 +87,28 @@ def test_with_callbacks_enabled_polling_backs_off_to_the_larger_cap() -> None:
     settings = PollerSettings.from_env({**POLLER_RESOURCES, "CALLBACKS_ENABLED": "true"})
     # Then the poll chain is the callbacks' safety net: a later start and a cap of 900 s instead of 120 s
     assert settings.polling_policy().backoff == BackoffPolicy(
-        DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS, DEFAULT_BACKOFF_FACTOR, DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS
+        backoff.DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS,
+        backoff.DEFAULT_BACKOFF_FACTOR,
+        backoff.DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
     )
-    assert DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS > DEFAULT_BACKOFF_CAP_SECONDS
+    assert backoff.DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS > backoff.DEFAULT_BACKOFF_CAP_SECONDS
 
 
 def test_with_callbacks_enabled_the_first_window_is_the_larger_base() -> None:
     # Given the defaults with callbacks enabled
     settings = PollerSettings.from_env({**POLLER_RESOURCES, "CALLBACKS_ENABLED": "true"})
     # Then the windows start at the base with callbacks, and pull-only keeps its own base
-    assert settings.polling_policy().backoff.base_seconds == DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS
-    assert DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS > DEFAULT_BACKOFF_BASE_SECONDS
+    assert settings.polling_policy().backoff.base_seconds == backoff.DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS
+    assert backoff.DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS > backoff.DEFAULT_BACKOFF_BASE_SECONDS
     pull_only = PollerSettings.from_env({**POLLER_RESOURCES, "CALLBACKS_ENABLED": "false"})
-    assert pull_only.polling_policy().backoff.base_seconds == DEFAULT_BACKOFF_BASE_SECONDS
+    assert pull_only.polling_policy().backoff.base_seconds == backoff.DEFAULT_BACKOFF_BASE_SECONDS
 
 
 @pytest.mark.parametrize(
     ("base", "base_with_callbacks", "cap_with_callbacks", "expected"),
     [
         ("16", "300", "200", 200),  # a shorter cap with callbacks shortens the first window with it
-        ("16", "300", "60", 120),  # ... down to the pull-only cap (120 s), the cap then in force
+        ("16", "300", "60", DEFAULT_BACKOFF_CAP_SECONDS),  # ... down to the pull-only cap, the cap then in force
         ("30", "10", "900", 30),  # never below the pull-only base
     ],
 )
@@ -143,7 +138,7 @@ def test_the_cap_with_callbacks_applies_only_when_callbacks_are_enabled() -> Non
     settings = PollerSettings.from_env(
         {**POLLER_RESOURCES, "CALLBACKS_ENABLED": "false", "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS": "900"}
     )
-    assert settings.polling_policy().backoff.cap_seconds == DEFAULT_BACKOFF_CAP_SECONDS
+    assert settings.polling_policy().backoff.cap_seconds == backoff.DEFAULT_BACKOFF_CAP_SECONDS
 
 
 def test_enabling_callbacks_never_makes_polling_busier() -> None:
