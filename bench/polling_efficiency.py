@@ -357,26 +357,28 @@ class WriteUnits:
         return item_size(new_item)
 
 
-def follow(spec: TaskSpec, schedule: Schedule, *, size_items: bool) -> TaskTrace:
-    """Poll one task from its registration (:func:`simulate_polls`) until it is seen finished."""
+def _registered(spec: TaskSpec, schedule: Schedule) -> tuple[PollingPolicy, TaskRecord, Iterator[Poll]]:
+    """The policy ``schedule`` polls ``spec``'s task with, its registration, and its polls from there on
+    (:func:`simulate_polls`; jittered by the task's own RNG when the schedule jitters)."""
     canned = answers(spec.fixture)
     policy = schedule.policy()
     rng: UniformSource = random.Random(SEED * 100_003 + spec.index) if schedule.jitter else UpperBound()
     registered = registration(canned, policy)
+    request = PollRequest(canned.task_id, canned.vendor)
+    polls = simulate_polls(
+        registered, request, canned, completion_seconds=spec.completion_seconds, policy=policy, rng=rng
+    )
+    return policy, registered, polls
+
+
+def follow(spec: TaskSpec, schedule: Schedule, *, size_items: bool) -> TaskTrace:
+    """Poll one task from its registration (:func:`simulate_polls`) until it is seen finished."""
+    _policy, registered, polling = _registered(spec, schedule)
     registering = WriteUnits()
     stored_size = registering.write(None, registered, read=False) if size_items else 0
     first_size = stored_size
     units = WriteUnits()
-    polls = list(
-        simulate_polls(
-            registered,
-            PollRequest(canned.task_id, canned.vendor),
-            canned,
-            completion_seconds=spec.completion_seconds,
-            policy=policy,
-            rng=rng,
-        )
-    )
+    polls = list(polling)
     if size_items:
         for poll in polls:
             stored_size = units.write(poll.stored or registered, poll.decision.record, read=True)
@@ -530,11 +532,8 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
     (then decided by the real reconciliation code); the poll message due after the callback finds the
     task ended and calls nobody. Detection is whichever came first. Every write is counted as the stream
     and the publisher see it (:class:`Publication`): the registration, each poll's, the callback's."""
-    canned = answers(spec.fixture)
-    policy = schedule.policy()
-    rng: UniformSource = random.Random(SEED * 100_003 + spec.index) if schedule.jitter else UpperBound()
+    policy, stored, polls = _registered(spec, schedule)
     arrival = callback_arrival(spec, delivery)
-    stored = registration(canned, policy)
     published = Publication()
     published.write(None, stored)
     sized = spec.index % SIZE_SAMPLE_EVERY == 0
@@ -562,14 +561,7 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
             publication=published,
         )
 
-    for poll in simulate_polls(
-        stored,
-        PollRequest(canned.task_id, canned.vendor),
-        canned,
-        completion_seconds=spec.completion_seconds,
-        policy=policy,
-        rng=rng,
-    ):
+    for poll in polls:
         if arrival is not None and poll.elapsed_seconds > arrival:
             break  # this message finds the record the callback ended: acknowledged without a ZEGO call
         calls = poll.number
