@@ -7,17 +7,21 @@ from dataclasses import dataclass, field
 from devstack.aws_faults import AwsFaultSettings
 from devstack.template import load_template, parameter_defaults
 from devstack.zego_simulator import CallbackFaultSettings, FaultSettings
+from devstack.zego_simulator.callbacks import CallbackFaultChanges
+from devstack.zego_simulator.faults import FaultChanges
 from zego_media_tasks.domain.watch import minimum_grace_seconds
 
-# Fault rates of issue 6 ("Chaos soak"), per ZEGO call: they add up to 23 % of the calls.
-HTTP_5XX_RATE = 0.10
-HANG_RATE = 0.05
-CODE_6_RATE = 0.05
-CODE_1000_RATE = 0.02
-MALFORMED_JSON_RATE = 0.01
-# A hang must outlast the client's read timeout, so that the client really times out.
 READ_TIMEOUT_SECONDS = 1
-HANG_SECONDS = 2.0
+# Fault rates of issue 6 ("Chaos soak"), per ZEGO call: they add up to 23 % of the calls. A hang (2 s) must
+# outlast the client's read timeout, so that the client really times out.
+ZEGO_FAULTS: FaultChanges = {
+    "http_5xx_rate": 0.10,
+    "hang_rate": 0.05,
+    "hang_seconds": 2.0,
+    "code_6_rate": 0.05,
+    "code_1000_rate": 0.02,
+    "malformed_json_rate": 0.01,
+}
 DUPLICATE_RATE = 0.05
 """Share of poll messages sent a second time (a real second SQS message with the same body)."""
 CRASH_RATE = 0.02
@@ -49,17 +53,19 @@ SECRET_ROTATION_AT_SECONDS = 150.0
 at ZEGO (the simulator), while the poller still holds the old one in its 300-s cache."""
 
 # Callback faults of issue 10 ("Callback chaos"), per completion callback: the plan scripts each task's
-# callback fate with these rates (together 31 % of the callbacks), so that every expected end is known.
+# callback fate with these rates (together 31 % of the callbacks), so that every expected end is known. A
+# delayed callback comes 30 scenario seconds late (3 s at the soak's time scale): later than most polls, so
+# a late callback often finds the task ended already.
+CALLBACK_FAULTS: CallbackFaultChanges = {
+    "lost_rate": 0.06,
+    "duplicate_rate": 0.08,
+    "delayed_rate": 0.06,
+    "delay_seconds": 30.0,
+    "reordered_rate": 0.05,
+    "bad_signature_rate": 0.06,
+}
 CALLBACK_SHARE = 0.9
 """Share of tasks with an ending that get a completion callback at all (the rest: none, polling alone)."""
-CALLBACK_LOST_RATE = 0.06
-CALLBACK_DUPLICATE_RATE = 0.08
-CALLBACK_DELAYED_RATE = 0.06
-CALLBACK_DELAY_SECONDS = 30.0
-"""Scenario seconds (3 s at the soak's time scale): later than most polls, so a late callback often finds
-the task ended already."""
-CALLBACK_REORDERED_RATE = 0.05
-CALLBACK_BAD_SIGNATURE_RATE = 0.06
 KIND_SHARE = 0.5
 """Share of tasks (Huawei merges aside: always) registered with their ``Kind``; it is optional."""
 BACKOFF_CAP_WITH_CALLBACKS_SECONDS = 8
@@ -76,7 +82,7 @@ invocation's records may be delivered again while it runs: more duplicates, whic
 by design), so that a crashed batch comes back within the test's time budget."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SoakConfig:
     """One soak run. The defaults are ``make soak``; :meth:`quick` is the small e2e variant."""
 
@@ -126,29 +132,11 @@ class SoakConfig:
     dynamodb_fault_rate: float = DYNAMODB_FAULT_RATE
     sqs_fault_rate: float = SQS_FAULT_RATE
     aws_throttle_share: float = AWS_THROTTLE_SHARE
-    faults: FaultSettings = field(
-        default_factory=lambda: FaultSettings(
-            http_5xx_rate=HTTP_5XX_RATE,
-            hang_rate=HANG_RATE,
-            hang_seconds=HANG_SECONDS,
-            code_6_rate=CODE_6_RATE,
-            code_1000_rate=CODE_1000_RATE,
-            malformed_json_rate=MALFORMED_JSON_RATE,
-        )
-    )
+    faults: FaultSettings = field(default_factory=lambda: FaultSettings(**ZEGO_FAULTS))
     callbacks: bool = True
     """The simulator sends completion callbacks to the stack's callback route (off: polling alone)."""
     callback_share: float = CALLBACK_SHARE
-    callback_faults: CallbackFaultSettings = field(
-        default_factory=lambda: CallbackFaultSettings(
-            lost_rate=CALLBACK_LOST_RATE,
-            duplicate_rate=CALLBACK_DUPLICATE_RATE,
-            delayed_rate=CALLBACK_DELAYED_RATE,
-            delay_seconds=CALLBACK_DELAY_SECONDS,
-            reordered_rate=CALLBACK_REORDERED_RATE,
-            bad_signature_rate=CALLBACK_BAD_SIGNATURE_RATE,
-        )
-    )
+    callback_faults: CallbackFaultSettings = field(default_factory=lambda: CallbackFaultSettings(**CALLBACK_FAULTS))
     """The rates the plan draws callback fates with (the simulator's own random rates stay at zero)."""
     kind_share: float = KIND_SHARE
     events_settle_seconds: float = 120.0
