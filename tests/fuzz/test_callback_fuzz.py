@@ -9,6 +9,7 @@ encodes as UTF-8, and a status that is terminal.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from typing import Any
@@ -139,19 +140,15 @@ def _encode(fields: dict[str, Any], encoding: str) -> bytes:
     return text.encode()
 
 
+_RECEIVER = functools.partial(read_callback, secret=SECRET, app_id=APP_ID, max_age_seconds=300)
+"""``read_callback`` configured as the fuzzed receiver: its secret, AppId and window."""
+
+
 def _read(
     body: bytes, content_type: str | None, now: float = NOW, max_bytes: int = MAX_BYTES
 ) -> ZegoCallback | CallbackRejected:
     try:
-        return read_callback(
-            body,
-            content_type,
-            secret=SECRET,
-            app_id=APP_ID,
-            now_epoch_seconds=now,
-            max_age_seconds=300,
-            max_bytes=max_bytes,
-        )
+        return _RECEIVER(body, content_type, now_epoch_seconds=now, max_bytes=max_bytes)
     except CallbackRejected as rejected:
         return rejected
 

@@ -8,6 +8,7 @@ the code under test.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import hmac
 import json
@@ -49,6 +50,9 @@ MAX_AGE = 300
 MAX_BYTES = 64 * 1024
 NONCE = "158243"
 COMPOSE_TASK = "1400341231-ComposeMedia-6fdfc967d7eb12f5e9b27f52519f1afatt0"
+COMPOSE_FILE_ID = "5285890813218549789"
+COMPOSE_REPLAY_URL = "https://example-vod.zego.im/compose/5285890813218549789/output.mp4"
+"""The output of the vendor's Tencent compose example (``compose-tencent-success.json``)."""
 PROCEDURE_TASK = "1500030200-procedurev2-afc1fe7dfe51cd88a5d588cacba53393tt0"
 
 
@@ -76,16 +80,12 @@ def read(fields: Mapping[str, Any], *, now: float = NOW, content_type: str | Non
     return read_body(json.dumps(fields).encode(), now=now, content_type=content_type)
 
 
+RECEIVER = functools.partial(read_callback, secret=SECRET, app_id=APP_ID, max_age_seconds=MAX_AGE, max_bytes=MAX_BYTES)
+"""``read_callback`` configured as this module's receiver: its secret, AppId, window and body limit."""
+
+
 def read_body(body: bytes, *, now: float = NOW, content_type: str | None = "application/json") -> ZegoCallback:
-    return read_callback(
-        body,
-        content_type,
-        secret=SECRET,
-        app_id=APP_ID,
-        now_epoch_seconds=now,
-        max_age_seconds=MAX_AGE,
-        max_bytes=MAX_BYTES,
-    )
+    return RECEIVER(body, content_type, now_epoch_seconds=now)
 
 
 def rejection(action: Callable[[], object]) -> CallbackRejected:
@@ -339,6 +339,12 @@ def test_a_callback_without_signature_or_nonce_is_401(change: dict[str, Any]) ->
     assert (refused.reason, refused.http_status) == (RejectionReason.MISSING_SIGNATURE, 401)
 
 
+def signed_with(**fields: object) -> dict[str, Any]:
+    """A validly signed compose, then ``fields`` put in as given (a ``None`` one left out altogether)."""
+    document = {**signed(compose()), **fields}
+    return {name: value for name, value in document.items() if value is not None}
+
+
 def test_a_signature_made_with_another_secret_is_401() -> None:
     refused = rejection(lambda: auth(signed(compose(), secret="not-our-secret")))
     assert (refused.reason, refused.http_status) == (RejectionReason.BAD_SIGNATURE, 401)
@@ -356,10 +362,7 @@ def test_a_signature_for_another_timestamp_is_401() -> None:
 
 @pytest.mark.parametrize("timestamp", [None, "", "abc", "1.5", 1.7e9, "-5", " 1767225600", True, "1" * 13])
 def test_a_timestamp_that_is_not_whole_seconds_is_401(timestamp: object) -> None:
-    fields = {**signed(compose()), "timestamp": timestamp}
-    if timestamp is None:
-        del fields["timestamp"]
-    refused = rejection(lambda: auth(fields))
+    refused = rejection(lambda: auth(signed_with(timestamp=timestamp)))
     assert (refused.reason, refused.http_status) == (RejectionReason.BAD_TIMESTAMP, 401)
 
 
@@ -382,10 +385,7 @@ def test_the_window_follows_the_injected_clock() -> None:
 
 @pytest.mark.parametrize("app_id", ["1", "123456", "", "abc", None, ["12345"]])
 def test_a_callback_for_another_app_is_403(app_id: object) -> None:
-    fields = {**signed(compose()), "appid": app_id}
-    if app_id is None:
-        del fields["appid"]
-    refused = rejection(lambda: auth(fields))
+    refused = rejection(lambda: auth(signed_with(appid=app_id)))
     assert (refused.reason, refused.http_status) == (RejectionReason.WRONG_APP_ID, 403)
 
 
@@ -418,6 +418,13 @@ def test_a_negative_window_is_a_configuration_error() -> None:
 # --- the vendor's examples -------------------------------------------------------------------------
 
 
+def assert_a_success(callback: ZegoCallback, *, file_id: str) -> None:
+    """What each of the vendor's success examples says: ZEGO's ``SUCCESS``, and the output's file id."""
+    assert callback.status is TaskStatus.SUCCEEDED
+    assert callback.vendor_status == "SUCCESS"
+    assert callback.file_id == file_id
+
+
 def test_the_tencent_compose_example() -> None:
     callback = read(signed_example("compose-tencent-success.json"))
 
@@ -425,10 +432,8 @@ def test_the_tencent_compose_example() -> None:
     assert callback.task_id == COMPOSE_TASK
     assert callback.vendor is None
     assert callback.vendor_hint is Vendor.TENCENT
-    assert callback.status is TaskStatus.SUCCEEDED
-    assert callback.vendor_status == "SUCCESS"
-    assert callback.file_id == "5285890813218549789"
-    assert callback.replay_url == "https://example-vod.zego.im/compose/5285890813218549789/output.mp4"
+    assert_a_success(callback, file_id=COMPOSE_FILE_ID)
+    assert callback.replay_url == COMPOSE_REPLAY_URL
     assert callback.result_code == "0"
     assert callback.message is None
     assert callback.timestamp == NOW
@@ -440,9 +445,7 @@ def test_the_procedure_example() -> None:
     assert callback.kind is CallbackKind.PROCEDURE
     assert callback.task_id == PROCEDURE_TASK
     assert callback.vendor is Vendor.TENCENT
-    assert callback.status is TaskStatus.SUCCEEDED
-    assert callback.vendor_status == "SUCCESS"
-    assert callback.file_id == "3270835010897125368"
+    assert_a_success(callback, file_id="3270835010897125368")
     assert callback.replay_url == "http://vod-tencent-example.zego.im/playlist.m3u8"
     assert callback.result_code == "0"
     assert callback.message is None
@@ -460,9 +463,7 @@ def test_the_tencent_snapshot_example() -> None:
     assert callback.kind is CallbackKind.SNAPSHOT
     assert callback.task_id == "1253642700910365374"
     assert callback.vendor is Vendor.TENCENT
-    assert callback.status is TaskStatus.SUCCEEDED
-    assert callback.vendor_status == "SUCCESS"
-    assert callback.file_id == "abcwurywbhsfwi"
+    assert_a_success(callback, file_id="abcwurywbhsfwi")
     assert callback.pictures == (
         SnapshotPicture(url="http://abc.com/1.jpg", offset_ms=0),
         SnapshotPicture(url="http://abc.com/2.jpg", offset_ms=1000),
@@ -802,8 +803,8 @@ def test_a_compose_becomes_a_snapshot_under_the_records_vendor() -> None:
         status=TaskStatus.SUCCEEDED,
         vendor_status="SUCCESS",
         event="compose",
-        file_id="5285890813218549789",
-        replay_url="https://example-vod.zego.im/compose/5285890813218549789/output.mp4",
+        file_id=COMPOSE_FILE_ID,
+        replay_url=COMPOSE_REPLAY_URL,
         result_code="0",
         raw=dict(callback.raw),
     )
