@@ -9,29 +9,23 @@ from urllib.parse import urlencode
 import pytest
 
 from devstack.zego_simulator.faults import Fault, FaultInjector, FaultSettings
-from devstack.zego_simulator.scenario import FinalState, Scenario, Step, TaskBook, TaskSpec, Vendor
+from devstack.zego_simulator.scenario import Scenario, TaskBook
 from devstack.zego_simulator.server import CallLog, ZegoService, sign
 from tests.support.clock import FakeClock
+from tests.support.simulator_tasks import COMPOSE
 from tests.support.zego_requests import describe_params
 
 APP_ID = 12345
 SECRET = "9193cc662a4c0ec135ec71fb57194b38"
 OTHER_APP_ID = 67890
 OTHER_SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
-TASK = TaskSpec(
-    task_id="1400341231-ComposeMedia-6fdfc967d7eb12f5e9b27f52519f1afatt0",
-    vendor=Vendor.TENCENT,
-    event="compose",
-    timeline=(Step("PROCESSING", 10),),
-    final=FinalState("FINISH", {"FileId": "5285890813218549789"}),
-)
 
 
 def make_service(
     clock: FakeClock, *, faults: FaultSettings | None = None, rate_limit: int | None = 20, **kwargs: Any
 ) -> ZegoService:
     return ZegoService(
-        TaskBook(Scenario(tasks=(TASK,))),
+        TaskBook(Scenario(tasks=(COMPOSE,))),
         {APP_ID: SECRET, OTHER_APP_ID: OTHER_SECRET},
         rate_limit=rate_limit,
         faults=FaultInjector(faults),
@@ -54,7 +48,7 @@ def signed_query(
 ) -> str:
     timestamp = str(int(clock.now().timestamp()) + skew)
     params = describe_params(
-        TASK.task_id, "Tencent", app_id=app_id, secret=secret, timestamp=timestamp, nonce="4fd24687296dd9f3"
+        COMPOSE.task_id, "Tencent", app_id=app_id, secret=secret, timestamp=timestamp, nonce="4fd24687296dd9f3"
     )
     params.update(extra or {})
     params.update(overrides)
@@ -359,7 +353,7 @@ def test_recorded_calls_hold_what_was_asked_and_answered_but_no_secret(
     assert service.call_log.records() == [record]
     assert (record.app_id, record.task_id, record.vendor, record.action) == (
         str(APP_ID),
-        TASK.task_id,
+        COMPOSE.task_id,
         "Tencent",
         "DescribeMediaTask",
     )
