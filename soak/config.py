@@ -82,7 +82,7 @@ invocation's records may be delivered again while it runs: more duplicates, whic
 by design), so that a crashed batch comes back within the test's time budget."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class SoakConfig:
     """One soak run. The defaults are ``make soak``; :meth:`quick` is the small e2e variant."""
 

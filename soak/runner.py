@@ -26,19 +26,8 @@ from devstack.emulator import AwsEmulatorProcess, MotoFixes
 from devstack.event_source import EventSourceSettings, MappingStats
 from devstack.stack import LocalStack, StackOptions
 from devstack.zego_simulator import CallbackFaultSettings, CallbackRecord, CallRecord, CallStats
-from soak.analysis import (
-    Criterion,
-    ExpectedTask,
-    callbacks_settled,
-    check_callbacks,
-    check_chains,
-    check_chaos,
-    check_dead_letters,
-    check_events,
-    check_outcomes,
-    check_write_log,
-    parked_bodies,
-)
+from soak import analysis
+from soak.analysis import Criterion, ExpectedTask
 from soak.config import SoakConfig
 from soak.instruments import (
     DeliveredEvent,
@@ -506,7 +495,7 @@ def _settle_callbacks(
         return True
     fates = {key: fate for key, fate in plan.callback_fates().items() if key not in unstarted}
     return stack.simulator.callback_log.wait_for(
-        lambda records: callbacks_settled(fates, records), timeout=config.drain_seconds
+        lambda records: analysis.callbacks_settled(fates, records), timeout=config.drain_seconds
     )
 
 
@@ -537,7 +526,7 @@ def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Co
         for t in plan.tasks
     ]
     criteria = [
-        check_outcomes(
+        analysis.check_outcomes(
             expected,
             collected.final,
             collected.completed_by,
@@ -545,14 +534,16 @@ def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Co
             revived=_revived_tasks(recorder),
             answered_past_grace=_answered_past_grace(plan, recorder, collected, config.not_found_grace_seconds),
         ),
-        check_write_log(collected.stream, collected.final),
-        check_chains(
+        analysis.check_write_log(collected.stream, collected.final),
+        analysis.check_chains(
             recorder.sent, recorder.handled, recorder.writes, collected.stream, collected.leftovers, lost=collected.lost
         ),
-        check_dead_letters(
-            collected.dead_letters, _expected_dead_letters(plan), parked_bodies(recorder.sent, recorder.handled)
+        analysis.check_dead_letters(
+            collected.dead_letters,
+            _expected_dead_letters(plan),
+            analysis.parked_bodies(recorder.sent, recorder.handled),
         ),
-        check_chaos(
+        analysis.check_chaos(
             zego_calls=_admitted_calls(call_stats),
             faults=call_stats.faults if call_stats else {},
             targets={
@@ -588,7 +579,7 @@ def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Co
     ]
     if config.callbacks:
         criteria.append(
-            check_callbacks(
+            analysis.check_callbacks(
                 plan.callback_fates(),
                 collected.callback_tries,
                 recorder.callbacks,
@@ -597,7 +588,7 @@ def _judge(config: SoakConfig, plan: SoakPlan, recorder: Recorder, collected: Co
                 unstarted=_lost_tasks(recorder, collected.lost) - collected.answered_tasks,
             )
         )
-    criteria.append(check_events(collected.stream, collected.delivered))
+    criteria.append(analysis.check_events(collected.stream, collected.delivered))
     return criteria
 
 
@@ -676,13 +667,9 @@ def _counts(plan: SoakPlan, recorder: Recorder, collected: Collected) -> dict[st
     }
 
 
-def run_soak(config: SoakConfig, *, out_dir: Path, progress: Progress) -> SoakResult:
-    """Run one soak and judge it; handler output goes to ``out_dir/poller.log``, raw logs to
-    ``out_dir/logs.json``."""
-    started_wall = datetime.now(UTC)
-    started = time.monotonic()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    plan = build_plan(
+def plan_for(config: SoakConfig) -> SoakPlan:
+    """The plan ``config``'s run plays: its tasks (with their callback fates) and unreadable messages."""
+    return build_plan(
         config.tasks,
         seed=config.seed,
         api_share=config.api_share,
@@ -692,6 +679,15 @@ def run_soak(config: SoakConfig, *, out_dir: Path, progress: Progress) -> SoakRe
         kind_share=config.kind_share,
         without_kinds=frozenset() if config.deadline_tasks else DEADLINE_KINDS,
     )
+
+
+def run_soak(config: SoakConfig, *, out_dir: Path, progress: Progress) -> SoakResult:
+    """Run one soak and judge it; handler output goes to ``out_dir/poller.log``, raw logs to
+    ``out_dir/logs.json``."""
+    started_wall = datetime.now(UTC)
+    started = time.monotonic()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan = plan_for(config)
     progress(
         f"soak: {len(plan.tasks)} tasks ({plan.counts()['by_channel']}), {len(plan.unreadable_bodies)} unreadable "
         f"messages, seed {config.seed}; handler logs in {out_dir / 'poller.log'}"

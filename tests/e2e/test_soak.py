@@ -29,7 +29,7 @@ from soak.analysis import (
 from soak.config import SoakConfig
 from soak.instruments import CallbackHandled, DeliveredEvent, FencedWrite, Handled, Sent, StreamWrite
 from soak.report import console_summary
-from soak.runner import run_soak
+from soak.runner import plan_for, run_soak
 from soak.scenario import DEADLINE_KINDS, FAULT_FATES, build_plan
 
 from devstack.zego_simulator import CallbackRecord
@@ -204,42 +204,35 @@ def test_the_dead_letter_queue_must_hold_exactly_the_malformed_messages() -> Non
     assert not check_dead_letters([("not json", "MISSING_VENDOR")], expected, {"not json": 1}).passed
 
 
-def test_chaos_that_did_not_happen_fails() -> None:
-    def chaos(faults: dict[str, int], crashes: int) -> bool:
-        return check_chaos(
-            zego_calls=1000,
-            faults=faults,
-            targets={"http_5xx": 0.1},
-            sends=1000,
-            duplicates=50,
-            duplicate_target=0.05,
-            invocations=500,
-            crashes=crashes,
-            crash_target=0.02,
-        ).passed
+CHAOS: dict[str, Any] = {
+    "zego_calls": 1000,
+    "faults": {"http_5xx": 100},
+    "targets": {"http_5xx": 0.1},
+    "sends": 1000,
+    "duplicates": 50,
+    "duplicate_target": 0.05,
+    "invocations": 500,
+    "crashes": 10,
+    "crash_target": 0.02,
+}
+"""A run whose 5xx faults, duplicates and crashes all happened at their rates."""
 
-    assert chaos({"http_5xx": 100}, crashes=10)
-    assert not chaos({}, crashes=10)  # no 5xx at all
-    assert not chaos({"http_5xx": 100}, crashes=0)  # ten crashes expected, none happened
-    assert not chaos({"http_5xx": 400}, crashes=10)  # far above the configured rate
+
+def _chaos_passes(**changes: Any) -> bool:
+    return check_chaos(**{**CHAOS, **changes}).passed
+
+
+def test_chaos_that_did_not_happen_fails() -> None:
+    assert _chaos_passes()
+    assert not _chaos_passes(faults={})  # no 5xx at all
+    assert not _chaos_passes(crashes=0)  # ten crashes expected, none happened
+    assert not _chaos_passes(faults={"http_5xx": 400})  # far above the configured rate
 
 
 def test_chaos_without_the_callback_faults_fails() -> None:
     def chaos(callback_faults: dict[str, int]) -> bool:
-        return check_chaos(
-            zego_calls=1000,
-            faults={"http_5xx": 100},
-            targets={"http_5xx": 0.1},
-            sends=1000,
-            duplicates=50,
-            duplicate_target=0.05,
-            invocations=500,
-            crashes=10,
-            crash_target=0.02,
-            callbacks=500,
-            callback_faults=callback_faults,
-            callback_targets={"lost": 0.06, "bad_signature": 0.06},
-        ).passed
+        targets = {"lost": 0.06, "bad_signature": 0.06}
+        return _chaos_passes(callbacks=500, callback_faults=callback_faults, callback_targets=targets)
 
     assert chaos({"lost": 30, "bad_signature": 30})
     assert not chaos({"lost": 30})  # the simulator forged no signature
@@ -249,17 +242,9 @@ def test_chaos_without_the_callback_faults_fails() -> None:
 def test_chaos_without_the_aws_faults_fails() -> None:
     def chaos(refused: dict[str, int]) -> bool:
         # Only AWS faults are configured here: every other kind has nothing to draw from.
-        nothing: dict[str, Any] = {"zego_calls": 0, "faults": {}, "targets": {}, "sends": 0, "duplicates": 0}
-        return check_chaos(
-            **nothing,
-            duplicate_target=0.05,
-            invocations=0,
-            crashes=0,
-            crash_target=0.02,
-            aws_requests={"dynamodb": 1000, "sqs": 400},
-            aws_faults=refused,
-            aws_targets={"dynamodb_throttled": 0.125, "sqs_5xx": 0.125},
-        ).passed
+        nothing = {"zego_calls": 0, "faults": {}, "targets": {}, "sends": 0, "duplicates": 0, "invocations": 0}
+        aws = {"aws_requests": {"dynamodb": 1000, "sqs": 400}, "aws_faults": refused}
+        return _chaos_passes(**nothing, **aws, crashes=0, aws_targets={"dynamodb_throttled": 0.125, "sqs_5xx": 0.125})
 
     assert chaos({"dynamodb_throttled": 125, "sqs_5xx": 50})
     assert not chaos({"dynamodb_throttled": 125})  # the emulator never failed an SQS request
@@ -283,17 +268,7 @@ def test_a_task_ended_by_the_wrong_source_fails() -> None:
 
 
 def test_the_plan_scripts_every_callback_and_each_fault_at_least_once() -> None:
-    config = SoakConfig.quick()
-    plan = build_plan(
-        config.tasks,
-        seed=config.seed,
-        api_share=config.api_share,
-        malformed_messages=config.malformed_messages,
-        callback_faults=config.callback_faults,
-        callback_share=config.callback_share,
-        kind_share=config.kind_share,
-        without_kinds=DEADLINE_KINDS,
-    )
+    plan = plan_for(SoakConfig.quick())
     fates = plan.callback_fates()
     assert {fate.value for fate in FAULT_FATES} <= set(fates.values())
     ending = [t for t in plan.tasks if t.spec is not None and t.spec.final is not None]
