@@ -212,8 +212,7 @@ def check_write_log(writes: Sequence[StreamWrite], final: Mapping[Key, str]) -> 
             "events": dict(sorted(events.items())),
             "generation_steps": {str(step): count for step, count in sorted(steps.items())},
             "max_generation": max((image[0] or 0 for image in last_image.values()), default=0),
-            "violations": len(problems),
-            "violation_examples": [_jsonable(p) for p in problems[:EXAMPLES]],
+            **_counted("violations", "violation_examples", problems),
             "api_disagrees_with_table": disagreements[:EXAMPLES],
         },
     )
@@ -342,8 +341,7 @@ def check_chains(
         f"{len(episodes)} episodes with 2+ live chains, all absorbed: {not open_episodes}; generations written "
         f"twice: {len(written_twice)}; messages left on the queue: {len(leftover_messages)}",
         {
-            "generations_written_twice": len(written_twice),
-            "written_twice_examples": [_jsonable(w) for w in written_twice[:EXAMPLES]],
+            **_counted("generations_written_twice", "written_twice_examples", written_twice),
             "episodes": len(episodes),
             "tasks_with_episodes": len({e.key for e in episodes}),
             "episodes_not_absorbed": len(open_episodes),
@@ -614,18 +612,14 @@ def check_callbacks(
                 1 for r in received if r.status_code == ACCEPTED_RETRY and r.outcome == "UNAVAILABLE"
             ),
             "ended_by": dict(sorted(ended.items())),
-            "not_as_scripted": len(not_scripted),
-            "not_as_scripted_examples": [_jsonable(p) for p in not_scripted[:EXAMPLES]],
-            "unscripted_callbacks": len(unscripted),
-            "unscripted_examples": [_jsonable(k) for k in unscripted[:EXAMPLES]],
-            "genuine_tries_refused": len(genuine_refused),
-            "genuine_refused_examples": [_jsonable(g) for g in genuine_refused[:EXAMPLES]],
+            **_counted("not_as_scripted", "not_as_scripted_examples", not_scripted),
+            **_counted("unscripted_callbacks", "unscripted_examples", unscripted),
+            **_counted("genuine_tries_refused", "genuine_refused_examples", genuine_refused),
             "forged_tries": forged_tries,
             "refused_with_401": refused_401,
             "refused_with_a_write": len(refused_writing),
             "refused_with_a_write_examples": refused_writing[:EXAMPLES],
-            "tasks_ended_by_a_forged_callback": len(ended_by_forgery),
-            "ended_by_forgery_examples": [_jsonable(e) for e in ended_by_forgery[:EXAMPLES]],
+            **_counted("tasks_ended_by_a_forged_callback", "ended_by_forgery_examples", ended_by_forgery),
         },
     )
 
@@ -724,16 +718,11 @@ def check_events(stream: Sequence[StreamWrite], delivered: Sequence[DeliveredEve
             "distinct_event_ids": unique,
             "redeliveries": duplicates,
             "duplicate_rate": round(duplicates / unique, 4) if unique else 0.0,
-            "missing": len(missing),
-            "missing_examples": [_jsonable(m) for m in missing[:EXAMPLES]],
-            "extra": len(extra),
-            "extra_examples": [_jsonable(e) for e in extra[:EXAMPLES]],
-            "changes_with_several_ids": len(several_ids),
-            "several_ids_examples": [_jsonable(e) for e in several_ids[:EXAMPLES]],
-            "wrong_content": len(wrong_content),
-            "wrong_content_examples": [_jsonable(e) for e in wrong_content[:EXAMPLES]],
-            "sequence_errors": len(sequence_problems),
-            "sequence_error_examples": [_jsonable(p) for p in sequence_problems[:EXAMPLES]],
+            **_counted("missing", "missing_examples", missing),
+            **_counted("extra", "extra_examples", extra),
+            **_counted("changes_with_several_ids", "several_ids_examples", several_ids),
+            **_counted("wrong_content", "wrong_content_examples", wrong_content),
+            **_counted("sequence_errors", "sequence_error_examples", sequence_problems),
             # A delay that grows with the run is a backlog: compare the two rates.
             "status_changes_per_second": _rate(written),
             "deliveries_per_second": _rate(received),
@@ -760,6 +749,11 @@ def _rounded(value: float | None) -> float | None:
 
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f} s"
+
+
+def _counted(count_key: str, examples_key: str, found: Sequence[Any]) -> dict[str, Any]:
+    """How many were ``found`` and the first :data:`EXAMPLES` of them, under a criterion's two detail keys."""
+    return {count_key: len(found), examples_key: [_jsonable(item) for item in found[:EXAMPLES]]}
 
 
 def _jsonable(value: Any) -> Any:
