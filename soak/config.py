@@ -186,6 +186,9 @@ class SoakConfig:
         return {
             "POLL_BACKOFF_BASE_SECONDS": "1",
             "POLL_BACKOFF_CAP_SECONDS": "4",
+            # Full jitter and doubling, as the soak's timings were set with: its verdicts stay comparable.
+            "POLL_BACKOFF_FACTOR": "2",
+            "POLL_BACKOFF_JITTER": "1",
             "THROTTLE_RETRY_SECONDS": "1",
             "NOT_FOUND_GRACE_SECONDS": str(self.not_found_grace_seconds),
             "TASK_DEADLINE_SECONDS": str(self.task_deadline_seconds),

@@ -700,6 +700,7 @@ POLLER_KNOBS = {
     "POLL_BACKOFF_BASE_SECONDS",
     "POLL_BACKOFF_FACTOR",
     "POLL_BACKOFF_CAP_SECONDS",
+    "POLL_BACKOFF_JITTER",
     "POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS",
     "POLL_BACKOFF_BASE_WITH_CALLBACKS_SECONDS",
     "THROTTLE_RETRY_SECONDS",
@@ -785,7 +786,10 @@ def test_poll_schedule_and_rate_limit_defaults(template: Template) -> None:
     assert template["Parameters"]["ZegoRateLimitPerSecond"]["MaxValue"] == 20  # ZEGO's per-AppId limit
     assert defaults["RateLimitMaxWaitSeconds"] == DEFAULT_RATE_LIMIT_MAX_WAIT_SECONDS
     backoff = BackoffPolicy(
-        defaults["PollBackoffBaseSeconds"], defaults["PollBackoffFactor"], defaults["PollBackoffCapSeconds"]
+        defaults["PollBackoffBaseSeconds"],
+        defaults["PollBackoffFactor"],
+        defaults["PollBackoffCapSeconds"],
+        defaults["PollBackoffJitter"],
     )
     assert backoff == BackoffPolicy()
     with_callbacks = (defaults["PollBackoffBaseWithCallbacksSeconds"], defaults["PollBackoffCapWithCallbacksSeconds"])

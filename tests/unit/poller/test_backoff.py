@@ -1,7 +1,8 @@
-"""BackoffPolicy and ThrottleDelay: full jitter, caps, whole seconds, validation."""
+"""BackoffPolicy and ThrottleDelay: partial and full jitter, caps, whole seconds, validation."""
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -31,14 +32,37 @@ def test_the_jitter_ceiling_doubles_from_the_base_until_the_cap() -> None:
 
 
 def test_a_huge_attempt_number_stays_at_the_cap_without_overflowing() -> None:
-    assert BackoffPolicy().ceiling(10_000) == 120
+    policy = BackoffPolicy()
+    assert policy.ceiling(10_000) == policy.cap_seconds
 
 
 def test_full_jitter_spans_zero_to_the_ceiling_but_never_less_than_one_second() -> None:
-    policy = BackoffPolicy(base_seconds=4, factor=2, cap_seconds=120)
+    policy = BackoffPolicy(base_seconds=4, factor=2, cap_seconds=120, jitter=1)
     assert policy.delay(3, Extremes(high=False)) == MIN_DELAY_SECONDS
     assert policy.delay(3, Extremes(high=True)) == 32
     assert policy.delay(50, Extremes(high=True)) == 120
+
+
+def test_partial_jitter_draws_from_the_top_share_of_the_ceiling() -> None:
+    policy = BackoffPolicy(base_seconds=60, factor=1.5, cap_seconds=100, jitter=0.1)
+    assert [policy.delay(n, Extremes(high=False)) for n in range(3)] == [54, 81, 90]
+    assert [policy.delay(n, Extremes(high=True)) for n in range(3)] == [60, 90, 100]
+
+
+def test_no_jitter_is_the_ceiling_itself() -> None:
+    policy = BackoffPolicy(base_seconds=10, factor=2, cap_seconds=30, jitter=0)
+    assert [policy.delay(n, Extremes(high=False)) for n in range(3)] == [10, 20, 30]
+
+
+def test_the_default_draws_stay_within_the_jitter_share() -> None:
+    policy = BackoffPolicy()
+    rng = random.Random(7)
+    for attempt in range(8):
+        ceiling = policy.ceiling(attempt)
+        draws = [policy.delay(attempt, rng) for _ in range(200)]
+        assert min(draws) >= math.floor(ceiling * (1 - policy.jitter))
+        assert max(draws) <= round(ceiling)
+        assert len(set(draws)) > 1  # still jittered: tasks registered together drift apart
 
 
 def test_delays_are_whole_seconds_within_bounds_for_many_draws() -> None:
@@ -78,6 +102,13 @@ def test_unusable_parameters_are_refused(base: float, factor: float, cap: float,
     assert any(problem in text for text in policy_problems(base, factor, cap))
     with pytest.raises(ValueError, match=problem):
         BackoffPolicy(base, factor, cap)
+
+
+@pytest.mark.parametrize("jitter", [-0.1, 1.5, float("nan")])
+def test_a_jitter_share_outside_zero_to_one_is_refused(jitter: float) -> None:
+    assert policy_problems(16, 2, 120, jitter) == ["backoff jitter must be between 0 and 1"]
+    with pytest.raises(ValueError, match="jitter"):
+        BackoffPolicy(16, 2, 120, jitter)
 
 
 def test_the_cap_may_be_sqs_maximum_delay() -> None:

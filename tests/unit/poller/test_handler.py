@@ -8,6 +8,7 @@ test waits for a delay to pass.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -30,7 +31,7 @@ from tests.support.poller import (
 )
 from tests.support.powertools_logs import LogLines, captured_log_lines
 from tests.unit.poller.conftest import Poller
-from zego_media_tasks.domain.backoff import DEFAULT_BACKOFF_BASE_SECONDS
+from zego_media_tasks.domain.backoff import BackoffPolicy
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.record import LastError, TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
@@ -80,6 +81,13 @@ def log_lines(poller_app: ModuleType) -> Iterator[LogLines]:
         yield lines
 
 
+def jitter_window(attempt: int) -> range:
+    """The whole-second delays the default schedule may draw after counted attempt ``attempt``."""
+    backoff = BackoffPolicy()
+    ceiling = backoff.ceiling(attempt)
+    return range(math.floor(ceiling * (1 - backoff.jitter)), round(ceiling) + 1)
+
+
 def failures(response: dict[str, Any]) -> list[str]:
     return [item["itemIdentifier"] for item in response["batchItemFailures"]]
 
@@ -125,7 +133,7 @@ def test_a_new_task_in_progress_is_recorded_and_polled_again_later(
         "FirstSeenAt": record.first_seen_at,
         "DeadlineAt": record.deadline_at,
     }
-    assert 1 <= message.delay_seconds <= DEFAULT_BACKOFF_BASE_SECONDS  # within the first jitter window
+    assert message.delay_seconds in jitter_window(0)
     assert record.next_poll_at == to_iso(poller.clock.now() + timedelta(seconds=message.delay_seconds))
     assert poller.describer.calls == [(TASK, TENCENT)]
 
@@ -204,7 +212,7 @@ def test_transient_backs_off_counts_the_attempt_and_keeps_the_status(
     [message] = queue.new()
     assert (message.body["Generation"], message.body["Attempt"]) == (2, 2)
     assert message.body["FirstSeenAt"] == before.first_seen_at
-    assert 1 <= message.delay_seconds <= 8
+    assert message.delay_seconds in jitter_window(1)  # the second counted attempt's window
 
 
 def test_rejected_by_zego_is_terminal_rejected_with_code_and_message(
@@ -257,7 +265,7 @@ def test_huawei_no_task_is_polled_through_the_grace_period_then_not_found(
     record = stored(poller, HUAWEI_TASK, HUAWEI)
     assert (record.status, record.vendor_status) == (TaskStatus.PENDING, "NO_TASK")
     [message] = queue.new()
-    assert 1 <= message.delay_seconds <= DEFAULT_BACKOFF_BASE_SECONDS  # within the first jitter window
+    assert message.delay_seconds in jitter_window(0)
 
     # After it: terminal NOT_FOUND
     poller.clock.advance(300)

@@ -1,9 +1,20 @@
-"""How long to wait before the next poll: exponential backoff with full jitter, and the throttle delay.
+"""How long to wait before the next poll: exponential backoff with partial jitter, and the throttle delay.
 
-Full jitter (delay drawn uniformly from ``0 .. min(cap, base * factor**n)``) spreads the polls of tasks
-that were registered together, so a burst of registrations does not turn into synchronised bursts of
-ZEGO calls against the shared 20 calls/s limit. Delays are whole seconds because SQS ``DelaySeconds``
-is an integer, and never above SQS's 900 s ceiling.
+The delay after the ``n``-th counted attempt is drawn uniformly from the top ``jitter`` share of its
+ceiling ``c = min(cap, base * factor**n)``: ``c * (1 - jitter) .. c``. The draw spreads the polls of
+tasks that were registered together, so that a burst of registrations does not stay a synchronised
+burst of ZEGO calls against the shared 20 calls/s limit (the shared limiter paces the first polls of a
+burst anyway, and every later draw widens the spread further).
+
+Why not full jitter (``0 .. c``, ``jitter = 1``): a poll interval is paid per poll, and what a user
+waits for is the detection lag, the time from a task's end to the poll that sees it. For a task that
+ends at a random moment, the interval that covers the end is drawn length-biased, and with full jitter
+the lag's 95th percentile is ``c * (1 - sqrt(0.05))`` = 0.78 c at a mean interval of c/2, while with
+a narrow draw it is 0.95 of an interval close to c: the same p95 lag for about 40 % fewer polls
+(bench/polling_efficiency.py measures the schedules on the standard mix, docs/benchmarks.md).
+
+Delays are whole seconds because SQS ``DelaySeconds`` is an integer, and never above SQS's 900 s
+ceiling.
 """
 
 from __future__ import annotations
@@ -19,13 +30,16 @@ MIN_DELAY_SECONDS = 1
 
 # The deployed schedule's defaults, the one copy: the poller's settings, the template test and the
 # benchmarks take them from here.
-DEFAULT_BACKOFF_BASE_SECONDS = 16.0
-"""The first jitter window. 16 s rather than 4 s: the first windows are spent before most tasks can end
-(bench/polling_efficiency.py, docs/benchmarks.md: 13 % fewer ZEGO calls pull-only at the same p95 detection
-lag, 25 % fewer with callbacks), at the price of ~3 s more median lag and slower news of a task that ends
-in its first seconds."""
-DEFAULT_BACKOFF_FACTOR = 2.0
-DEFAULT_BACKOFF_CAP_SECONDS = 120.0
+DEFAULT_BACKOFF_BASE_SECONDS = 60.0
+"""The first ceiling after the registration poll. With the factor, the cap and the jitter below it was
+chosen on the standard mix (bench/polling_efficiency.py, docs/benchmarks.md, issue 14): 6.8 ZEGO calls
+per task instead of 11.7 (base 16 s, factor 2, cap 120 s, full jitter), for a detection lag p95 of
+88 s (was 89 s) and a p50 of 34 s (was 25 s): the median task is seen ended 9 s later, and a task that
+ends in its first minute is seen at the second poll, about a minute after registration."""
+DEFAULT_BACKOFF_FACTOR = 1.3
+DEFAULT_BACKOFF_CAP_SECONDS = 105.0
+DEFAULT_BACKOFF_JITTER = 0.1
+"""The share of each ceiling the delay is drawn from (``c * 0.9 .. c``); 1 is full jitter."""
 DEFAULT_THROTTLE_RETRY_SECONDS = 2.0
 DEFAULT_CALLBACKS_ENABLED = False
 """Whether ZEGO's completion callbacks reach the stack; off until ZEGO support configures the URL."""
@@ -57,18 +71,20 @@ def _whole_seconds(value: float) -> int:
 
 @dataclass(frozen=True, slots=True)
 class BackoffPolicy:
-    """Exponential backoff with full jitter for counted attempts.
+    """Exponential backoff with partial jitter for counted attempts.
 
     After the ``n``-th counted attempt (``n`` starting at 0) the next poll waits a uniform draw from
-    ``0 .. min(cap, base * factor**n)`` seconds, rounded, and at least one second.
+    ``c * (1 - jitter) .. c`` seconds with ``c = min(cap, base * factor**n)``, rounded, and at least one
+    second.
     """
 
     base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS
     factor: float = DEFAULT_BACKOFF_FACTOR
     cap_seconds: float = DEFAULT_BACKOFF_CAP_SECONDS
+    jitter: float = DEFAULT_BACKOFF_JITTER
 
     def __post_init__(self) -> None:
-        problems = policy_problems(self.base_seconds, self.factor, self.cap_seconds)
+        problems = policy_problems(self.base_seconds, self.factor, self.cap_seconds, self.jitter)
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -83,12 +99,17 @@ class BackoffPolicy:
 
     def delay(self, attempt: int, random: UniformSource) -> int:
         """The jittered delay in whole seconds after counted attempt ``attempt`` (0-based)."""
-        return _whole_seconds(random.uniform(0.0, self.ceiling(attempt)))
+        ceiling = self.ceiling(attempt)
+        return _whole_seconds(random.uniform(ceiling * (1.0 - self.jitter), ceiling))
 
 
-def policy_problems(base_seconds: float, factor: float, cap_seconds: float) -> list[str]:
+def policy_problems(
+    base_seconds: float, factor: float, cap_seconds: float, jitter: float = DEFAULT_BACKOFF_JITTER
+) -> list[str]:
     """Every reason why these backoff parameters are unusable (empty when they are fine)."""
     problems: list[str] = []
+    if not math.isfinite(jitter) or not 0 <= jitter <= 1:
+        problems.append("backoff jitter must be between 0 and 1")
     if not math.isfinite(base_seconds) or base_seconds <= 0:
         problems.append("backoff base must be a positive number of seconds")
     if not math.isfinite(factor) or factor < 1:

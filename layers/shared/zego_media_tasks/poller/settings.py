@@ -40,6 +40,7 @@ from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_CAP_SECONDS,
     DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
     DEFAULT_BACKOFF_FACTOR,
+    DEFAULT_BACKOFF_JITTER,
     DEFAULT_CALLBACKS_ENABLED,
     DEFAULT_THROTTLE_RETRY_SECONDS,
     SQS_MAX_DELAY_SECONDS,
@@ -98,6 +99,11 @@ POLL_BACKOFF_CAP_SECONDS: Final = Knob(
     BACKOFF_CEILING,
     "largest backoff ceiling between polls",
 )
+POLL_BACKOFF_JITTER: Final = Knob(
+    "POLL_BACKOFF_JITTER",
+    Number(0, 1),
+    "share of each backoff ceiling the delay is drawn from (0.1: 0.9-1 times it; 1: full jitter)",
+)
 CALLBACKS_ENABLED: Final = Knob(
     "CALLBACKS_ENABLED",
     Flag(),
@@ -155,6 +161,7 @@ class PollerSettings(SettingsModel):
     backoff_base_seconds: float = setting(POLL_BACKOFF_BASE_SECONDS, default=DEFAULT_BACKOFF_BASE_SECONDS)
     backoff_factor: float = setting(POLL_BACKOFF_FACTOR, default=DEFAULT_BACKOFF_FACTOR)
     backoff_cap_seconds: float = setting(POLL_BACKOFF_CAP_SECONDS, default=DEFAULT_BACKOFF_CAP_SECONDS)
+    backoff_jitter: float = setting(POLL_BACKOFF_JITTER, default=DEFAULT_BACKOFF_JITTER)
     callbacks_enabled: bool = setting(CALLBACKS_ENABLED, default=DEFAULT_CALLBACKS_ENABLED)
     backoff_cap_with_callbacks_seconds: float = setting(
         POLL_BACKOFF_CAP_WITH_CALLBACKS_SECONDS, default=DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS
@@ -196,7 +203,10 @@ class PollerSettings(SettingsModel):
         """The schedule knobs as the domain's :class:`PollingPolicy`."""
         return PollingPolicy(
             backoff=BackoffPolicy(
-                self.effective_backoff_base_seconds, self.backoff_factor, self.effective_backoff_cap_seconds
+                self.effective_backoff_base_seconds,
+                self.backoff_factor,
+                self.effective_backoff_cap_seconds,
+                self.backoff_jitter,
             ),
             throttle=ThrottleDelay(self.throttle_retry_seconds),
             not_found_grace_seconds=self.not_found_grace_seconds,
