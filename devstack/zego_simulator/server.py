@@ -275,6 +275,18 @@ class CallLog(RecordLog[CallRecord]):
 
 
 @dataclass(frozen=True, slots=True)
+class Request:
+    """One DescribeMediaTask request as it arrived: when (both clocks), and its query parameters."""
+
+    received_at: float
+    wall_time: float
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def reply(self, http_status: int, body: bytes, content_type: str, code: int | None, **extra: Any) -> Reply:
+        return Reply(http_status, body, content_type, code, self, **extra)
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What to do with one request: wait ``delay_seconds``, then hang or send the body."""
 
@@ -282,12 +294,8 @@ class Reply:
     body: bytes
     content_type: str
     code: int | None
-    received_at: float
-    wall_time: float
-    app_id: str | None = None
-    task_id: str | None = None
-    vendor: str | None = None
-    action: str | None = None
+    request: Request
+    """The request answered (the call log's moment and identity come from it)."""
     fault: Fault | None = None
     delay_seconds: float = 0.0
     hang_seconds: float | None = None
@@ -299,28 +307,6 @@ class Reply:
         if not isinstance(parsed, dict):
             raise TypeError("the body is not a JSON object")
         return parsed
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    received_at: float
-    wall_time: float
-    params: Mapping[str, str] = field(default_factory=dict)
-
-    def reply(self, http_status: int, body: bytes, content_type: str, code: int | None, **extra: Any) -> Reply:
-        return Reply(
-            http_status=http_status,
-            body=body,
-            content_type=content_type,
-            code=code,
-            received_at=self.received_at,
-            wall_time=self.wall_time,
-            app_id=self.params.get("AppId"),
-            task_id=self.params.get("TaskId"),
-            vendor=self.params.get("Vendor"),
-            action=self.params.get("Action"),
-            **extra,
-        )
 
 
 class ZegoService:
@@ -384,7 +370,7 @@ class ZegoService:
 
     def handle(self, path: str, query: str) -> Reply:
         """Decide the answer to ``GET <path>?<query>``."""
-        call = _Call(self._monotonic(), self._wall_clock(), _first_values(query))
+        call = Request(self._monotonic(), self._wall_clock(), _first_values(query))
         latency = self.faults.settings.latency_seconds
         if path != "/":
             return call.reply(404, b"404 Not Found\n", "text/plain; charset=utf-8", None, delay_seconds=latency)
@@ -420,13 +406,14 @@ class ZegoService:
 
     def record(self, reply: Reply, latency_seconds: float, *, answered: bool = True) -> CallRecord:
         """Log one served call; ``answered=False`` when no HTTP answer went out (hang, shutdown)."""
+        request = reply.request
         record = CallRecord(
-            monotonic=reply.received_at,
-            wall_time=reply.wall_time,
-            app_id=reply.app_id,
-            task_id=reply.task_id,
-            vendor=reply.vendor,
-            action=reply.action,
+            monotonic=request.received_at,
+            wall_time=request.wall_time,
+            app_id=request.params.get("AppId"),
+            task_id=request.params.get("TaskId"),
+            vendor=request.params.get("Vendor"),
+            action=request.params.get("Action"),
             code=reply.code if answered else None,
             http_status=reply.http_status if answered else None,
             fault=reply.fault.value if reply.fault is not None else None,
@@ -445,7 +432,7 @@ class ZegoService:
         )
         return record
 
-    def _check_request(self, call: _Call) -> tuple[int, str] | None:
+    def _check_request(self, call: Request) -> tuple[int, str] | None:
         params = call.params
         action = params.get("Action")
         if action != ACTION:
@@ -472,7 +459,7 @@ class ZegoService:
             return ReturnCode.SIGNATURE_WRONG, MESSAGES[ReturnCode.SIGNATURE_WRONG]
         return None
 
-    def _answer_task(self, call: _Call, decision: FaultDecision) -> Reply:
+    def _answer_task(self, call: Request, decision: FaultDecision) -> Reply:
         vendor_name, task_id = call.params.get("Vendor", ""), call.params.get("TaskId")
         if not task_id:
             return self._json(call, ReturnCode.BAD_PARAMETER, "invalid parameter: missing TaskId", decision=decision)
@@ -487,7 +474,7 @@ class ZegoService:
         data = {vendor.value: answer.block} if answer.block is not None else None
         return self._json(call, answer.code, answer.message, data=data, decision=decision)
 
-    def _throttled(self, call: _Call, decision: FaultDecision) -> Reply:
+    def _throttled(self, call: Request, decision: FaultDecision) -> Reply:
         message = MESSAGES[ReturnCode.TOO_FREQUENT]
         return self._json(
             call, ReturnCode.TOO_FREQUENT, message, data={}, decision=decision, status=self._throttle_status
@@ -495,7 +482,7 @@ class ZegoService:
 
     def _json(
         self,
-        call: _Call,
+        call: Request,
         code: int,
         message: str,
         *,
