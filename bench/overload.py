@@ -64,6 +64,8 @@ CEILING = 20
 DYNAMODB_SECONDS = 0.006
 SQS_SEND_SECONDS = 0.012
 ZEGO_LATENCY_SECONDS = (0.05, 0.09)
+REGISTRATION_SECONDS = 60.0
+"""The overload scenario registers its whole backlog within its first minute."""
 
 
 class VirtualClock:
@@ -591,7 +593,7 @@ def run(
             instances=instances,
             batch_size=batch_size,
             batching_window_seconds=batching_window_seconds,
-            register_seconds=60.0,
+            register_seconds=REGISTRATION_SECONDS,
             warmup_seconds=warmup_seconds,
             measure_seconds=measure_seconds,
             seed=seed,
@@ -615,7 +617,7 @@ def run(
             "zego_latency_seconds": list(ZEGO_LATENCY_SECONDS),
             "warmup_seconds": warmup_seconds,
             "measure_seconds": measure_seconds,
-            "registration_seconds": 60.0,
+            "registration_seconds": REGISTRATION_SECONDS,
         },
     }
 
