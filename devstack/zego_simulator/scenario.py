@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import StrEnum, auto
 from pathlib import Path
 from typing import Any, Final
 
@@ -95,21 +95,22 @@ class TimelineClock(StrEnum):
 
 
 class CallbackFate(StrEnum):
-    """What happens to a task's completion callback; also the names of the callback faults."""
+    """What happens to a task's completion callback; also the names of the callback faults. Each value is its
+    member's name in lower case (``BAD_SIGNATURE`` is ``bad_signature``), as scenario files spell it."""
 
-    SEND = "send"
+    SEND = auto()
     """Delivered normally, whatever the random callback faults say."""
-    NONE = "none"
+    NONE = auto()
     """No callback at all (as if none were configured for this task); nothing is logged."""
-    LOST = "lost"
+    LOST = auto()
     """Never sent (logged as lost)."""
-    DUPLICATE = "duplicate"
+    DUPLICATE = auto()
     """Sent twice: two deliveries of the same body, each with its own retries."""
-    DELAYED = "delayed"
+    DELAYED = auto()
     """Sent ``delay_seconds`` (scenario seconds) late."""
-    REORDERED = "reordered"
+    REORDERED = auto()
     """Held back until a later callback has been sent (so it overtakes this one), or until a hold limit."""
-    BAD_SIGNATURE = "bad_signature"
+    BAD_SIGNATURE = auto()
     """Sent with a wrong signature; a receiver that rejects it makes ZEGO retry, then drop it."""
 
 
