@@ -157,7 +157,6 @@ class SoakConfig:
             malformed_messages=4,
             max_run_seconds=60.0,
             drain_seconds=60.0,
-            events_settle_seconds=30.0,
             visibility_timeout_seconds=QUICK_VISIBILITY_TIMEOUT_SECONDS,
             deadline_tasks=False,
             # A lost chain is revived one grace (100 s here) later: beyond this variant's run.
@@ -166,6 +165,7 @@ class SoakConfig:
             secret_rotation_at_seconds=None,
             # One brownout, early (a message that failed in it is redelivered one visibility timeout later).
             aws_fault_windows=((5.0, 15.0),),
+            events_settle_seconds=30.0,
         )
 
     def aws_faults(self, origin: float) -> AwsFaultSettings | None:
