@@ -9,9 +9,10 @@ time from completion to the poll that sees it (the record shows it when that pol
 milliseconds later; not modelled). Each task has its own seeded RNG, so the figures are reproducible
 and do not depend on how the work is split between processes.
 
-Schedules: the default (the template's backoff: full jitter under 16 s doubling to a 120 s cap), and
-fixed 10 s and 60 s intervals as baselines (the same code with a factor-1 backoff and a "random" source
-that always returns the top of the window, i.e. no jitter).
+Schedules: the default (the template's backoff: a draw from the top 10 % of a ceiling that starts at
+60 s and grows by 1.3 to a 105 s cap), the default before issue 14 (full jitter under 16 s doubling to a
+120 s cap), and fixed 10 s and 60 s intervals as baselines (the same code with a factor-1 backoff and a
+"random" source that always returns the top of the window, i.e. no jitter).
 
 Task mix (weights, completion time drawn uniformly from the range):
 
@@ -71,6 +72,7 @@ from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_CAP_SECONDS,
     DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
     DEFAULT_BACKOFF_FACTOR,
+    DEFAULT_BACKOFF_JITTER,
     BackoffPolicy,
     UniformSource,
 )
@@ -123,23 +125,31 @@ MIX: tuple[Kind, ...] = (
 
 @dataclass(frozen=True)
 class Schedule:
-    """A poll schedule: the backoff policy and whether its windows are jittered."""
+    """A poll schedule: the backoff policy and the share of each ceiling its delays are drawn from."""
 
     name: str
     base_seconds: float
     factor: float
     cap_seconds: float
-    jitter: bool
+    jitter: float
+    """The backoff's jitter share (0: the ceiling itself, with a source that answers the top; 1: full)."""
 
     def policy(self) -> PollingPolicy:
         """The domain policy for this schedule."""
-        return PollingPolicy(backoff=BackoffPolicy(self.base_seconds, self.factor, self.cap_seconds))
+        return PollingPolicy(backoff=BackoffPolicy(self.base_seconds, self.factor, self.cap_seconds, self.jitter))
 
 
 SCHEDULES: tuple[Schedule, ...] = (
-    Schedule("default", DEFAULT_BACKOFF_BASE_SECONDS, DEFAULT_BACKOFF_FACTOR, DEFAULT_BACKOFF_CAP_SECONDS, jitter=True),
-    Schedule("fixed 10 s", 10.0, 1.0, 10.0, jitter=False),
-    Schedule("fixed 60 s", 60.0, 1.0, 60.0, jitter=False),
+    Schedule(
+        "default",
+        DEFAULT_BACKOFF_BASE_SECONDS,
+        DEFAULT_BACKOFF_FACTOR,
+        DEFAULT_BACKOFF_CAP_SECONDS,
+        jitter=DEFAULT_BACKOFF_JITTER,
+    ),
+    Schedule("before issue 14: full jitter, 16 s doubling to 120 s", 16.0, 2.0, 120.0, jitter=1.0),
+    Schedule("fixed 10 s", 10.0, 1.0, 10.0, jitter=0.0),
+    Schedule("fixed 60 s", 60.0, 1.0, 60.0, jitter=0.0),
 )
 
 
@@ -148,7 +158,7 @@ CALLBACKS_ENABLED = Schedule(
     DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS,
     DEFAULT_BACKOFF_FACTOR,
     DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
-    jitter=True,
+    jitter=DEFAULT_BACKOFF_JITTER,
 )
 """The poller's schedule with ``CALLBACKS_ENABLED``: a larger first window, backing off to the larger cap."""
 CAP_SWEEP: tuple[tuple[float, float], ...] = (
@@ -716,7 +726,9 @@ def run_callbacks(
     with_callbacks = scenario(CALLBACKS_ENABLED, CALLBACKS_90)
     sweep = {}
     for base, cap in CAP_SWEEP:
-        schedule = Schedule(f"callbacks, base {base:g} s, cap {cap:g} s", base, default.factor, cap, jitter=True)
+        schedule = Schedule(
+            f"callbacks, base {base:g} s, cap {cap:g} s", base, default.factor, cap, jitter=CALLBACKS_ENABLED.jitter
+        )
         same = (base, cap) == (CALLBACKS_ENABLED.base_seconds, CALLBACKS_ENABLED.cap_seconds)
         sweep[f"{base:g}/{cap:g}"] = with_callbacks if same else scenario(schedule, CALLBACKS_90)
     return {
