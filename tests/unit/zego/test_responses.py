@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.support.fixture_files import ZEGO_RESPONSES
+from tests.support.fixture_files import FIXTURES, ZEGO_RESPONSES
 from tests.support.zego_contract import DECISIVE_HTTP_STATUSES, DOCUMENTED_VENDOR_STATUSES, OTHER_VENDORS_WORDS
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
 from zego_media_tasks.domain.status import TaskStatus, Vendor
@@ -46,253 +44,19 @@ def tencent_ok(task_id: str = "task-1", status: str = "PROCESSING") -> dict[str,
 # --- every fixture file: what it must become -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Expect:
-    """The outcome one fixture body must produce for a request about (vendor, task_id)."""
-
-    vendor: Vendor
-    task_id: str
-    kind: OutcomeKind
-    code: str | None = None
-    """The failure's CallError.code (None for SUCCESS)."""
-    zego_request_id: str | None = None
-    snapshot: Mapping[str, object] = field(default_factory=dict)
-    """Expected TaskSnapshot attributes (SUCCESS only)."""
+OUTCOMES = FIXTURES / "zego-outcomes.json"
 
 
-T = Vendor.TENCENT
-H = Vendor.HUAWEI
+def expected_outcomes() -> dict[str, dict[str, Any]]:
+    """Fixture file -> what its body must become (``tests/fixtures/zego-outcomes.json``), lists as tuples."""
+    outcomes: dict[str, dict[str, Any]] = json.loads(OUTCOMES.read_text(encoding="utf-8"))["outcomes"]
+    for expect in outcomes.values():
+        snapshot = expect.get("snapshot", {})
+        expect["snapshot"] = {k: tuple(v) if isinstance(v, list) else v for k, v in snapshot.items()}
+    return outcomes
 
-EXPECTATIONS: dict[str, Expect] = {
-    # The vendor's examples.
-    "tencent-compose-finish.json": Expect(
-        T,
-        "1400341231-ComposeMedia-6fdfc967d7eb12f5e9b27f52519f1afatt0",
-        OutcomeKind.SUCCESS,
-        zego_request_id="2237080460466033406",
-        snapshot={
-            "status": TaskStatus.SUCCEEDED,
-            "vendor_status": "FINISH",
-            "event": "compose",
-            "file_id": "5285890813218549789",
-            "replay_url": "https://example-vod.zego.im/compose/6fdfc967/output.mp4",
-            "vendor_request_id": "6aac31f4-0000-4000-8000-5cc10ce11a49",
-            "message": None,
-            "thumbnail_urls": (),
-        },
-    ),
-    "tencent-snapshot-finish.json": Expect(
-        T,
-        "1500030200-procedurev2-afc1fe7dfe51cd88a5d588cacba53393tt0",
-        OutcomeKind.SUCCESS,
-        zego_request_id="3574501647605445341",
-        snapshot={
-            "status": TaskStatus.SUCCEEDED,
-            "event": "SampleSnapshot",
-            "file_id": "1397757897438985100",
-            "replay_url": None,
-            "vendor_request_id": "474284b3-d722-490a-ba2c-de0b472eab83",
-            "thumbnail_urls": (
-                "http://vod-tc-restorefile.zego.im/43b7b075vodtranscq1500030200/93172bfa1397757897438985100/sampleSnapshot/sampleSnapshot_10_0.jpg",
-                "http://vod-tc-restorefile.zego.im/43b7b075vodtranscq1500030200/93172bfa1397757897438985100/sampleSnapshot/sampleSnapshot_10_2.jpg",
-            ),
-        },
-    ),
-    "tencent-transcode-fail.json": Expect(
-        T,
-        "1500020831-procedurev2-0bf15cabd8ae471358ed61fcdbb0f78att0",
-        OutcomeKind.SUCCESS,
-        zego_request_id="3574501647605445343",
-        snapshot={
-            "status": TaskStatus.FAILED,
-            "vendor_status": "FAIL",
-            "event": "transcode",
-            "file_id": None,
-            "message": "source file is corrupted",
-            "vendor_request_id": "9b1d2c3e-0000-4000-8000-1a2b3c4d5e6f",
-        },
-    ),
-    "tencent-transcode-processing.json": Expect(
-        T,
-        "1500020831-procedurev2-58ed61fcdbb0f78a0bf15cabd8ae4713tt0",
-        OutcomeKind.SUCCESS,
-        zego_request_id="3574501647605445342",
-        snapshot={"status": TaskStatus.PROCESSING, "vendor_status": "PROCESSING", "event": "transcode"},
-    ),
-    "huawei-snapshot-succeeded.json": Expect(
-        H,
-        "289665200",
-        OutcomeKind.SUCCESS,
-        zego_request_id=None,  # "" in the body
-        snapshot={
-            "status": TaskStatus.SUCCEEDED,
-            "vendor_status": "SUCCEEDED",
-            "vendor_created_at": "2024-11-18T06:54:29.000Z",
-            "vendor_ended_at": "2024-11-18T06:54:30.000Z",
-            "file_names": (
-                "record/pickrecord/command_record/clarechen_test/0.jpg",
-                "record/pickrecord/command_record/clarechen_test/10.jpg",
-            ),
-            "event": None,
-            "thumbnail_urls": (),
-        },
-    ),
-    "huawei-no-task.json": Expect(
-        H,
-        "289665299",
-        OutcomeKind.SUCCESS,
-        snapshot={
-            "status": TaskStatus.NOT_FOUND,
-            "vendor_status": "NO_TASK",
-            "vendor_created_at": None,
-            "vendor_ended_at": None,
-            "file_names": (),
-        },
-    ),
-    "error-auth-failed.json": Expect(
-        T, "any", OutcomeKind.CONFIGURATION, code="7", zego_request_id="2237080460466033500"
-    ),
-    "error-too-frequent.json": Expect(T, "any", OutcomeKind.THROTTLED, code="6", zego_request_id="2237080460466033499"),
-    # Shapes the vendor's examples do not cover.
-    "edge-cases/tencent-null-fields.json": Expect(
-        T,
-        "1500020831-procedurev2-null0000000000000000000000000000tt0",
-        OutcomeKind.SUCCESS,
-        zego_request_id=None,
-        snapshot={
-            "status": TaskStatus.PROCESSING,
-            "event": None,
-            "file_id": None,
-            "replay_url": None,
-            "vendor_request_id": None,
-            "message": None,
-            "thumbnail_urls": (),
-        },
-    ),
-    "edge-cases/tencent-missing-fields.json": Expect(
-        T,
-        "requested-task-without-taskid-in-answer",
-        OutcomeKind.SUCCESS,
-        snapshot={
-            "task_id": "requested-task-without-taskid-in-answer",
-            "status": TaskStatus.WAITING,
-            "event": None,
-            "vendor_request_id": None,
-        },
-    ),
-    "edge-cases/tencent-extra-fields.json": Expect(
-        T,
-        "1400341231-ComposeMedia-extra00000000000000000000000000tt0",
-        OutcomeKind.SUCCESS,
-        zego_request_id="3574501647605445350",
-        snapshot={
-            "status": TaskStatus.SUCCEEDED,
-            "file_id": "5285890813218549790",
-            "replay_url": "https://example-vod.zego.im/compose/extra/output.mp4",
-        },
-    ),
-    "edge-cases/tencent-unknown-status.json": Expect(
-        T,
-        "1500020831-procedurev2-unknownstatus000000000000000000tt0",
-        OutcomeKind.SUCCESS,
-        zego_request_id="3574501647605445351",
-        snapshot={"status": TaskStatus.UNKNOWN, "vendor_status": "PAUSED_FOR_REVIEW"},
-    ),
-    "edge-cases/tencent-wrong-types.json": Expect(
-        T,
-        "1500030200-procedurev2-wrongtypes0000000000000000000tt0",
-        OutcomeKind.SUCCESS,
-        zego_request_id="3574501647605445352",
-        snapshot={
-            "status": TaskStatus.SUCCEEDED,
-            "event": None,
-            "file_id": "1397757897438985101",
-            "replay_url": None,
-            "vendor_request_id": None,
-            "message": "0",
-            "thumbnail_urls": (),
-        },
-    ),
-    "edge-cases/tencent-thumbnails-mixed-items.json": Expect(
-        T,
-        "1500030200-procedurev2-mixeditems0000000000000000000tt0",
-        OutcomeKind.SUCCESS,
-        zego_request_id="3574501647605445353",
-        snapshot={
-            "event": "SnapshotByTimeOffset",
-            "replay_url": None,
-            "thumbnail_urls": (
-                "http://vod-tc-restorefile.zego.im/snapshot/0.jpg",
-                "http://vod-tc-restorefile.zego.im/snapshot/10.jpg",
-            ),
-        },
-    ),
-    "edge-cases/tencent-mismatched-task-id.json": Expect(
-        T,
-        "1500020831-procedurev2-REQUESTEDTASK0000000000000000000tt0",
-        OutcomeKind.TRANSIENT,
-        code="BAD_RESPONSE",
-        zego_request_id="3574501647605445354",
-    ),
-    "edge-cases/huawei-bad-timestamps.json": Expect(
-        H,
-        "289665201",
-        OutcomeKind.SUCCESS,
-        snapshot={
-            "status": TaskStatus.FAILED,
-            "vendor_created_at": None,
-            "vendor_ended_at": None,
-            "file_names": (),
-        },
-    ),
-    "edge-cases/huawei-numeric-fields.json": Expect(
-        H,
-        "289665202",
-        OutcomeKind.SUCCESS,
-        snapshot={
-            "task_id": "289665202",
-            "status": TaskStatus.PROCESSING,
-            "vendor_status": "processing",
-            "vendor_created_at": "2024-11-18T06:54:29.000Z",
-            "vendor_ended_at": None,
-            "file_names": (),
-        },
-    ),
-    "edge-cases/success-missing-data.json": Expect(
-        T, "task-1", OutcomeKind.TRANSIENT, code="NO_VENDOR_BLOCK", zego_request_id="3574501647605445360"
-    ),
-    "edge-cases/success-data-not-object.json": Expect(
-        T, "task-1", OutcomeKind.TRANSIENT, code="NO_VENDOR_BLOCK", zego_request_id="3574501647605445361"
-    ),
-    "edge-cases/success-empty-vendor-block.json": Expect(
-        T, "task-1", OutcomeKind.TRANSIENT, code="NO_VENDOR_BLOCK", zego_request_id="3574501647605445362"
-    ),
-    "edge-cases/success-other-vendor-block.json": Expect(
-        T, "289665200", OutcomeKind.TRANSIENT, code="NO_VENDOR_BLOCK", zego_request_id="3574501647605445363"
-    ),
-    "edge-cases/code-as-string.json": Expect(
-        T,
-        "1500020831-procedurev2-codeasstring000000000000000000tt0",
-        OutcomeKind.SUCCESS,
-        zego_request_id="3574501647605445364",
-        snapshot={"status": TaskStatus.WAITING},
-    ),
-    "edge-cases/missing-code.json": Expect(
-        T,
-        "1500020831-procedurev2-missingcode0000000000000000000tt0",
-        OutcomeKind.TRANSIENT,
-        code="BAD_RESPONSE",
-        zego_request_id="3574501647605445365",
-    ),
-    "edge-cases/not-an-object.json": Expect(T, "task-1", OutcomeKind.TRANSIENT, code="BAD_RESPONSE"),
-    "edge-cases/error-signature-expired.json": Expect(
-        T, "task-1", OutcomeKind.TRANSIENT, code="100000004", zego_request_id="2237080460466033501"
-    ),
-    "edge-cases/error-unknown-code.json": Expect(
-        T, "task-1", OutcomeKind.TRANSIENT, code="424242", zego_request_id="2237080460466033502"
-    ),
-    "edge-cases/gateway-error.html": Expect(T, "task-1", OutcomeKind.TRANSIENT, code="BAD_RESPONSE"),
-}
+
+EXPECTATIONS = expected_outcomes()
 
 
 def fixture_files() -> set[str]:
@@ -310,25 +74,26 @@ def test_every_fixture_file_has_an_expectation() -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTATIONS))
 def test_fixture_body_becomes_the_expected_outcome(name: str) -> None:
     expect = EXPECTATIONS[name]
+    vendor, kind, task_id = Vendor(expect["vendor"]), OutcomeKind(expect["kind"]), expect["task_id"]
     raw = (ZEGO_RESPONSES / name).read_bytes()
 
-    outcome = interpret_response(200, raw, task_id=expect.task_id, vendor=expect.vendor)
+    outcome = interpret_response(200, raw, task_id=task_id, vendor=vendor)
 
-    assert outcome.kind is expect.kind
-    assert outcome.zego_request_id == expect.zego_request_id
-    if expect.kind is OutcomeKind.SUCCESS:
+    assert outcome.kind is kind
+    assert outcome.zego_request_id == expect["zego_request_id"]
+    if kind is OutcomeKind.SUCCESS:
         assert outcome.error is None
         assert outcome.snapshot is not None
-        assert outcome.snapshot.task_id == expect.task_id
-        assert outcome.snapshot.vendor is expect.vendor
-        assert outcome.snapshot.zego_request_id == expect.zego_request_id
-        actual = {attribute: getattr(outcome.snapshot, attribute) for attribute in expect.snapshot}
-        assert actual == dict(expect.snapshot)
-        assert outcome.snapshot.raw == json.loads(raw)["Data"][expect.vendor.value]
+        assert outcome.snapshot.task_id == task_id
+        assert outcome.snapshot.vendor is vendor
+        assert outcome.snapshot.zego_request_id == expect["zego_request_id"]
+        actual = {attribute: getattr(outcome.snapshot, attribute) for attribute in expect["snapshot"]}
+        assert actual == expect["snapshot"]
+        assert outcome.snapshot.raw == json.loads(raw)["Data"][vendor.value]
     else:
         assert outcome.snapshot is None
         assert outcome.error is not None
-        assert outcome.error.code == expect.code
+        assert outcome.error.code == expect["code"]
 
 
 # --- the code → outcome table, as documented in REFERENCE.md ------------------------------------------
