@@ -121,6 +121,14 @@ class StackOptions:
     """The watchdog's clock (None: the system's), so that a test can move its time past the grace."""
 
 
+def _simulator_callbacks(options: StackOptions, url: str, secret: str) -> CallbackSettings | None:
+    """Where and how the embedded simulator sends completion callbacks: to ``url`` (the local callback
+    route), signed with ``secret``; None without ``simulator_callbacks``."""
+    if not options.simulator_callbacks:
+        return None
+    return CallbackSettings(url=url, secret=secret, faults=options.callback_faults or CallbackFaultSettings())
+
+
 class LocalStack:
     """Start with :meth:`start` (or ``with``); everything binds to 127.0.0.1."""
 
@@ -173,13 +181,6 @@ class LocalStack:
         zego = options.zego
         if zego is None:
             server_secret = options.simulator_server_secret or secrets.token_hex(16)
-            callbacks = None
-            if options.simulator_callbacks:
-                callbacks = CallbackSettings(
-                    url=self.api.url_of(CALLBACK_FUNCTION),
-                    secret=callback_secret,
-                    faults=options.callback_faults or CallbackFaultSettings(),
-                )
             self.simulator = ZegoSimulator(
                 options.scenario or Scenario.from_file(DEMO_SCENARIO),
                 apps={LOCAL_APP_ID: server_secret},
@@ -188,7 +189,7 @@ class LocalStack:
                 faults=options.faults,
                 seed=options.simulator_seed,
                 call_log_path=options.simulator_call_log,
-                callbacks=callbacks,
+                callbacks=_simulator_callbacks(options, self.api.url_of(CALLBACK_FUNCTION), callback_secret),
                 callback_log_path=options.simulator_callback_log,
             ).start()
             zego = ZegoTarget(endpoint=self.simulator.url, app_id=str(LOCAL_APP_ID), server_secret=server_secret)
