@@ -103,8 +103,13 @@ def _costs(results: dict[str, Any]) -> dict[str, Any] | None:
     if polling is None or per_record is None:
         return None
     rate = results.get("rate_limit", {}).get("handler_default", {})
-    # CPU per record with the real adapters (boto3, requests) where measured; else the stubbed figure.
-    cpu_ms = rate.get("bench_process_cpu_ms_per_record") or per_record["poller"]["marginal_cpu_ms_per_record"]
+    # CPU per record with the real adapters (boto3, requests) where measured: the handler's own threads
+    # (what Lambda bills), else the whole bench process (with the harness's receivers), else the stubbed figure.
+    cpu_ms = (
+        rate.get("handler_cpu_ms_per_record")
+        or rate.get("bench_process_cpu_ms_per_record")
+        or per_record["poller"]["marginal_cpu_ms_per_record"]
+    )
     wait = rate.get("limiter_wait_seconds", {}).get("mean", 0.0)
     knobs = {
         "memory_mb": int(template_defaults()["PollerMemorySize"]),

@@ -254,20 +254,24 @@ class Counters:
     failed: int = 0
     intervals: list[tuple[float, float]] = field(default_factory=list)
     """(start, end) of every invocation, monotonic seconds."""
+    handler_cpu_seconds: float = 0.0
+    """CPU time of the invoking threads inside the handler: what Lambda bills as the function's work, without
+    the harness's receivers and deleter (in AWS the event source mapping's, not billed as duration)."""
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, records: int, failed: int, started: float, ended: float) -> None:
+    def add(self, records: int, failed: int, started: float, ended: float, cpu_seconds: float = 0.0) -> None:
         """Count one invocation."""
         with self.lock:
             self.invocations += 1
             self.records += records
             self.failed += failed
             self.intervals.append((started, ended))
+            self.handler_cpu_seconds += cpu_seconds
 
     def copy(self) -> Counters:
         """A consistent snapshot."""
         with self.lock:
-            return Counters(self.invocations, self.records, self.failed, list(self.intervals))
+            return Counters(self.invocations, self.records, self.failed, list(self.intervals), self.handler_cpu_seconds)
 
     def busy_seconds(self, start: float, end: float) -> float:
         """Handler time inside ``[start, end)``, summed over instances (invocations clipped to it)."""
@@ -279,10 +283,10 @@ def timed_handler(handler: Handler, counters: Counters) -> Handler:
     """``handler`` counting invocations, records, reported failures and time spent inside."""
 
     def invoke(event: dict[str, Any], context: Any) -> Any:
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.thread_time()
         response = handler(event, context)
         failures = response.get("batchItemFailures", []) if isinstance(response, dict) else []
-        counters.add(len(event["Records"]), len(failures), started, time.monotonic())
+        counters.add(len(event["Records"]), len(failures), started, time.monotonic(), time.thread_time() - cpu)
         return response
 
     return invoke
@@ -455,6 +459,9 @@ def _result(*, level: str, knobs: Knobs, tasks: int, calls: list[Call], window: 
             round(1000 * (window.cpu["bench process"][1] - window.cpu["bench process"][0]) / records, 2)
             if records
             else None
+        ),
+        "handler_cpu_ms_per_record": (
+            round(1000 * (last.handler_cpu_seconds - first.handler_cpu_seconds) / records, 2) if records else None
         ),
         **instrument.snapshot(),
         "pace_per_second": _pace_per_second(instrument, window.start, window.end),

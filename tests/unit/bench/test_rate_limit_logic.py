@@ -3,6 +3,7 @@ handler timing and how the best configuration is chosen. No server, no waiting."
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -89,6 +90,7 @@ def test_timed_handler_counts_records_and_reported_failures() -> None:
     counters = Counters()
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        sum(range(200_000))  # some CPU work inside the handler, counted as the handler's
         return {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
 
     timed = timed_handler(handler, counters)
@@ -97,6 +99,28 @@ def test_timed_handler_counts_records_and_reported_failures() -> None:
     snapshot = counters.copy()
     assert (snapshot.invocations, snapshot.records, snapshot.failed) == (2, 3, 2)
     assert len(snapshot.intervals) == 2
+    assert snapshot.handler_cpu_seconds > 0
+
+
+def test_handler_cpu_is_the_invoking_threads_only() -> None:
+    # Given CPU burnt by another thread while the handler only waits
+    counters = Counters()
+    busy = threading.Thread(target=lambda: sum(range(3_000_000)))
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        busy.start()
+        busy.join()
+        return {}
+
+    timed_handler(handler, counters)({"Records": [{"messageId": "1"}]}, None)
+    # Then the other thread's work is not the handler's: the same work, timed on this thread, costs far more
+    assert counters.copy().handler_cpu_seconds < 0.5 * _cpu_of(lambda: sum(range(3_000_000)))
+
+
+def _cpu_of(work: Any) -> float:
+    started = time.thread_time()
+    work()
+    return time.thread_time() - started
 
 
 def test_busy_time_is_clipped_to_the_window() -> None:
