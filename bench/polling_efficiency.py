@@ -66,16 +66,8 @@ from bench.costs import (
 from bench.stats import summary
 from devstack.event_filter import passes, stream_record, template_patterns
 from devstack.template import load_template
-from zego_media_tasks.domain.backoff import (
-    DEFAULT_BACKOFF_BASE_SECONDS,
-    DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS,
-    DEFAULT_BACKOFF_CAP_SECONDS,
-    DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
-    DEFAULT_BACKOFF_FACTOR,
-    DEFAULT_BACKOFF_JITTER,
-    BackoffPolicy,
-    UniformSource,
-)
+from zego_media_tasks.domain import backoff
+from zego_media_tasks.domain.backoff import BackoffPolicy, UniformSource
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome
 from zego_media_tasks.domain.polling import PollDecision, PollingPolicy, Step, decide_outcome
@@ -142,10 +134,10 @@ class Schedule:
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
         "default",
-        DEFAULT_BACKOFF_BASE_SECONDS,
-        DEFAULT_BACKOFF_FACTOR,
-        DEFAULT_BACKOFF_CAP_SECONDS,
-        jitter=DEFAULT_BACKOFF_JITTER,
+        backoff.DEFAULT_BACKOFF_BASE_SECONDS,
+        backoff.DEFAULT_BACKOFF_FACTOR,
+        backoff.DEFAULT_BACKOFF_CAP_SECONDS,
+        jitter=backoff.DEFAULT_BACKOFF_JITTER,
     ),
     Schedule("before issue 14: full jitter, 16 s doubling to 120 s", 16.0, 2.0, 120.0, jitter=1.0),
     Schedule("fixed 10 s", 10.0, 1.0, 10.0, jitter=0.0),
@@ -155,17 +147,17 @@ SCHEDULES: tuple[Schedule, ...] = (
 
 CALLBACKS_ENABLED = Schedule(
     "callbacks enabled",
-    DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS,
-    DEFAULT_BACKOFF_FACTOR,
-    DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
-    jitter=DEFAULT_BACKOFF_JITTER,
+    backoff.DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS,
+    backoff.DEFAULT_BACKOFF_FACTOR,
+    backoff.DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS,
+    jitter=backoff.DEFAULT_BACKOFF_JITTER,
 )
 """The poller's schedule with ``CALLBACKS_ENABLED``: a larger first window, backing off to the larger cap."""
 CAP_SWEEP: tuple[tuple[float, float], ...] = (
-    (DEFAULT_BACKOFF_BASE_SECONDS, DEFAULT_BACKOFF_CAP_SECONDS),
-    (DEFAULT_BACKOFF_BASE_SECONDS, 600.0),
+    (backoff.DEFAULT_BACKOFF_BASE_SECONDS, backoff.DEFAULT_BACKOFF_CAP_SECONDS),
+    (backoff.DEFAULT_BACKOFF_BASE_SECONDS, 600.0),
     (60.0, 900.0),
-    (DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS, DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS),
+    (backoff.DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS, backoff.DEFAULT_BACKOFF_CAP_WITH_CALLBACKS_SECONDS),
     (240.0, 900.0),
 )
 """(base, cap) pairs tried with callbacks: the pull-only schedule (callbacks without a schedule change),
