@@ -32,53 +32,44 @@ class ApiError(Exception):
 
     default_code: ErrorCode = ErrorCode.INTERNAL_ERROR
 
+    def __init_subclass__(cls, code: ErrorCode = ErrorCode.INTERNAL_ERROR, **kwargs: object) -> None:
+        # Each subtype names its code family in its class statement: ``class X(ApiError, code=...)``.
+        super().__init_subclass__(**kwargs)
+        cls.default_code = code
+
     def __init__(self, message: str, code: ErrorCode | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
 
 
-class InvalidRequestError(ApiError):
+class InvalidRequestError(ApiError, code=ErrorCode.INVALID_REQUEST):
     """The request is well-formed HTTP but a parameter or the body is invalid."""
 
-    default_code = ErrorCode.INVALID_REQUEST
 
-
-class TaskNotFoundError(ApiError):
+class TaskNotFoundError(ApiError, code=ErrorCode.TASK_NOT_FOUND):
     """We do not track this TaskId (for this vendor, when one was given)."""
 
-    default_code = ErrorCode.TASK_NOT_FOUND
 
-
-class RouteNotFoundError(ApiError):
+class RouteNotFoundError(ApiError, code=ErrorCode.ROUTE_NOT_FOUND):
     """No route has this path."""
 
-    default_code = ErrorCode.ROUTE_NOT_FOUND
 
-
-class MethodNotAllowedError(ApiError):
+class MethodNotAllowedError(ApiError, code=ErrorCode.METHOD_NOT_ALLOWED):
     """The path exists but not for this method; ``allowed`` lists the methods it has."""
-
-    default_code = ErrorCode.METHOD_NOT_ALLOWED
 
     def __init__(self, message: str, allowed: tuple[str, ...]) -> None:
         super().__init__(message)
         self.allowed = allowed
 
 
-class PayloadTooLargeError(ApiError):
+class PayloadTooLargeError(ApiError, code=ErrorCode.PAYLOAD_TOO_LARGE):
     """The request body is over the size limit."""
 
-    default_code = ErrorCode.PAYLOAD_TOO_LARGE
 
-
-class UnsupportedMediaTypeError(ApiError):
+class UnsupportedMediaTypeError(ApiError, code=ErrorCode.UNSUPPORTED_MEDIA_TYPE):
     """The request body is not declared as JSON."""
 
-    default_code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
 
-
-class ServiceUnavailableError(ApiError):
+class ServiceUnavailableError(ApiError, code=ErrorCode.SERVICE_UNAVAILABLE):
     """A dependency (table, queue, secret) failed; the same request may succeed shortly."""
-
-    default_code = ErrorCode.SERVICE_UNAVAILABLE
