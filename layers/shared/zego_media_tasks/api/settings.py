@@ -23,8 +23,8 @@ from collections.abc import Callable
 from typing import Final
 
 from zego_media_tasks.api.errors import ServiceUnavailableError
-from zego_media_tasks.config.environment import Knob, SettingsModel, Text, setting, settings_model
-from zego_media_tasks.config.knobs import LISTS_BUCKET_NAME, QUEUE_URL, TABLE_NAME, TASK_DEADLINE_SECONDS
+from zego_media_tasks.config.environment import Knob, Text, setting, settings_model
+from zego_media_tasks.config.knobs import QUEUE_URL, TASK_DEADLINE_SECONDS, RecordStoreSettings
 from zego_media_tasks.config.secrets import SecretShapeError, SecretSource, secret_cache_setting, secret_text_from
 from zego_media_tasks.domain.polling import DEFAULT_TASK_DEADLINE_SECONDS
 
@@ -44,14 +44,12 @@ CORS_ALLOW_ORIGIN: Final = Knob(
 
 
 @settings_model
-class ApiSettings(SettingsModel):
+class ApiSettings(RecordStoreSettings):
     """Everything the API needs from its environment (each field's variable is its knob's)."""
 
     SUBJECT = "API settings"
     RELATIONS = (PAGINATION_SECRET.relation,)
 
-    table_name: str = setting(TABLE_NAME)
-    lists_bucket_name: str | None = setting(LISTS_BUCKET_NAME, default=None)
     queue_url: str = setting(QUEUE_URL)
     task_deadline_seconds: int = setting(TASK_DEADLINE_SECONDS, default=DEFAULT_TASK_DEADLINE_SECONDS)
     pagination_secret_arn: str | None = PAGINATION_SECRET.arn_setting()

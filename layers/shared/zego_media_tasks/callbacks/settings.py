@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from zego_media_tasks.config.environment import Knob, SettingsModel, WholeNumber, setting, settings_model
-from zego_media_tasks.config.knobs import LISTS_BUCKET_NAME, TABLE_NAME, TASK_DEADLINE_SECONDS, TERMINAL_RECORD_TTL_DAYS
+from zego_media_tasks.config.environment import Knob, WholeNumber, setting, settings_model
+from zego_media_tasks.config.knobs import TASK_DEADLINE_SECONDS, TERMINAL_RECORD_TTL_DAYS, RecordStoreSettings
 from zego_media_tasks.config.secrets import SecretSource, secret_cache_setting
 from zego_media_tasks.domain.polling import (
     DEFAULT_TASK_DEADLINE_SECONDS,
@@ -45,14 +45,12 @@ CALLBACK_MAX_BODY_BYTES: Final = Knob(
 
 
 @settings_model
-class CallbackSettings(SettingsModel):
+class CallbackSettings(RecordStoreSettings):
     """Everything the callback receiver needs from its environment."""
 
     SUBJECT = "callback receiver settings"
     RELATIONS = (CALLBACK_SECRET.relation,)
 
-    table_name: str = setting(TABLE_NAME)
-    lists_bucket_name: str | None = setting(LISTS_BUCKET_NAME, default=None)
     app_id: int = setting(ZEGO_APP_ID)
     callback_secret_arn: str | None = CALLBACK_SECRET.arn_setting()
     callback_secret: str | None = CALLBACK_SECRET.value_setting()

@@ -1,10 +1,11 @@
-"""The variables several functions read, declared once; each function's own are declared with its model."""
+"""The variables several functions read, declared once, and the model of the two that every function keeping
+task records reads; each function's own are declared with its model."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from zego_media_tasks.config.environment import Knob, Text, WholeNumber
+from zego_media_tasks.config.environment import Knob, SettingsModel, Text, WholeNumber, setting, settings_model
 
 MIN_TASK_DEADLINE_SECONDS: Final = 60
 MAX_TASK_DEADLINE_SECONDS: Final = 30 * 86_400
@@ -18,6 +19,12 @@ SECRETS_MANAGER_ARN: Final = Text(
 )
 
 TABLE_NAME: Final = Knob("TABLE_NAME", Text(), "the tasks table")
+LISTS_BUCKET_NAME: Final = Knob(
+    "LISTS_BUCKET_NAME",
+    Text(),
+    "the bucket holding the complete thumbnail and file-name lists too long for a record (unset: such a "
+    "list cannot be stored or read, and its write or read fails as a dependency failure)",
+)
 QUEUE_URL: Final = Knob(
     "QUEUE_URL",
     SQS_QUEUE_URL,
@@ -36,9 +43,11 @@ SECRET_CACHE_SECONDS: Final = Knob(
     WholeNumber(0, MAX_SECRET_CACHE_SECONDS),
     "how long a function instance caches a secret read from Secrets Manager, seconds (0: at every use)",
 )
-LISTS_BUCKET_NAME: Final = Knob(
-    "LISTS_BUCKET_NAME",
-    Text(),
-    "the bucket holding the complete thumbnail and file-name lists too long for a record (unset: such a "
-    "list cannot be stored or read, and its write or read fails as a dependency failure)",
-)
+
+
+@settings_model
+class RecordStoreSettings(SettingsModel):
+    """Where task records live: the base of the settings of every function that reads or writes them."""
+
+    table_name: str = setting(TABLE_NAME)
+    lists_bucket_name: str | None = setting(LISTS_BUCKET_NAME, default=None)

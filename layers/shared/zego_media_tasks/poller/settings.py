@@ -21,18 +21,16 @@ from zego_media_tasks.config.environment import (
     Number,
     Relation,
     SettingsError,
-    SettingsModel,
     Text,
     setting,
     settings_model,
 )
 from zego_media_tasks.config.knobs import (
-    LISTS_BUCKET_NAME,
     QUEUE_URL,
     SQS_QUEUE_URL,
-    TABLE_NAME,
     TASK_DEADLINE_SECONDS,
     TERMINAL_RECORD_TTL_DAYS,
+    RecordStoreSettings,
 )
 from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_BASE_SECONDS,
@@ -137,7 +135,7 @@ def _backoff_problems(base: float, factor: float, cap: float) -> list[str]:
 
 
 @settings_model
-class PollerSettings(SettingsModel):
+class PollerSettings(RecordStoreSettings):
     """Everything the poller needs from its environment (each field's variable is its knob's)."""
 
     SUBJECT = "poller settings"
@@ -148,11 +146,9 @@ class PollerSettings(SettingsModel):
         ),
     )
 
-    table_name: str = setting(TABLE_NAME)
     queue_url: str = setting(QUEUE_URL)
     dlq_url: str = setting(DLQ_URL)
     rate_limit_table_name: str = setting(RATE_LIMIT_TABLE_NAME)
-    lists_bucket_name: str | None = setting(LISTS_BUCKET_NAME, default=None)
     rate_limit_per_second: float = setting(ZEGO_RATE_LIMIT_PER_SECOND, default=DEFAULT_RATE_LIMIT_PER_SECOND)
     rate_limit_max_wait_seconds: float = setting(RATE_LIMIT_MAX_WAIT_SECONDS, default=DEFAULT_MAX_WAIT_SECONDS)
     rate_limit_arrival_spread_seconds: float = setting(
