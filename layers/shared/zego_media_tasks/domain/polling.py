@@ -261,26 +261,16 @@ def _expected(stored: TaskRecord | None) -> int | None:
 
 
 def _decision(
-    stored: TaskRecord | None,
-    record: TaskRecord,
-    step: Step,
-    reason: str,
-    *,
-    called_zego: bool,
-    next_request: PollRequest | None = None,
-    delay_seconds: int | None = None,
-    time_to_terminal_seconds: float | None = None,
+    stored: TaskRecord | None, record: TaskRecord, step: Step, reason: str, *, called_zego: bool
 ) -> PollDecision:
-    """The decision to write ``record`` over ``stored`` (fenced at its generation), with its transition."""
+    """The decision to write ``record`` over ``stored`` (fenced at its generation), with its transition; the
+    fields of one step alone (the next message, the time to terminal) are set by that step's builder."""
     return PollDecision(
         step=step,
         record=record,
         expected_generation=_expected(stored),
         reason=reason,
-        next_request=next_request,
-        delay_seconds=delay_seconds,
         transition=transition_of(stored, record),
-        time_to_terminal_seconds=time_to_terminal_seconds,
         called_zego=called_zego,
     )
 
@@ -307,12 +297,8 @@ def finish(
         expires_at=math.floor(now.timestamp()) + policy.terminal_record_ttl_days * SECONDS_PER_DAY,
         updated_at=to_iso(now),
     )
-    return _decision(
-        stored,
-        completed,
-        Step.FINISH,
-        reason,
-        called_zego=called_zego,
+    return replace(
+        _decision(stored, completed, Step.FINISH, reason, called_zego=called_zego),
         time_to_terminal_seconds=max(0.0, (now - from_iso(completed.first_seen_at)).total_seconds()),
     )
 
@@ -349,9 +335,8 @@ def _continue(
     next_request = resume_request(advanced)
     if not_before is not None and not_before > next_poll:
         next_request = replace(next_request, not_before=to_iso(not_before))
-    return _decision(
-        stored, advanced, Step.CONTINUE, reason, called_zego=called_zego, next_request=next_request, delay_seconds=delay
-    )
+    decision = _decision(stored, advanced, Step.CONTINUE, reason, called_zego=called_zego)
+    return replace(decision, next_request=next_request, delay_seconds=delay)
 
 
 def _defer(poll: PollContext, *, delay: int, reason: str, not_before: datetime | None = None) -> PollDecision:
@@ -362,19 +347,12 @@ def _defer(poll: PollContext, *, delay: int, reason: str, not_before: datetime |
 
 
 def decide_outcome(
-    stored: TaskRecord | None,
-    request: PollRequest,
-    outcome: CallOutcome,
-    *,
-    now: datetime,
-    policy: PollingPolicy,
-    random: UniformSource,
-    sent_at: datetime | None = None,
-    not_before: datetime | None = None,
+    poll: PollContext, outcome: CallOutcome, *, random: UniformSource, not_before: datetime | None = None
 ) -> PollDecision:
-    """Decide what one DescribeMediaTask outcome means for the task (``now``: after the call); a next
+    """Decide what one DescribeMediaTask outcome means for the task (``poll.now``: after the call); a next
     poll is due no earlier than ``not_before`` (its place in the fleet's postponement queue) when given."""
-    base = PollContext(stored, request, now, policy, sent_at).opened()
+    stored, now, policy = poll.stored, poll.now, poll.policy
+    base = poll.opened()
     polled = replace(
         base,
         poll_count=base.poll_count + 1,

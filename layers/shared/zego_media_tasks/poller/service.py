@@ -248,23 +248,12 @@ class PollerService:
                 self.limiter.throttled()
             except StoreError as error:
                 warnings = (f"could not report the throttled call to the rate limiter: {error}",)
-        now = self.clock.now()
-        decision = decide_outcome(
-            stored, request, outcome, now=now, policy=self.policy, random=self.random, sent_at=sent_at
-        )
+        after_call = PollContext(stored, request, self.clock.now(), self.policy, sent_at)
+        decision = decide_outcome(after_call, outcome, random=self.random)
         if decision.delay_seconds is not None and decision.delay_seconds < permit.queue_ahead_seconds:
             # Polls postponed earlier are due after this task's next one would be: it queues up behind them.
-            place = self.limiter.postpone(now + timedelta(seconds=decision.delay_seconds))
-            decision = decide_outcome(
-                stored,
-                request,
-                outcome,
-                now=now,
-                policy=self.policy,
-                random=self.random,
-                sent_at=sent_at,
-                not_before=place,
-            )
+            place = self.limiter.postpone(after_call.now + timedelta(seconds=decision.delay_seconds))
+            decision = decide_outcome(after_call, outcome, random=self.random, not_before=place)
         result = self._apply(
             message, request, decision, outcome, permit.waited_seconds, call_rate=self.limiter.current_rate()
         )
