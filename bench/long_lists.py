@@ -25,7 +25,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from zego_media_tasks.domain.lists import THUMBNAILS, decode_list, first_page, split_lists
 from zego_media_tasks.domain.messages import PollRequest
-from zego_media_tasks.domain.polling import PollingPolicy, decide_outcome
+from zego_media_tasks.domain.polling import PollContext, PollingPolicy, decide_outcome
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.state_change import state_change
 from zego_media_tasks.domain.status import TaskStatus, Vendor
@@ -55,15 +55,8 @@ def _poll(body: bytes) -> tuple[TaskRecord, TaskRecord, list[bytes]]:
     """What the poller does with one answer: (the record whole, as stored, the list objects' bytes)."""
     chunks = [body[start : start + 64 * 1024] for start in range(0, len(body), 64 * 1024)]  # as it is read
     outcome = interpret_response(200, b"".join(chunks), task_id=TASK_ID, vendor=Vendor.TENCENT)
-    decision = decide_outcome(
-        None,
-        PollRequest(TASK_ID, Vendor.TENCENT),
-        outcome,
-        now=datetime.now(UTC),
-        policy=PollingPolicy(),
-        random=random.Random(0),
-        sent_at=None,
-    )
+    poll = PollContext(None, PollRequest(TASK_ID, Vendor.TENCENT), datetime.now(UTC), PollingPolicy())
+    decision = decide_outcome(poll, outcome, random=random.Random(0))
     split = split_lists(decision.record)
     record_to_item(split.record)
     return decision.record, split.record, [item.body() for item in split.objects]

@@ -43,7 +43,7 @@ from zego_media_tasks.api.service import TaskService
 from zego_media_tasks.domain.clock import SystemClock
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome
-from zego_media_tasks.domain.polling import PollingPolicy, decide_outcome
+from zego_media_tasks.domain.polling import PollContext, PollingPolicy, decide_outcome
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.poller.service import PollerService
@@ -248,7 +248,7 @@ def finished_record(task_id: str) -> TaskRecord:
     """A realistic finished record: the real decision code on the compose fixture's final answer."""
     canned = answers("tencent-compose-finish.json")
     request = PollRequest(canned.task_id, canned.vendor)
-    decision = decide_outcome(None, request, canned.final, now=START, policy=PollingPolicy(), random=_Middle())
+    decision = decide_outcome(PollContext(None, request, START, PollingPolicy()), canned.final, random=_Middle())
     return replace(decision.record, task_id=task_id)
 
 

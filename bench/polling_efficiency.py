@@ -70,7 +70,7 @@ from zego_media_tasks.domain import backoff
 from zego_media_tasks.domain.backoff import BackoffPolicy, UniformSource
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome
-from zego_media_tasks.domain.polling import PollDecision, PollingPolicy, Step, decide_outcome
+from zego_media_tasks.domain.polling import PollContext, PollDecision, PollingPolicy, Step, decide_outcome
 from zego_media_tasks.domain.reconciliation import CallbackEffect, decide_callback
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.snapshot import TaskSnapshot
@@ -262,7 +262,7 @@ def simulate_polls(
     for number in range(1, MAX_POLLS_PER_TASK + 1):
         outcome = answers_.final if elapsed >= completion_seconds else answers_.processing
         now = start + timedelta(seconds=elapsed)
-        decision = decide_outcome(stored, request, outcome, now=now, policy=policy, random=rng, sent_at=start)
+        decision = decide_outcome(PollContext(stored, request, now, policy, sent_at=start), outcome, random=rng)
         yield Poll(number, elapsed, stored, decision)
         if decision.step is Step.FINISH:
             return

@@ -29,7 +29,7 @@ from tests.support.snapshots import sample_snapshot_urls
 from zego_media_tasks.domain.lists import split_lists
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome, OutcomeKind
-from zego_media_tasks.domain.polling import PollingPolicy, decide_outcome
+from zego_media_tasks.domain.polling import PollContext, PollingPolicy, decide_outcome
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 from zego_media_tasks.store.items import record_to_item
 from zego_media_tasks.zego.responses import MAX_MESSAGE_CHARS, interpret_response
@@ -96,15 +96,9 @@ def _check(outcome: CallOutcome, http_status: int, vendor: Vendor) -> None:
 
 def _storable(outcome: CallOutcome) -> int:
     """Size in bytes of the DynamoDB request item the poller would write for ``outcome`` (first poll)."""
-    decision = decide_outcome(
-        None,
-        PollRequest(TASK_ID, outcome.snapshot.vendor if outcome.snapshot else Vendor.TENCENT),
-        outcome,
-        now=datetime.now(UTC),
-        policy=PollingPolicy(),
-        random=random.Random(0),
-        sent_at=None,
-    )
+    request = PollRequest(TASK_ID, outcome.snapshot.vendor if outcome.snapshot else Vendor.TENCENT)
+    poll = PollContext(None, request, datetime.now(UTC), PollingPolicy(), sent_at=None)
+    decision = decide_outcome(poll, outcome, random=random.Random(0))
     serializer = TypeSerializer()
     stored = split_lists(decision.record).record  # what SpillingRecords hands the table
     wire = {name: serializer.serialize(value) for name, value in record_to_item(stored).items()}

@@ -20,7 +20,7 @@ from zego_media_tasks.api.models import Task, TaskLastError, task_of
 from zego_media_tasks.domain.fields import camel, declared_fields
 from zego_media_tasks.domain.messages import PollRequest
 from zego_media_tasks.domain.outcome import CallOutcome
-from zego_media_tasks.domain.polling import PollingPolicy, decide_outcome
+from zego_media_tasks.domain.polling import PollContext, PollingPolicy, decide_outcome
 from zego_media_tasks.domain.record import LastError, TaskRecord, pending_record
 from zego_media_tasks.domain.snapshot import IDENTITY_FIELDS, TaskSnapshot
 from zego_media_tasks.domain.status import TaskStatus, Vendor
@@ -90,14 +90,8 @@ def test_a_poll_answer_replaces_every_vendor_field(record: TaskRecord) -> None:
     snapshot = dataclasses.replace(snapshot, task_id=record.task_id, vendor=record.vendor, status=TaskStatus.PROCESSING)
     stored = dataclasses.replace(record, status=TaskStatus.WAITING, completed_at=None)
     request = PollRequest(record.task_id, record.vendor, generation=stored.generation)
-    decision = decide_outcome(
-        stored,
-        request,
-        CallOutcome.success(snapshot),
-        now=START,
-        policy=PollingPolicy(),
-        random=random.Random(1),
-    )
+    poll = PollContext(stored, request, START, PollingPolicy())
+    decision = decide_outcome(poll, CallOutcome.success(snapshot), random=random.Random(1))
     for item in dataclasses.fields(TaskSnapshot):
         if item.name not in IDENTITY_FIELDS:
             assert getattr(decision.record, item.name) == getattr(snapshot, item.name), item.name

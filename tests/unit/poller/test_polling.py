@@ -70,15 +70,8 @@ def top_of_window(attempt: int) -> int:
 
 def decide(stored: TaskRecord | None, outcome: CallOutcome) -> PollDecision:
     """Decide with the top of every jitter window, 5 s after SQS accepted the first message."""
-    return decide_outcome(
-        stored,
-        request_for(stored),
-        outcome,
-        now=NOW,
-        policy=POLICY,
-        random=TopOfWindow(),
-        sent_at=NOW - timedelta(seconds=5),
-    )
+    poll = PollContext(stored, request_for(stored), NOW, POLICY, sent_at=NOW - timedelta(seconds=5))
+    return decide_outcome(poll, outcome, random=TopOfWindow())
 
 
 # --- admission (generation fencing) -------------------------------------------------------------
@@ -215,7 +208,7 @@ def test_an_unknown_vendor_status_is_stored_raw_and_polling_continues() -> None:
 def test_huawei_no_task_within_the_grace_period_keeps_polling_without_a_terminal_status() -> None:
     request = PollRequest(TASK, HUAWEI)
     decision = decide_outcome(
-        None, request, success(TASK, HUAWEI, "NO_TASK"), now=NOW, policy=POLICY, random=TopOfWindow(), sent_at=NOW
+        PollContext(None, request, NOW, POLICY, sent_at=NOW), success(TASK, HUAWEI, "NO_TASK"), random=TopOfWindow()
     )
     assert decision.step is Step.CONTINUE
     assert decision.reason == NO_TASK_GRACE
@@ -228,7 +221,7 @@ def test_huawei_no_task_within_grace_keeps_the_previous_status() -> None:
     stored = stored_record(vendor=HUAWEI, status=TaskStatus.WAITING, first_seen_at=to_iso(NOW - timedelta(minutes=2)))
     request = PollRequest(TASK, HUAWEI, generation=stored.generation)
     decision = decide_outcome(
-        stored, request, success(TASK, HUAWEI, "NO_TASK"), now=NOW, policy=POLICY, random=TopOfWindow()
+        PollContext(stored, request, NOW, POLICY), success(TASK, HUAWEI, "NO_TASK"), random=TopOfWindow()
     )
     assert decision.record.status is TaskStatus.WAITING
     assert decision.record.status_changed_at == stored.status_changed_at
@@ -238,7 +231,7 @@ def test_huawei_no_task_after_the_grace_period_is_terminal_not_found() -> None:
     stored = stored_record(vendor=HUAWEI, status=TaskStatus.PENDING, first_seen_at=to_iso(NOW - timedelta(seconds=300)))
     request = PollRequest(TASK, HUAWEI, generation=stored.generation)
     decision = decide_outcome(
-        stored, request, success(TASK, HUAWEI, "NO_TASK"), now=NOW, policy=POLICY, random=TopOfWindow()
+        PollContext(stored, request, NOW, POLICY), success(TASK, HUAWEI, "NO_TASK"), random=TopOfWindow()
     )
     assert decision.step is Step.FINISH
     assert decision.record.status is TaskStatus.NOT_FOUND
