@@ -1,8 +1,9 @@
-"""ZEGO simulator tasks of every kind, shaped after the vendor's examples, for the simulator's unit tests.
+"""ZEGO simulator tasks of every kind, for the simulator's unit tests (the finished ones carry the TaskIds
+and file ids of the vendor's examples).
 
-One Tencent merge (finished and failed), transcode (finished and failed), snapshot at offsets and sampled,
+A Tencent merge (finished and failed), transcode (finished and failed), snapshot at offsets and sampled,
 a Huawei snapshot and a Huawei merge: every kind of task, final state and completion callback the
-simulator knows.
+simulator knows. Shared so that each test module does not keep its own copy of the same task.
 """
 
 from __future__ import annotations
