@@ -1,4 +1,4 @@
-"""ZEGO simulator tasks of every kind, for the simulator's unit tests (the finished ones carry the TaskIds
+"""ZEGO simulator tasks of every kind, for the simulator's unit tests (several carry the TaskIds
 and file ids of the vendor's examples).
 
 A Tencent merge (finished and failed), transcode (finished and failed), snapshot at offsets and sampled,
