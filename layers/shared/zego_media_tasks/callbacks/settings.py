@@ -18,13 +18,8 @@ from __future__ import annotations
 from typing import Final
 
 from zego_media_tasks.config.environment import Knob, WholeNumber, setting, settings_model
-from zego_media_tasks.config.knobs import TASK_DEADLINE_SECONDS, TERMINAL_RECORD_TTL_DAYS, RecordStoreSettings
+from zego_media_tasks.config.lifetime import RecordLifetimeSettings
 from zego_media_tasks.config.secrets import SecretSource, secret_cache_setting
-from zego_media_tasks.domain.polling import (
-    DEFAULT_TASK_DEADLINE_SECONDS,
-    DEFAULT_TERMINAL_RECORD_TTL_DAYS,
-    PollingPolicy,
-)
 from zego_media_tasks.zego.callbacks import DEFAULT_MAX_AGE_SECONDS, DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES_LIMIT
 from zego_media_tasks.zego.settings import ZEGO_APP_ID
 
@@ -45,7 +40,7 @@ CALLBACK_MAX_BODY_BYTES: Final = Knob(
 
 
 @settings_model
-class CallbackSettings(RecordStoreSettings):
+class CallbackSettings(RecordLifetimeSettings):
     """Everything the callback receiver needs from its environment."""
 
     SUBJECT = "callback receiver settings"
@@ -56,12 +51,4 @@ class CallbackSettings(RecordStoreSettings):
     callback_secret: str | None = CALLBACK_SECRET.value_setting()
     max_age_seconds: int = setting(CALLBACK_MAX_AGE_SECONDS, default=DEFAULT_MAX_AGE_SECONDS)
     max_body_bytes: int = setting(CALLBACK_MAX_BODY_BYTES, default=DEFAULT_MAX_BODY_BYTES)
-    task_deadline_seconds: int = setting(TASK_DEADLINE_SECONDS, default=DEFAULT_TASK_DEADLINE_SECONDS)
-    terminal_record_ttl_days: int = setting(TERMINAL_RECORD_TTL_DAYS, default=DEFAULT_TERMINAL_RECORD_TTL_DAYS)
     secret_cache_seconds: int = secret_cache_setting()
-
-    def polling_policy(self) -> PollingPolicy:
-        """The deadline and TTL a record created by a callback gets."""
-        return PollingPolicy(
-            task_deadline_seconds=self.task_deadline_seconds, terminal_record_ttl_days=self.terminal_record_ttl_days
-        )

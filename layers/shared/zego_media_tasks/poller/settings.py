@@ -25,13 +25,8 @@ from zego_media_tasks.config.environment import (
     setting,
     settings_model,
 )
-from zego_media_tasks.config.knobs import (
-    QUEUE_URL,
-    SQS_QUEUE_URL,
-    TASK_DEADLINE_SECONDS,
-    TERMINAL_RECORD_TTL_DAYS,
-    RecordStoreSettings,
-)
+from zego_media_tasks.config.knobs import QUEUE_URL, SQS_QUEUE_URL
+from zego_media_tasks.config.lifetime import RecordLifetimeSettings
 from zego_media_tasks.domain.backoff import (
     DEFAULT_BACKOFF_BASE_SECONDS,
     DEFAULT_BACKOFF_BASE_WITH_CALLBACKS_SECONDS,
@@ -51,12 +46,7 @@ from zego_media_tasks.domain.call_budget import (
     DEFAULT_MAX_WAIT_SECONDS,
     BudgetPolicy,
 )
-from zego_media_tasks.domain.polling import (
-    DEFAULT_NOT_FOUND_GRACE_SECONDS,
-    DEFAULT_TASK_DEADLINE_SECONDS,
-    DEFAULT_TERMINAL_RECORD_TTL_DAYS,
-    PollingPolicy,
-)
+from zego_media_tasks.domain.polling import DEFAULT_NOT_FOUND_GRACE_SECONDS, PollingPolicy
 
 __all__ = ["PollerSettings", "SettingsError"]
 
@@ -135,7 +125,7 @@ def _backoff_problems(base: float, factor: float, cap: float) -> list[str]:
 
 
 @settings_model
-class PollerSettings(RecordStoreSettings):
+class PollerSettings(RecordLifetimeSettings):
     """Everything the poller needs from its environment (each field's variable is its knob's)."""
 
     SUBJECT = "poller settings"
@@ -167,8 +157,6 @@ class PollerSettings(RecordStoreSettings):
     )
     throttle_retry_seconds: float = setting(THROTTLE_RETRY_SECONDS, default=DEFAULT_THROTTLE_RETRY_SECONDS)
     not_found_grace_seconds: float = setting(NOT_FOUND_GRACE_SECONDS, default=DEFAULT_NOT_FOUND_GRACE_SECONDS)
-    task_deadline_seconds: int = setting(TASK_DEADLINE_SECONDS, default=DEFAULT_TASK_DEADLINE_SECONDS)
-    terminal_record_ttl_days: int = setting(TERMINAL_RECORD_TTL_DAYS, default=DEFAULT_TERMINAL_RECORD_TTL_DAYS)
 
     @property
     def effective_backoff_cap_seconds(self) -> float:
