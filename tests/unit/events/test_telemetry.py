@@ -9,7 +9,7 @@ from zego_media_tasks.domain.state_change import state_change
 from zego_media_tasks.domain.status import Vendor
 from zego_media_tasks.domain.timestamps import to_iso
 from zego_media_tasks.events.publisher import PublishError
-from zego_media_tasks.events.service import Published, PublishResult
+from zego_media_tasks.events.service import PublishResult
 from zego_media_tasks.events.telemetry import for_failure, for_result
 from zego_media_tasks.observability.signals import Level, Metric
 
@@ -32,12 +32,12 @@ def test_a_published_event_is_logged_with_its_id_and_sequence() -> None:
     )
     change = state_change(None, record)
     assert change is not None
-    telemetry = for_result(PublishResult(Published.PUBLISHED, change))
+    telemetry = for_result(PublishResult(change))
     assert telemetry.metrics == (Metric("EventsPublished"),)
     assert telemetry.log is not None
     assert (telemetry.log.extra["event_id"], telemetry.log.extra["sequence"]) == (change.event_id, 1)
 
 
 def test_an_unchanged_write_is_only_counted() -> None:
-    telemetry = for_result(PublishResult(Published.UNCHANGED))
+    telemetry = for_result(PublishResult())
     assert (telemetry.metrics, telemetry.log) == ((Metric("EventsUnchanged"),), None)

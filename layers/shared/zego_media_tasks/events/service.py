@@ -42,10 +42,14 @@ class Published(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PublishResult:
-    """The report of one stream record."""
+    """The report of one stream record: the state change published, or None when there was none."""
 
-    outcome: Published
     change: StateChange | None = None
+
+    @property
+    def outcome(self) -> Published:
+        """What the record led to, which the change alone decides."""
+        return Published.UNCHANGED if self.change is None else Published.PUBLISHED
 
 
 def _image(data: Mapping[str, Any], name: str) -> TaskRecord | None:
@@ -81,6 +85,6 @@ class PublisherService:
             raise UnreadableRecordError("the record has no dynamodb section")
         change = state_change(_image(data, "OldImage"), _image(data, "NewImage"))
         if change is None:
-            return PublishResult(Published.UNCHANGED)
+            return PublishResult()
         self._publisher.publish([change])
-        return PublishResult(Published.PUBLISHED, change)
+        return PublishResult(change)

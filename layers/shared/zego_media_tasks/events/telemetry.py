@@ -7,7 +7,7 @@ stream holds something this version cannot read.
 
 from __future__ import annotations
 
-from zego_media_tasks.events.service import Published, PublishResult
+from zego_media_tasks.events.service import PublishResult
 from zego_media_tasks.events.settings import PublisherSettings
 from zego_media_tasks.observability.signals import Level, LogLine, Metric, MetricName, Telemetry
 
@@ -19,7 +19,7 @@ def configured(settings: PublisherSettings) -> Telemetry:
 
 def for_result(result: PublishResult) -> Telemetry:
     """One published event (with its id and sequence), or one unchanged write."""
-    if result.outcome is Published.UNCHANGED or result.change is None:
+    if result.change is None:
         return Telemetry(metrics=(Metric(MetricName.EVENTS_UNCHANGED),))
     detail = result.change.detail
     return Telemetry(
