@@ -56,18 +56,6 @@ SECONDS_PER_DAY = 86_400
 DEFAULT_NOT_FOUND_GRACE_SECONDS = 300.0
 DEFAULT_TASK_DEADLINE_SECONDS = 86_400
 DEFAULT_TERMINAL_RECORD_TTL_DAYS = 30
-MALFORMED = "MALFORMED"
-"""``LastError.kind`` of a record rejected because its message could not be read."""
-RATE_LIMITED = "RATE_LIMITED"
-"""Reason label (and ``LastError``-free) for a poll our own limiter deferred before calling ZEGO."""
-DEADLINE_PASSED = "DEADLINE_PASSED"
-"""Reason label for a task that reached its deadline."""
-NO_TASK_GRACE = "NO_TASK_GRACE"
-"""Reason label for Huawei ``NO_TASK`` inside the grace period."""
-POSTPONED = "POSTPONED"
-"""Reason label for a hop of a poll postponed beyond SQS's longest delay (no ZEGO call, no limiter)."""
-AWAITING_CALLBACK = "AWAITING_CALLBACK"
-"""Reason label for a task DescribeMediaTask cannot answer, kept alive until its callback or deadline."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +133,28 @@ class PollDecision:
     expected_generation: int | None
     """The generation the stored record must still have for the write to apply; None: must not exist."""
     reason: str
-    """``OutcomeKind`` value, or :data:`RATE_LIMITED`, :data:`DEADLINE_PASSED`, :data:`NO_TASK_GRACE`."""
+    """``OutcomeKind`` value, or one of the reason labels defined below (:data:`RATE_LIMITED`, ...)."""
     next_request: PollRequest | None = None
     delay_seconds: int | None = None
     transition: Transition | None = None
     time_to_terminal_seconds: float | None = None
     called_zego: bool = False
+
+
+# The reasons a decision carries besides an OutcomeKind value (PollDecision.reason); MALFORMED is also the
+# LastError.kind of a record rejected for its message.
+MALFORMED = "MALFORMED"
+"""``LastError.kind`` of a record rejected because its message could not be read."""
+RATE_LIMITED = "RATE_LIMITED"
+"""Reason label (and ``LastError``-free) for a poll our own limiter deferred before calling ZEGO."""
+DEADLINE_PASSED = "DEADLINE_PASSED"
+"""Reason label for a task that reached its deadline."""
+NO_TASK_GRACE = "NO_TASK_GRACE"
+"""Reason label for Huawei ``NO_TASK`` inside the grace period."""
+POSTPONED = "POSTPONED"
+"""Reason label for a hop of a poll postponed beyond SQS's longest delay (no ZEGO call, no limiter)."""
+AWAITING_CALLBACK = "AWAITING_CALLBACK"
+"""Reason label for a task DescribeMediaTask cannot answer, kept alive until its callback or deadline."""
 
 
 def _normalized(text: str | None) -> str | None:
