@@ -90,7 +90,14 @@ ALL_PROJECTED_INDEXES = (
     IndexShape("ByVendorStatus", ("vendorStatusKey", "statusChangedAt")),
 )
 """The status indexes as they were before they projected keys only (every attribute: every write of a
-record rewrote both entries)."""
+record rewrote both entries), and before ``ByVendorStatus`` was retired (:func:`with_vendor_status_key`)."""
+
+
+def with_vendor_status_key(item: Mapping[str, Any]) -> dict[str, Any]:
+    """``item`` as the earlier versions wrote it, with ``ByVendorStatus``'s key (``"<Vendor>#<STATUS>"``)."""
+    return {**item, "vendorStatusKey": f"{item['vendor']}#{item['status']}"}
+
+
 SIZE_SAMPLE_EVERY = 10
 MAX_POLLS_PER_TASK = 10_000
 """A bound on every task's loop (an hour at 1 s would be 3,600)."""
@@ -355,7 +362,11 @@ class WriteUnits:
         if read and old_item is not None:
             self.reads += read_units(item_size(old_item), consistent=True)
         self.writes += item_write_units(old_item, new_item, table_indexes())
-        self.writes_all_projected += item_write_units(old_item, new_item, ALL_PROJECTED_INDEXES)
+        self.writes_all_projected += item_write_units(
+            with_vendor_status_key(old_item) if old_item is not None else None,
+            with_vendor_status_key(new_item),
+            ALL_PROJECTED_INDEXES,
+        )
         return item_size(new_item)
 
 

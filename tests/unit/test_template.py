@@ -254,7 +254,7 @@ API_GRANTS: set[Grant] = {
     ("dynamodb:GetItem", "TasksTable.Arn"),
     ("dynamodb:Query", "TasksTable.Arn"),
     ("dynamodb:BatchGetItem", "TasksTable.Arn"),
-    ("dynamodb:Query", "${TasksTable.Arn}/index/*"),
+    ("dynamodb:Query", "${TasksTable.Arn}/index/ByStatus"),  # the listing index only, not the watchdog's
     ("dynamodb:PutItem", "TasksTable.Arn"),
     ("sqs:SendMessage", "PollQueue.Arn"),
     ("secretsmanager:GetSecretValue", "Ref:PaginationTokenSecret"),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
-from zego_media_tasks.api.pagination import InvalidNextTokenError, ListingQuery, PageTokenCodec
+from zego_media_tasks.api.pagination import LISTING_INDEX, InvalidNextTokenError, ListingQuery, PageTokenCodec
 from zego_media_tasks.domain.status import TaskStatus, Vendor
+from zego_media_tasks.store.items import STATUS_INDEX
 
 KEY = b"k" * 32
 LAST_KEY = {
@@ -43,6 +46,30 @@ def test_a_token_is_bound_to_its_query(other: ListingQuery) -> None:
     token = codec().encode(LAST_KEY, QUERY)
     with pytest.raises(InvalidNextTokenError):
         codec().decode(token, other)
+
+
+@dataclass(frozen=True)
+class EarlierListing:
+    """A vendor listing's query as the version with a ``ByVendorStatus`` index bound its tokens."""
+
+    status: TaskStatus
+    vendor: Vendor
+
+    def binding(self) -> bytes:
+        return f"{self.status.value}\x00{self.vendor.value}".encode()
+
+
+def test_a_token_of_the_retired_vendor_index_is_refused() -> None:
+    # Given a token an earlier version issued for a vendor's listing (its key: ByVendorStatus's attributes)
+    earlier = EarlierListing(TaskStatus.PROCESSING, Vendor.HUAWEI)
+    token = codec().encode({**LAST_KEY, "vendorStatusKey": "Huawei#PROCESSING"}, earlier)
+    # Then the listing it claims to continue refuses it (a 400) rather than passing its key to DynamoDB
+    with pytest.raises(InvalidNextTokenError):
+        codec().decode(token, ListingQuery(TaskStatus.PROCESSING, Vendor.HUAWEI))
+
+
+def test_the_listing_index_bound_into_tokens_is_the_store_s() -> None:
+    assert LISTING_INDEX == STATUS_INDEX
 
 
 def test_a_token_signed_with_another_key_is_refused() -> None:

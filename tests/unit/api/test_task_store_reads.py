@@ -1,4 +1,4 @@
-"""The task store as the read API uses it: by key, by TaskId, by status (the indexes), registration writes."""
+"""The task store as the read API uses it: by key, by TaskId, by status (the status index), registration writes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from tests.support.api_events import make_record
 from zego_media_tasks.domain.record import TaskRecord
 from zego_media_tasks.domain.status import TaskStatus, Vendor
-from zego_media_tasks.store.task_store import StoreError, TaskStore
+from zego_media_tasks.store.task_store import LISTING_QUERY_ROUNDS, StoreError, TaskStore
 
 Seed = Callable[..., TaskRecord]
 
@@ -52,11 +52,61 @@ def test_by_status_pages_newest_first_without_a_scan(
     assert calls == ["Query", "BatchGetItem", "Query", "BatchGetItem"]
 
 
-def test_by_status_with_a_vendor_uses_the_vendor_index(queries: TaskStore, seed: Seed) -> None:
+def test_by_status_with_a_vendor_filters_the_status_index(queries: TaskStore, seed: Seed) -> None:
     seed(make_record("t-1", Vendor.TENCENT), make_record("t-2", Vendor.HUAWEI))
     page = queries.by_status(TaskStatus.PROCESSING, Vendor.HUAWEI, 10)
     assert [r.task_id for r in page.records] == ["t-2"]
     assert page.last_key is None
+
+
+def _alternating_vendors(seed: Seed, count: int) -> None:
+    """``count`` PROCESSING records, newest first t-<count-1> .. t-0, Huawei at even numbers."""
+    for n in range(count):
+        vendor = Vendor.HUAWEI if n % 2 == 0 else Vendor.TENCENT
+        seed(make_record(f"t-{n:02d}", vendor, changed_at=f"2026-11-23T10:{n:02d}:00.000Z"))
+
+
+def test_a_vendor_page_is_filled_across_index_queries_and_continues_after_its_last_record(
+    queries: TaskStore, seed: Seed
+) -> None:
+    # Given Huawei and Tencent records interleaved in the index
+    _alternating_vendors(seed, 12)
+    # When Huawei's records are listed three at a time
+    pages = [queries.by_status(TaskStatus.PROCESSING, Vendor.HUAWEI, 3)]
+    while pages[-1].last_key is not None:
+        pages.append(queries.by_status(TaskStatus.PROCESSING, Vendor.HUAWEI, 3, pages[-1].last_key))
+    # Then every page but the last is full (the filter runs after DynamoDB's Limit, so each page took more
+    # than one Query), no page holds more, and together they list each Huawei record once, newest first
+    sizes = [len(page.records) for page in pages]
+    assert sizes[:2] == [3, 3]
+    assert all(size <= 3 for size in sizes)
+    listed = [r.task_id for page in pages for r in page.records]
+    assert listed == ["t-10", "t-08", "t-06", "t-04", "t-02", "t-00"]
+
+
+def test_a_vendor_page_stops_after_its_query_bound_and_says_where_to_go_on(
+    queries: TaskStore, seed: Seed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given many Tencent records newer than the only Huawei one
+    seed(make_record("t-huawei", Vendor.HUAWEI, changed_at="2026-11-23T09:00:00.000Z"))
+    for n in range(LISTING_QUERY_ROUNDS + 2):
+        seed(make_record(f"t-{n:02d}", Vendor.TENCENT, changed_at=f"2026-11-23T10:{n:02d}:00.000Z"))
+    queried: list[int] = []
+    original = queries.client._make_api_call  # type: ignore[attr-defined]
+
+    def count(operation: str, params: dict[str, Any]) -> Any:
+        if operation == "Query":
+            queried.append(params["Limit"])
+        return original(operation, params)
+
+    monkeypatch.setattr(queries.client, "_make_api_call", count)
+    # When a page of one Huawei record is asked for
+    first = queries.by_status(TaskStatus.PROCESSING, Vendor.HUAWEI, 1)
+    # Then it read at most its bound of index Queries, returned empty with a token, and the token leads on
+    assert (first.records, len(queried)) == ((), LISTING_QUERY_ROUNDS)
+    assert first.last_key is not None
+    second = queries.by_status(TaskStatus.PROCESSING, Vendor.HUAWEI, 1, first.last_key)
+    assert [r.task_id for r in second.records] == ["t-huawei"]
 
 
 def test_a_listed_record_that_left_the_status_is_left_out_of_its_page(

@@ -91,13 +91,14 @@ def test_request_units_are_counted_on_sampled_tasks() -> None:
     # Given a task that is PROCESSING for two polls and then finished, followed with item sizes
     trace = follow(_task(15), FIXED_10, size_items=True)
     assert trace.polls == 3
-    # Then registration put a new item in the table and both indexes
-    assert trace.registration_write_units == 3
+    # Then registration put a new item in the table and the status index (a PENDING record is not watched)
+    assert trace.registration_write_units == 2
     # And each poll read the record once (small items: one unit each)
     assert trace.read_units == 3
-    # And each poll wrote the table plus two indexes; the two status changes (PENDING → PROCESSING,
-    # PROCESSING → SUCCEEDED) cost a delete and a put in each index
-    assert trace.write_units == 3 * 3 + 2 * 2
+    # And each poll wrote the table once; each of the two status changes (PENDING → PROCESSING,
+    # PROCESSING → SUCCEEDED) cost a delete and a put in the status index, and the watch index got the
+    # record's entry at the first poll and lost it at the last
+    assert trace.write_units == 3 * 1 + 2 * 2 + 2
     assert 0 < trace.first_item_bytes < trace.last_item_bytes
 
 

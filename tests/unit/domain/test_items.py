@@ -45,10 +45,19 @@ def test_a_record_survives_the_round_trip() -> None:
 
 def test_index_keys_are_derived_from_status_and_vendor() -> None:
     item = record_to_item(_full_record())
-    assert item["status"] == "SUCCEEDED"
-    assert item["vendorStatusKey"] == "Tencent#SUCCEEDED"
+    assert (item["status"], item["vendor"]) == ("SUCCEEDED", "Tencent")
     assert item["statusChangedAt"] == "2026-11-23T12:01:00.000Z"
     assert item["expiresAt"] == 1790000000
+    assert "vendorStatusKey" not in item  # the retired ByVendorStatus index's key is no longer written
+
+
+def test_the_retired_vendor_status_key_is_dropped_on_read_not_carried() -> None:
+    # Given an item an earlier version wrote, with the key of the index it no longer has
+    record = _full_record()
+    old_item = {**record_to_item(record), "vendorStatusKey": "Tencent#SUCCEEDED"}
+    # Then it reads as the same record, and writing that record back leaves the attribute out
+    assert record_from_item(old_item) == record
+    assert "vendorStatusKey" not in record_to_item(record_from_item(old_item))
 
 
 def test_empty_values_are_left_out_of_the_item() -> None:

@@ -54,7 +54,7 @@ def follow(duration_seconds: float, rng: random.Random, policy: PollingPolicy) -
 
 @pytest.mark.parametrize(
     ("minutes", "mean_calls", "mean_lag"),
-    [(1, 2.91, 64.4), (10, 8.0, 26.3), (60, 38.15, 33.6)],
+    [(1, 2.91, 64.4), (10, 8.19, 24.4), (60, 40.0, 45.5)],
 )
 def test_expected_zego_calls_with_the_default_schedule(minutes: int, mean_calls: float, mean_lag: float) -> None:
     rng = random.Random(SEED)

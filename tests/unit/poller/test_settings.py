@@ -23,7 +23,7 @@ def test_defaults_are_the_documented_ones() -> None:
         rate_limit_arrival_spread_seconds=0.04,
         backoff_base_seconds=60,
         backoff_factor=1.3,
-        backoff_cap_seconds=105,
+        backoff_cap_seconds=100,
         backoff_jitter=0.1,
         callbacks_enabled=False,
         backoff_cap_with_callbacks_seconds=900,
@@ -34,7 +34,7 @@ def test_defaults_are_the_documented_ones() -> None:
         terminal_record_ttl_days=30,
     )
     policy = settings.polling_policy()
-    assert policy.backoff == BackoffPolicy(60, 1.3, 105, 0.1)
+    assert policy.backoff == BackoffPolicy(60, 1.3, 100, 0.1)
     assert policy.throttle == ThrottleDelay(2)
 
 

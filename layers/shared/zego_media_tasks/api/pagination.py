@@ -31,6 +31,8 @@ from zego_media_tasks.api.errors import ErrorCode, InvalidRequestError
 from zego_media_tasks.domain.status import TaskStatus, Vendor
 
 TOKEN_VERSION = 1
+LISTING_INDEX = "ByStatus"
+"""The index a listing token's key belongs to (``store.items.STATUS_INDEX``; bound into the MAC)."""
 MAX_TOKEN_LENGTH = 2048
 """Longer than any token we issue (a key holds a TaskId of at most 256 characters and a few short
 attributes); anything longer is refused before decoding."""
@@ -66,8 +68,10 @@ class ListingQuery:
     vendor: Vendor | None
 
     def binding(self) -> bytes:
-        """The bytes identifying this query inside the MAC."""
-        return f"{self.status.value}\x00{self.vendor.value if self.vendor else ''}".encode()
+        """The bytes identifying this query inside the MAC, with the index its keys belong to: a token
+        issued when a vendor's listing read the retired ``ByVendorStatus`` index holds a key of that index,
+        and fails verification (a 400) instead of reaching DynamoDB."""
+        return f"{self.status.value}\x00{self.vendor.value if self.vendor else ''}\x00{LISTING_INDEX}".encode()
 
 
 @dataclass(frozen=True, slots=True)

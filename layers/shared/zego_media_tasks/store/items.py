@@ -6,11 +6,12 @@ are always written; optional ones are left out when None, empty or an empty list
 missing and mistyped attributes, and carries unknown ones through in ``extra``.
 
 Key design (see docs/architecture.md): partition key ``taskId``, sort key ``vendor``, so the same TaskId
-can be tracked for both vendors and ``GET /tasks/{taskId}`` is one Query. Two GSIs list tasks by status,
-newest change first: ``ByStatus`` (``status``, ``statusChangedAt``) and ``ByVendorStatus``
-(``vendorStatusKey`` = ``"<Vendor>#<STATUS>"``, ``statusChangedAt``). ``expiresAt`` is the TTL attribute.
-A third, sparse one, ``ByWatchAt`` (``watchShard``, ``watchAt``), holds the non-terminal records for the
-watchdog (:mod:`zego_media_tasks.domain.watch`).
+can be tracked for both vendors and ``GET /tasks/{taskId}`` is one Query. One GSI lists tasks by status,
+newest change first: ``ByStatus`` (``status``, ``statusChangedAt``; a vendor's listing filters it on the
+sort key). ``expiresAt`` is the TTL attribute. A second, sparse one, ``ByWatchAt`` (``watchShard``,
+``watchAt``), holds the non-terminal records for the watchdog (:mod:`zego_media_tasks.domain.watch`).
+Earlier versions also wrote ``vendorStatusKey`` for a ``ByVendorStatus`` index; a reader drops it
+(:data:`RETIRED_ATTRIBUTES`), so the next write of such an item removes it.
 """
 
 from __future__ import annotations
@@ -33,9 +34,7 @@ from zego_media_tasks.domain.watch import watch_shard
 PARTITION_KEY = "taskId"
 SORT_KEY = "vendor"
 STATUS_INDEX = "ByStatus"
-VENDOR_STATUS_INDEX = "ByVendorStatus"
 STATUS_ATTR = "status"
-VENDOR_STATUS_KEY_ATTR = "vendorStatusKey"
 STATUS_CHANGED_ATTR = "statusChangedAt"
 GENERATION_ATTR = "generation"
 TTL_ATTR = "expiresAt"
@@ -45,11 +44,6 @@ WATCH_SHARD_ATTR = "watchShard"
 WATCH_AT_ATTR = "watchAt"
 MAX_RAW_JSON_BYTES = 64 * 1024
 """The raw vendor block is kept verbatim up to this size; DynamoDB items stop at 400 KB."""
-
-
-def vendor_status_key(vendor: Vendor, status: TaskStatus) -> str:
-    """The ``ByVendorStatus`` partition key value."""
-    return f"{vendor.value}#{status.value}"
 
 
 def key_of(task_id: str, vendor: Vendor) -> dict[str, str]:
@@ -223,17 +217,16 @@ def _nested_codec(cls: type) -> Codec:
 
 
 _ATTRIBUTES = _attributes(TaskRecord)
-_KNOWN = frozenset(
-    {VENDOR_STATUS_KEY_ATTR, WATCH_SHARD_ATTR, *(attribute.field.stored_name for attribute in _ATTRIBUTES)}
-)
-STORED_ATTRIBUTES = _KNOWN
+STORED_ATTRIBUTES = frozenset({WATCH_SHARD_ATTR, *(attribute.field.stored_name for attribute in _ATTRIBUTES)})
 """Every attribute name this version writes (anything else on an item is carried in ``extra``)."""
+RETIRED_ATTRIBUTES = frozenset({"vendorStatusKey"})
+"""Attributes earlier versions wrote and this one neither reads nor carries (``ByVendorStatus``'s key)."""
+_KNOWN = STORED_ATTRIBUTES | RETIRED_ATTRIBUTES
 
 
 def record_to_item(record: TaskRecord) -> dict[str, Any]:
     """A DynamoDB item (resource-layer types) for ``record``; optional None/empty values are left out."""
     item = _encode_fields(_ATTRIBUTES, record, dict(record.extra))
-    item[VENDOR_STATUS_KEY_ATTR] = vendor_status_key(record.vendor, record.status)
     if WATCH_AT_ATTR in item:  # the shard only beside the watch time: the index stays sparse
         item[WATCH_SHARD_ATTR] = watch_shard(record.task_id, record.vendor)
     return item

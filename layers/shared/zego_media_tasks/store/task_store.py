@@ -1,9 +1,9 @@
 """DynamoDB adapter for the tasks table: the one place records are read, listed and written.
 
 Reads by key (consistent when a writer needs it), every record of a TaskId in one Query, listings by
-status through the two status indexes (never a Scan), and generation-fenced conditional writes.
+status through the status index (never a Scan), and generation-fenced conditional writes.
 
-Cheap writes (docs/benchmarks.md, section 2): the status indexes project only their keys,
+Cheap writes (docs/benchmarks.md, section 2): the status index projects only its keys,
 so a write that leaves the status alone writes no index entry, and a listing page reads its keys from
 the index and the records from the table (one ``BatchGetItem``). A write of a record this store read
 consistently at the fenced generation is an ``UpdateItem`` of only the attributes that changed (the
@@ -41,13 +41,10 @@ from zego_media_tasks.store.items import (
     SORT_KEY,
     STATUS_ATTR,
     STATUS_INDEX,
-    VENDOR_STATUS_INDEX,
-    VENDOR_STATUS_KEY_ATTR,
     item_changes,
     key_of,
     record_from_item,
     record_to_item,
-    vendor_status_key,
 )
 
 if TYPE_CHECKING:
@@ -78,6 +75,9 @@ READ_MEMO_SIZE = 64
 """Items a store remembers per thread from its consistent reads (a poller batch is at most 10)."""
 BATCH_GET_ROUNDS = 5
 """``BatchGetItem`` calls per listing page before keys DynamoDB keeps leaving unprocessed fail it."""
+LISTING_QUERY_ROUNDS = 8
+"""Index Queries per listing page with a vendor filter before the page is returned short (with a
+``nextToken``): bounds what one request reads when the other vendor's records fill the index."""
 
 
 class StoreError(DependencyUnavailable):
@@ -234,31 +234,41 @@ class TaskStore(AwsAdapter["DynamoDBClient"]):
     ) -> RecordPage:
         """Up to ``limit`` records in ``status`` (for ``vendor`` if given), newest status change first.
 
-        ``ByVendorStatus`` serves the vendor case and ``ByStatus`` the other, so neither needs a filter
-        expression. The indexes hold keys only: the page's records are then read from the table in one
-        ``BatchGetItem`` and kept in the index's order. A record that left ``status`` (or the table) in the
-        moment between the two reads is left out of the page, which is then shorter than ``limit``; the
-        next page still continues after it.
+        One index serves both, ``ByStatus``: a vendor is a filter on the index's entries (the table's sort
+        key, so every keys-only entry holds it), which saves every record a second index entry to write on
+        each status change (docs/benchmarks.md, section 2). DynamoDB applies ``Limit`` before the filter,
+        so a vendor's page is filled by up to :data:`LISTING_QUERY_ROUNDS` Queries, each asking for no more
+        entries than the page still lacks (a page never holds more than ``limit``, and its ``nextToken``
+        continues right after its last entry); past that bound the page is returned short, with a token.
+        The index holds keys only: the page's records are then read from the table in one ``BatchGetItem``
+        and kept in the index's order. A record that left ``status`` (or the table) in the moment between
+        the two reads is left out of the page, which is then shorter than ``limit``; the next page still
+        continues after it.
         """
-        if vendor is None:
-            index, key_attr, key_value = STATUS_INDEX, STATUS_ATTR, status.value
-        else:
-            index, key_attr, key_value = VENDOR_STATUS_INDEX, VENDOR_STATUS_KEY_ATTR, vendor_status_key(vendor, status)
         options: dict[str, Any] = {
-            "IndexName": index,
+            "IndexName": STATUS_INDEX,
             "ScanIndexForward": False,  # statusChangedAt descending: newest change first
-            "Limit": limit,
         }
-        if start_key:
-            options["ExclusiveStartKey"] = to_wire(start_key)
-        response = self._query(key_attr, key_value, options)
-        keys = [{name: item[name] for name in (PARTITION_KEY, SORT_KEY)} for item in response.get("Items", [])]
+        if vendor is not None:
+            options["FilterExpression"] = "#vendor = :vendor"
+            options["ExpressionAttributeNames"] = {"#vendor": SORT_KEY}
+            options["ExpressionAttributeValues"] = {":vendor": {"S": vendor.value}}
+        last: Any = to_wire(start_key) if start_key else None
+        keys: list[dict[str, Any]] = []
+        for _ in range(LISTING_QUERY_ROUNDS if vendor is not None else 1):
+            page_options = {**options, "Limit": limit - len(keys)}
+            if last:
+                page_options["ExclusiveStartKey"] = last
+            response = self._query(STATUS_ATTR, status.value, page_options)
+            keys += [{name: item[name] for name in (PARTITION_KEY, SORT_KEY)} for item in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            if not last or len(keys) >= limit:
+                break
         records = tuple(
             record
             for record in self._batch_get(keys)
             if record.status is status and (vendor is None or record.vendor is vendor)
         )
-        last = response.get("LastEvaluatedKey")
         last_key = {name: str(value) for name, value in from_wire(last).items()} if last else None
         return RecordPage(records=records, last_key=last_key)
 
@@ -292,9 +302,9 @@ class TaskStore(AwsAdapter["DynamoDBClient"]):
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": key_attr},
-            "ExpressionAttributeValues": {":pk": {"S": key_value}},
             **options,
+            "ExpressionAttributeNames": {"#pk": key_attr, **options.get("ExpressionAttributeNames", {})},
+            "ExpressionAttributeValues": {":pk": {"S": key_value}, **options.get("ExpressionAttributeValues", {})},
         }
         return call_aws("Query", lambda: self.client.query(**request), StoreError)
 
