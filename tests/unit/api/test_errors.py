@@ -22,7 +22,8 @@ from tests.support.api_events import (
 )
 from tests.support.clock import FakeClock
 from tests.unit.api.conftest import PAGINATION_SECRET, TASK_DEADLINE
-from zego_media_tasks.api.errors import ServiceUnavailableError
+from zego_media_tasks.api import errors
+from zego_media_tasks.api.errors import ApiError, ErrorCode, ServiceUnavailableError
 from zego_media_tasks.api.models import TaskList
 from zego_media_tasks.api.pagination import PageTokenCodec
 from zego_media_tasks.api.routes import build_app
@@ -160,3 +161,32 @@ def test_cors_can_be_enabled_for_one_origin(service: TaskService) -> None:
     event = rest_event("GET", "/tasks", query={"status": "FAILED"}, headers={"Origin": "https://ui.example"})
     listed = app.resolve(event, context)  # type: ignore[arg-type]
     assert header(listed, "Access-Control-Allow-Origin") == "https://ui.example"
+
+
+@pytest.mark.parametrize(
+    ("error_type", "code"),
+    [
+        (errors.InvalidRequestError, ErrorCode.INVALID_REQUEST),
+        (errors.TaskNotFoundError, ErrorCode.TASK_NOT_FOUND),
+        (errors.RouteNotFoundError, ErrorCode.ROUTE_NOT_FOUND),
+        (errors.PayloadTooLargeError, ErrorCode.PAYLOAD_TOO_LARGE),
+        (errors.UnsupportedMediaTypeError, ErrorCode.UNSUPPORTED_MEDIA_TYPE),
+        (errors.ServiceUnavailableError, ErrorCode.SERVICE_UNAVAILABLE),
+    ],
+)
+def test_each_error_type_answers_with_its_own_code_unless_the_raiser_names_a_narrower_one(
+    error_type: type[ApiError], code: ErrorCode
+) -> None:
+    assert error_type("why").code is code
+    assert error_type("why", ErrorCode.INVALID_LIMIT).code is ErrorCode.INVALID_LIMIT
+
+
+def test_an_error_subtype_that_names_no_code_keeps_its_parents() -> None:
+    class NarrowerError(errors.TaskNotFoundError):
+        pass
+
+    assert (NarrowerError("gone").code, errors.MethodNotAllowedError("no", ("GET",)).code) == (
+        ErrorCode.TASK_NOT_FOUND,
+        ErrorCode.METHOD_NOT_ALLOWED,
+    )
+    assert ApiError("bug").code is ErrorCode.INTERNAL_ERROR

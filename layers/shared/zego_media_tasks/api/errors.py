@@ -32,10 +32,12 @@ class ApiError(Exception):
 
     default_code: ErrorCode = ErrorCode.INTERNAL_ERROR
 
-    def __init_subclass__(cls, code: ErrorCode = ErrorCode.INTERNAL_ERROR, **kwargs: object) -> None:
-        # Each subtype names its code family in its class statement: ``class X(ApiError, code=...)``.
+    def __init_subclass__(cls, code: ErrorCode | None = None, **kwargs: object) -> None:
+        # Each subtype names its code family in its class statement, ``class X(ApiError, code=...)``; a
+        # subtype that names none keeps its parent's.
         super().__init_subclass__(**kwargs)
-        cls.default_code = code
+        if code is not None:
+            cls.default_code = code
 
     def __init__(self, message: str, code: ErrorCode | None = None) -> None:
         super().__init__(message)
