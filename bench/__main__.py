@@ -95,7 +95,7 @@ def _run_one(name: str, quick: bool) -> dict[str, Any]:
 
 
 def _costs(results: dict[str, Any]) -> dict[str, Any] | None:
-    from bench.costs import cost_section, pipeline_section
+    from bench.costs import SCENARIO_KEYS, cost_section, pipeline_section
     from zego_media_tasks.domain.watch import WATCH_SHARDS
 
     polling = results.get("polling_efficiency")
@@ -124,7 +124,7 @@ def _costs(results: dict[str, Any]) -> dict[str, Any] | None:
     section = cost_section(polling["schedules"], **knobs)
     # The whole pipeline per million tasks (poller, stream and publisher, callbacks route, watchdog) for
     # the two scenarios of the standard mix: results.json "costs" → per_million_tasks_*.
-    scenarios = {name: polling[name] for name in ("pull_only", "callbacks_90") if name in polling}
+    scenarios = {name: polling[name] for name, _key in SCENARIO_KEYS if name in polling}
     events = results.get("events", {})
     if scenarios and all(s["all"].get("write_units_per_poll") is not None for s in scenarios.values()) and events:
         section.update(

@@ -348,7 +348,8 @@ def cost_section(
             )
             usage = task_usage(
                 polls=float(block["calls_per_task"]["mean"]),
-                registration_read_units=REGISTRATION_READ_UNITS,
+                # POST /tasks reads the key before writing; a queued task's first read is one of its polls'.
+                registration_read_units=REGISTRATION_READ_UNITS if schedule.get("through_api", True) else 0.0,
                 registration_write_units=float(block["registration_write_units"]),
                 poll_read_units=float(block["read_units_per_poll"]),
                 poll_write_units=float(block["write_units_per_poll"]),
@@ -607,6 +608,14 @@ def small_function_cost(function: SmallFunction, per_task: float, prices: Prices
 
 
 SERVICES = ("sqs", "lambda", "dynamodb", "api_gateway", "eventbridge", "cloudwatch_logs")
+SCENARIO_KEYS = (
+    ("pull_only", "per_million_tasks_pull_only"),
+    ("callbacks_90", "per_million_tasks_with_callbacks"),
+    ("pull_only_via_api", "per_million_tasks_pull_only_via_api"),
+    ("callbacks_90_via_api", "per_million_tasks_with_callbacks_via_api"),
+)
+"""The polling-efficiency scenarios priced as whole pipelines, and their results.json key: the standard
+mix registered as a pipeline does (a message on the poll queue), and the same through ``POST /tasks``."""
 """The services of the per-service breakdown, in the chart's order."""
 
 
@@ -632,6 +641,11 @@ def by_service(
 CALLBACK_SECONDS = 0.030
 """Assumed billed time of one callback invocation: the signature check, a Query and a write (5 ms each
 to DynamoDB in-region) at the API's memory."""
+REGISTRATION_SECONDS = 0.030
+"""Assumed billed time of one ``POST /tasks``: the body check, a GetItem, a SendMessage and a PutItem at
+the API's memory (its request units are the simulation's, counted with the poll loop's)."""
+REGISTRATION_LOG_BYTES = 500
+"""Assumed: the API's log line and EMF metrics per registration."""
 CALLBACK_LOG_BYTES = 700
 """Assumed: the receiver's one log line and its EMF metrics per callback."""
 WATCHDOG_SECONDS = 0.200
@@ -676,8 +690,14 @@ def pipeline_cost(
     watchdog_read_units: float,
     watchdog_memory_mb: int,
     prices: Prices,
+    registrations_through_api: float = 0.0,
 ) -> dict[str, dict[str, float]]:
-    """Per regime pair (:data:`REGIME_PAIRS`): dollars per million tasks by service (:func:`by_service`)."""
+    """Per regime pair (:data:`REGIME_PAIRS`): dollars per million tasks by service (:func:`by_service`).
+    ``registrations_through_api`` per task pay API Gateway and the API function (a queued task pays its
+    SendMessage, counted with the poll loop's)."""
+    registration = SmallFunction(
+        callback_memory_mb, REGISTRATION_SECONDS, api_requests=1, log_bytes=REGISTRATION_LOG_BYTES
+    )
     callback = SmallFunction(
         callback_memory_mb,
         CALLBACK_SECONDS,
@@ -715,6 +735,7 @@ def pipeline_cost(
             small_function_cost(late, scenario.callbacks_late, prices),
             small_function_cost(stopped, scenario.callbacks_applied, prices),
             small_function_cost(watchdog, watchdog_runs_per_task, prices),
+            small_function_cost(registration, registrations_through_api, prices),
         )
     return rows
 
@@ -733,8 +754,8 @@ def pipeline_section(
     regime pairs, dollars), with the breakdown by service per regime pair and what was assumed
     (``pipeline_assumptions``, beside :func:`cost_section`'s own ``assumptions``).
 
-    ``scenarios``: the polling-efficiency ``pull_only`` and ``callbacks_90`` results; ``poller_section``:
-    :func:`cost_section` of those two; ``publisher_assumptions``: the events benchmark's publisher model
+    ``scenarios``: the polling-efficiency results named in :data:`SCENARIO_KEYS`; ``poller_section``:
+    :func:`cost_section` of those; ``publisher_assumptions``: the events benchmark's publisher model
     and batching; ``defaults``: the template's parameter defaults.
     """
     prices = prices or Prices()
@@ -784,7 +805,9 @@ def pipeline_section(
                 regime: row["usd_per_million_tasks"] for regime, row in poller_section["per_schedule"][name].items()
             },
             stream_records=handed,
-            events=min(handed, float(events_per_task.get(name, 3.0))),
+            # The simulation's own count of status changes where it has one (it follows the scenario's
+            # registration path), else the events benchmark's measurement through make run's stack.
+            events=min(handed, float(result.get("events_per_task") or events_per_task.get(name, 3.0))),
             callbacks_applied=applied,
             callbacks_late=float(result.get("callbacks_arrived", 0)) / tasks - applied,
             callback_read_units=float(result.get("callback_read_units") or 0.0),
@@ -801,11 +824,9 @@ def pipeline_section(
             watchdog_read_units=watch_shards * 0.5,
             watchdog_memory_mb=WATCHDOG_MEMORY_MB,
             prices=prices,
+            registrations_through_api=1.0 if result.get("through_api", False) else 0.0,
         )
-    for name, key in (
-        ("pull_only", "per_million_tasks_pull_only"),
-        ("callbacks_90", "per_million_tasks_with_callbacks"),
-    ):
+    for name, key in SCENARIO_KEYS:
         if name in section["breakdown"]:
             section[key] = max(row["total"] for row in section["breakdown"][name].values())
     return section

@@ -2,8 +2,10 @@
 
 The REAL decision code (``domain.polling.decide_outcome`` with ``domain.backoff``) is driven by a
 virtual clock and canned ZEGO answers parsed by the real response parser from the committed fixtures,
-so record sizes are realistic. For each task: it is registered at t = 0 (a PENDING record, as
-``POST /tasks`` creates it), polled at once, then whenever the decided delay says; ZEGO answers
+so record sizes are realistic. For each task: it is registered at t = 0, by a ``{TaskId, Vendor}``
+message on the poll queue as a pipeline does (the first poll creates the record), or in the ``*_via_api``
+scenarios through ``POST /tasks`` (a PENDING record first); polled at once, then whenever the decided
+delay says; ZEGO answers
 PROCESSING until the task's completion time and the final answer from then on. The detection lag is the
 time from completion to the poll that sees it (the record shows it when that poll's write lands, a few
 milliseconds later; not modelled). Each task has its own seeded RNG, so the figures are reproducible
@@ -48,7 +50,7 @@ import json
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -359,8 +361,8 @@ class WriteUnits:
         """Count one write (after a consistent read of ``old`` when ``read``); the new item's size."""
         old_item = record_to_item(old) if old is not None else None
         new_item = record_to_item(new)
-        if read and old_item is not None:
-            self.reads += read_units(item_size(old_item), consistent=True)
+        if read:  # a consistent GetItem; of a missing item (a queued task's first poll) one unit
+            self.reads += read_units(item_size(old_item) if old_item is not None else 0, consistent=True)
         self.writes += item_write_units(old_item, new_item, table_indexes())
         self.writes_all_projected += item_write_units(
             with_vendor_status_key(old_item) if old_item is not None else None,
@@ -370,13 +372,16 @@ class WriteUnits:
         return item_size(new_item)
 
 
-def _registered(spec: TaskSpec, schedule: Schedule) -> tuple[PollingPolicy, TaskRecord, Iterator[Poll]]:
-    """The policy ``schedule`` polls ``spec``'s task with, its registration, and its polls from there on
+def _registered(
+    spec: TaskSpec, schedule: Schedule, *, through_api: bool
+) -> tuple[PollingPolicy, TaskRecord | None, Iterator[Poll]]:
+    """The policy ``schedule`` polls ``spec``'s task with, the record its registration wrote (``POST
+    /tasks``'s PENDING record, or None for a message dropped on the queue), and its polls from there on
     (:func:`simulate_polls`; jittered by the task's own RNG when the schedule jitters)."""
     canned = answers(spec.fixture)
     policy = schedule.policy()
     rng: UniformSource = random.Random(SEED * 100_003 + spec.index) if schedule.jitter else UpperBound()
-    registered = registration(canned, policy)
+    registered = registration(canned, policy) if through_api else None
     request = PollRequest(canned.task_id, canned.vendor)
     polls = simulate_polls(
         registered, request, canned, completion_seconds=spec.completion_seconds, policy=policy, rng=rng
@@ -384,11 +389,12 @@ def _registered(spec: TaskSpec, schedule: Schedule) -> tuple[PollingPolicy, Task
     return policy, registered, polls
 
 
-def follow(spec: TaskSpec, schedule: Schedule, *, size_items: bool) -> TaskTrace:
-    """Poll one task from its registration (:func:`simulate_polls`) until it is seen finished."""
-    _policy, registered, polling = _registered(spec, schedule)
+def follow(spec: TaskSpec, schedule: Schedule, *, size_items: bool, through_api: bool = False) -> TaskTrace:
+    """Poll one task from its registration (:func:`simulate_polls`; by a queue message unless
+    ``through_api``) until it is seen finished."""
+    _policy, registered, polling = _registered(spec, schedule, through_api=through_api)
     registering = WriteUnits()
-    stored_size = registering.write(None, registered, read=False) if size_items else 0
+    stored_size = registering.write(None, registered, read=False) if size_items and registered else 0
     first_size = stored_size
     units = WriteUnits()
     polls = list(polling)
@@ -444,10 +450,16 @@ class CallbackDelivery:
     """Of the tasks, the fraction whose callback arrives (the rest: lost, as ZEGO warns they can be)."""
     min_delay_seconds: float = 0.2
     max_delay_seconds: float = 2.0
+    through_api: bool = False
+    """How the scenario's tasks are registered: False, a ``{TaskId, Vendor}`` message on the poll queue
+    (what a pipeline does; the first poll creates the record); True, ``POST /tasks`` (a PENDING record
+    first, then the first poll message)."""
 
 
 PULL_ONLY = CallbackDelivery("pull_only", 0.0)
 CALLBACKS_90 = CallbackDelivery("callbacks_90", 0.9)
+PULL_ONLY_VIA_API = replace(PULL_ONLY, name="pull_only_via_api", through_api=True)
+CALLBACKS_90_VIA_API = replace(CALLBACKS_90, name="callbacks_90_via_api", through_api=True)
 CALLBACK_SEED = 20261201
 
 
@@ -545,15 +557,16 @@ def follow_with_callbacks(spec: TaskSpec, schedule: Schedule, delivery: Callback
     (then decided by the real reconciliation code); the poll message due after the callback finds the
     task ended and calls nobody. Detection is whichever came first. Every write is counted as the stream
     and the publisher see it (:class:`Publication`): the registration, each poll's, the callback's."""
-    policy, stored, polls = _registered(spec, schedule)
+    policy, stored, polls = _registered(spec, schedule, through_api=delivery.through_api)
     arrival = callback_arrival(spec, delivery)
     published = Publication()
-    published.write(None, stored)
     sized = spec.index % SIZE_SAMPLE_EVERY == 0
     units = WriteUnits()
     registering = WriteUnits()
-    if sized:
-        registering.write(None, stored, read=False)
+    if stored is not None:
+        published.write(None, stored)
+        if sized:
+            registering.write(None, stored, read=False)
     calls = 0
 
     def trace(detected_at: float, *, callback_arrived: bool, callback: WriteUnits | None = None) -> TaskTrace:
@@ -623,6 +636,8 @@ def callbacks_scenario(
         "callbacks_arrived": sum(1 for trace in traces if trace.callback_arrived),
         "ended_by_callback": sum(1 for trace in traces if trace.ended_by_callback),
         "found_by_polling_detection_lag_seconds": summary(by_polling, digits=1),
+        "through_api": delivery.through_api,
+        "events_per_task": _mean([float(t.publication.events) for t in traces if t.publication]),
         "publisher_records_per_task": _mean([float(t.publication.delivered) for t in traces if t.publication]),
         "callback_read_units": _mean([t.callback_read_units for t in sampled]),
         "callback_write_units": _mean([t.callback_write_units for t in sampled]),
@@ -701,7 +716,11 @@ def run(*, tasks: int = 10_000, workers: int = 2) -> dict[str, Any]:
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for schedule in SCHEDULES:
             traces = [trace for part in pool.map(_follow_chunk, pieces, [schedule] * len(pieces)) for trace in part]
-            results["schedules"][schedule.name] = {**_schedule_knobs(schedule), **aggregate(traces, specs)}
+            results["schedules"][schedule.name] = {
+                **_schedule_knobs(schedule),
+                "through_api": False,
+                **aggregate(traces, specs),
+            }
         results.update(run_callbacks(specs, pool, pieces))
     return results
 
@@ -719,8 +738,9 @@ def run_callbacks(
     specs: Sequence[TaskSpec], pool: ProcessPoolExecutor, pieces: Sequence[Sequence[TaskSpec]]
 ) -> dict[str, Any]:
     """``pull_only`` (default schedule, no callbacks), ``callbacks_90`` (the callbacks-enabled schedule,
-    90 % delivered) and ``callbacks_90_cap_sweep`` (the same at each (base, cap) of :data:`CAP_SWEEP`, keyed
-    ``"base/cap"``)."""
+    90 % delivered), both registered by a queue message, the same two registered through ``POST /tasks``
+    (``*_via_api``), and ``callbacks_90_cap_sweep`` (``callbacks_90`` at each (base, cap) of
+    :data:`CAP_SWEEP`, keyed ``"base/cap"``)."""
 
     def scenario(schedule: Schedule, delivery: CallbackDelivery) -> dict[str, Any]:
         return callbacks_scenario(callbacks_traces(pool, pieces, schedule, delivery), specs, schedule, delivery)
@@ -737,5 +757,7 @@ def run_callbacks(
     return {
         PULL_ONLY.name: scenario(default, PULL_ONLY),
         CALLBACKS_90.name: with_callbacks,
+        PULL_ONLY_VIA_API.name: scenario(default, PULL_ONLY_VIA_API),
+        CALLBACKS_90_VIA_API.name: scenario(CALLBACKS_ENABLED, CALLBACKS_90_VIA_API),
         "callbacks_90_cap_sweep": sweep,
     }

@@ -446,7 +446,12 @@ def callback_latency_block(section: Mapping[str, Any]) -> str:
     )
 
 
-_SCENARIO_NAMES = {"pull_only": "pull-only", "callbacks_90": "callbacks 90 %"}
+_SCENARIO_NAMES = {
+    "pull_only": "pull-only",
+    "callbacks_90": "callbacks 90 %",
+    "pull_only_via_api": "pull-only, registered through POST /tasks",
+    "callbacks_90_via_api": "callbacks 90 %, registered through POST /tasks",
+}
 _REGIME_NAMES = {
     "low_traffic": "low traffic (1 record each)",
     "zego_ceiling": "at ZEGO's call ceiling",

@@ -447,3 +447,50 @@ def test_the_pipeline_section_prices_each_scenario_with_what_it_adds() -> None:
         assert changes_only["lambda"] < every_write["lambda"]
         assert changes_only["cloudwatch_logs"] < every_write["cloudwatch_logs"]
         assert changes_only["eventbridge"] == every_write["eventbridge"]
+
+
+def test_a_registration_through_the_api_pays_api_gateway_the_function_and_its_read() -> None:
+    # Given the same pull-only simulation result, registered by a queue message and through POST /tasks
+    block = {
+        "tasks": 100,
+        "calls_per_task": {"mean": 7.0},
+        "registration_write_units": 0,
+        "read_units_per_poll": 1.0,
+        "write_units_per_poll": 2.0,
+    }
+    queued = {"all": block, "through_api": False, "events_per_task": 2.0}
+    via_api = {"all": {**block, "registration_write_units": 2}, "through_api": True, "events_per_task": 3.0}
+    scenarios = {"pull_only": queued, "pull_only_via_api": via_api}
+    poller = cost_section(
+        scenarios,
+        memory_mb=256,
+        cpu_seconds_per_record=0.02,
+        invocation_overhead_seconds=0.001,
+        limiter_wait_seconds=0.0,
+        log_bytes_per_record={"backlog": 300, "quiet": 600},
+    )
+    section = pipeline_section(
+        scenarios,
+        poller,
+        publisher_assumptions={
+            "memory_mb": 256,
+            "cpu_seconds_per_invocation": 0.0004,
+            "cpu_seconds_per_unchanged_record": 0.0002,
+            "cpu_seconds_per_published_record": 0.002,
+        },
+        events_per_task={"pull_only": 3.0},
+        defaults={"ZegoRateLimitPerSecond": 20, "WatchdogScheduleMinutes": 5, "ApiMemorySize": 512},
+        watch_shards=4,
+    )
+    # Then the API path's key read is priced (the queued task's first read is one of its polls')
+    usage = {name: poller["per_schedule"][name]["quiet"]["usage_per_task"] for name in scenarios}
+    assert usage["pull_only_via_api"]["read_units"] == usage["pull_only"]["read_units"] + 1
+    # And only the API path pays API Gateway (one request per task) and the API function
+    queue_row = section["breakdown"]["pull_only"]["quiet+low_traffic"]
+    api_row = section["breakdown"]["pull_only_via_api"]["quiet+low_traffic"]
+    assert queue_row["api_gateway"] == 0.0
+    assert api_row["api_gateway"] == pytest.approx(Prices().api_gateway_rest_per_million_requests, abs=0.01)
+    assert api_row["lambda"] > queue_row["lambda"]
+    # And each path publishes its own count of events (the simulation's), so the queue path one event less
+    assert api_row["eventbridge"] - queue_row["eventbridge"] == pytest.approx(1.0, abs=0.01)
+    assert section["per_million_tasks_pull_only_via_api"] > section["per_million_tasks_pull_only"]

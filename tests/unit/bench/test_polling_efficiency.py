@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from bench.polling_efficiency import (
@@ -88,8 +89,9 @@ def test_canned_answers_go_through_the_real_parser() -> None:
 
 
 def test_request_units_are_counted_on_sampled_tasks() -> None:
-    # Given a task that is PROCESSING for two polls and then finished, followed with item sizes
-    trace = follow(_task(15), FIXED_10, size_items=True)
+    # Given a task registered through POST /tasks that is PROCESSING for two polls and then finished,
+    # followed with item sizes
+    trace = follow(_task(15), FIXED_10, size_items=True, through_api=True)
     assert trace.polls == 3
     # Then registration put a new item in the table and the status index (a PENDING record is not watched)
     assert trace.registration_write_units == 2
@@ -100,6 +102,17 @@ def test_request_units_are_counted_on_sampled_tasks() -> None:
     # record's entry at the first poll and lost it at the last
     assert trace.write_units == 3 * 1 + 2 * 2 + 2
     assert 0 < trace.first_item_bytes < trace.last_item_bytes
+
+
+def test_a_task_dropped_on_the_queue_is_created_by_its_first_poll() -> None:
+    # Given the same task registered by a message on the poll queue
+    trace = follow(_task(15), FIXED_10, size_items=True)
+    # Then nothing was written before the first poll, whose read found no record (still one unit)
+    assert (trace.registration_write_units, trace.first_item_bytes) == (0, 0)
+    assert trace.read_units == 3
+    # And the first poll put a new item in the table, the status index and the watch index; the second
+    # wrote the table; the last changed the status (a delete and a put) and left the watch index
+    assert trace.write_units == 3 + 1 + 4
 
 
 def test_generated_tasks_follow_the_mix_and_are_reproducible() -> None:
@@ -128,6 +141,7 @@ def test_aggregate_reports_per_kind_and_overall() -> None:
 # --- polling as the callbacks' safety net -----------------------------------------------------------
 
 ALWAYS = CallbackDelivery("always", 1.0)
+PULL_ONLY_THROUGH_API = replace(PULL_ONLY, through_api=True)
 
 
 def test_without_callbacks_the_safety_net_simulation_is_the_pull_only_one() -> None:
@@ -161,8 +175,8 @@ def test_a_poll_that_sees_the_end_before_the_callback_arrives_wins() -> None:
 
 
 def test_every_write_is_a_stream_record_and_every_status_change_one_event() -> None:
-    # Given a task polled every 10 s that finishes at 25 s, nobody calling back
-    trace = follow_with_callbacks(_task(25), FIXED_10, PULL_ONLY)
+    # Given a task registered through POST /tasks, polled every 10 s, that finishes at 25 s, nobody calling back
+    trace = follow_with_callbacks(_task(25), FIXED_10, PULL_ONLY_THROUGH_API)
     # Then the registration and the polls at 0, 10, 20 and 30 s wrote the record: five stream records,
     # of which three changed the status (PENDING, PROCESSING, SUCCEEDED), each one billed event
     assert trace.publication is not None
@@ -171,9 +185,18 @@ def test_every_write_is_a_stream_record_and_every_status_change_one_event() -> N
     assert 0 < trace.publication.largest_event_bytes < 64 * 1024
 
 
+def test_a_queued_task_has_no_pending_record_and_one_event_less() -> None:
+    # Given the same task registered by a message on the poll queue
+    trace = follow_with_callbacks(_task(25), FIXED_10, PULL_ONLY)
+    # Then only the four polls wrote, and two writes changed the status (created PROCESSING, SUCCEEDED)
+    assert trace.publication is not None
+    assert trace.publication.stream_records == trace.polls == 4
+    assert trace.publication.events == 2
+
+
 def test_the_callbacks_write_is_counted_and_the_poll_it_stopped_writes_nothing() -> None:
     # Given the task above, its callback arriving shortly after the end
-    trace = follow_with_callbacks(_task(25), FIXED_10, ALWAYS)
+    trace = follow_with_callbacks(_task(25), FIXED_10, replace(ALWAYS, through_api=True))
     # Then registration, three polls and the callback wrote; the callback's write was the SUCCEEDED event
     assert trace.publication is not None
     assert (trace.publication.stream_records, trace.publication.events) == (1 + 3 + 1, 3)
@@ -181,7 +204,7 @@ def test_the_callbacks_write_is_counted_and_the_poll_it_stopped_writes_nothing()
 
 def test_a_write_that_changed_no_status_publishes_nothing() -> None:
     # Given a task finishing at 595 s, polled every 10 s from 0 to 600 s: 61 polls
-    trace = follow_with_callbacks(_task(595), FIXED_10, PULL_ONLY)
+    trace = follow_with_callbacks(_task(595), FIXED_10, PULL_ONLY_THROUGH_API)
     # Then 62 stream records (registration included), still three events
     assert trace.publication is not None
     assert trace.polls == 61
