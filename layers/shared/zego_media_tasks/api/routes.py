@@ -364,8 +364,10 @@ def build_app(service: ServiceProvider, *, cors_allow_origin: str | None = None)
         "/tasks",
         summary="List tasks by status",
         description="Tasks in `status` (required), optionally of one `vendor`, newest status change "
-        "first, through the table's status indexes. Pass the returned nextToken to continue; it is "
-        "only valid with the same status and vendor. A task that changes status while you page moves to "
+        "first, through the table's status index. Pass the returned nextToken to continue; it is "
+        "only valid with the same status and vendor. A page may hold fewer tasks than `limit`, even none, "
+        "and still carry a nextToken (with a vendor, the other vendor's tasks are skipped a bounded number "
+        "at a time): page until nextToken is null. A task that changes status while you page moves to "
         "another listing, so a long walk may miss or repeat it.",
         tags=["tasks"],
         operation_id="listTasks",
