@@ -385,6 +385,17 @@ def test_event_cost_section_prices_three_regimes_per_scenario() -> None:
     assert section["price_sources"]["eventbridge"].startswith("https://aws.amazon.com/")
 
 
+PUBLISHER = {
+    "memory_mb": 256,
+    "cpu_seconds_per_invocation": 0.0004,
+    "cpu_seconds_per_unchanged_record": 0.0002,
+    "cpu_seconds_per_published_record": 0.002,
+}
+"""A publisher model for the pipeline tests (the events benchmark's assumptions' shape)."""
+PIPELINE_DEFAULTS = {"ZegoRateLimitPerSecond": 20, "WatchdogScheduleMinutes": 5, "ApiMemorySize": 512}
+"""The template defaults the pipeline section reads."""
+
+
 def test_the_pipeline_section_prices_each_scenario_with_what_it_adds() -> None:
     # Given pull-only and 90 %-callbacks results of the simulation (callbacks end most tasks, fewer polls)
     def scenario(calls: float, ended: int, arrived: int) -> dict[str, object]:
@@ -412,15 +423,9 @@ def test_the_pipeline_section_prices_each_scenario_with_what_it_adds() -> None:
         return pipeline_section(
             results,
             poller,
-            publisher_assumptions={
-                "memory_mb": 256,
-                "cpu_seconds_per_invocation": 0.0004,
-                "cpu_seconds_per_unchanged_record": 0.0002,
-                "cpu_seconds_per_published_record": 0.002,
-                **publisher,
-            },
+            publisher_assumptions={**PUBLISHER, **publisher},
             events_per_task={"pull_only": 3.0, "callbacks_90": 3.0},
-            defaults={"ZegoRateLimitPerSecond": 20, "WatchdogScheduleMinutes": 5, "ApiMemorySize": 512},
+            defaults=PIPELINE_DEFAULTS,
             watch_shards=4,
         )
 
@@ -472,14 +477,9 @@ def test_a_registration_through_the_api_pays_api_gateway_the_function_and_its_re
     section = pipeline_section(
         scenarios,
         poller,
-        publisher_assumptions={
-            "memory_mb": 256,
-            "cpu_seconds_per_invocation": 0.0004,
-            "cpu_seconds_per_unchanged_record": 0.0002,
-            "cpu_seconds_per_published_record": 0.002,
-        },
+        publisher_assumptions=PUBLISHER,
         events_per_task={"pull_only": 3.0},
-        defaults={"ZegoRateLimitPerSecond": 20, "WatchdogScheduleMinutes": 5, "ApiMemorySize": 512},
+        defaults=PIPELINE_DEFAULTS,
         watch_shards=4,
     )
     # Then the API path's key read is priced (the queued task's first read is one of its polls')
