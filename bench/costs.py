@@ -304,6 +304,12 @@ def regimes(wait: float, log_bytes: Mapping[str, float] | None = None) -> list[R
     ]
 
 
+def registered_through_api(result: Mapping[str, Any]) -> bool:
+    """Whether a polling-efficiency result's tasks were registered through ``POST /tasks`` rather than by
+    a message on the poll queue (the standard mix's path, also when the result does not say)."""
+    return bool(result.get("through_api", False))
+
+
 def cost_section(
     schedules: Mapping[str, Mapping[str, Any]],
     *,
@@ -349,7 +355,7 @@ def cost_section(
             usage = task_usage(
                 polls=float(block["calls_per_task"]["mean"]),
                 # POST /tasks reads the key before writing; a queued task's first read is one of its polls'.
-                registration_read_units=REGISTRATION_READ_UNITS if schedule.get("through_api", True) else 0.0,
+                registration_read_units=REGISTRATION_READ_UNITS if registered_through_api(schedule) else 0.0,
                 registration_write_units=float(block["registration_write_units"]),
                 poll_read_units=float(block["read_units_per_poll"]),
                 poll_write_units=float(block["write_units_per_poll"]),
@@ -824,7 +830,7 @@ def pipeline_section(
             watchdog_read_units=watch_shards * 0.5,
             watchdog_memory_mb=WATCHDOG_MEMORY_MB,
             prices=prices,
-            registrations_through_api=1.0 if result.get("through_api", False) else 0.0,
+            registrations_through_api=1.0 if registered_through_api(result) else 0.0,
         )
     for name, key in SCENARIO_KEYS:
         if name in section["breakdown"]:
