@@ -102,15 +102,21 @@ class WindowStats:
 
 
 def window_stats(calls: Iterable[Call], start: float, end: float) -> WindowStats:
-    """Aggregate the calls whose time falls in ``[start, end)``; per-second buckets start at ``start``."""
+    """Aggregate the calls whose time falls in ``[start, end)``; per-second buckets start at ``start``.
+
+    The buckets are whole seconds only: a window measured by a sleeping timer is a little longer than it
+    was asked to be (30.0004 s), and a trailing fraction of a second would read as a second with almost
+    no calls. Its calls still count in the totals and the busiest window."""
     if end <= start:
         raise ValueError("the window must have a positive length")
     inside = [call for call in calls if start <= call.monotonic < end]
-    buckets = math.ceil(end - start)
+    buckets = max(1, math.floor(end - start))
     per_second = [0] * buckets
     throttled_per_second = [0] * buckets
     for call in inside:
-        index = min(buckets - 1, int(call.monotonic - start))
+        index = int(call.monotonic - start)
+        if index >= buckets:
+            continue
         per_second[index] += 1
         if call.code == 6:
             throttled_per_second[index] += 1

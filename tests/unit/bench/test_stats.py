@@ -59,6 +59,22 @@ def test_window_stats_counts_only_the_window_and_buckets_per_second() -> None:
     assert stats.busiest_second_admitted == 1
 
 
+def test_window_stats_buckets_whole_seconds_only() -> None:
+    # Given a window a timer measured a little longer than 2 s, with a call in its trailing fraction
+    calls = [Call(0.5, 0), Call(1.5, 0), Call(1.7, 0), Call(2.0001, 0)]
+    # When aggregated
+    stats = window_stats(calls, 0.0, 2.0002)
+    # Then the fraction makes no near-empty third second, and its call still counts in the totals
+    assert stats.per_second == (1, 2)
+    assert stats.calls == 4
+
+
+def test_window_stats_of_less_than_a_second_has_one_bucket() -> None:
+    stats = window_stats([Call(0.1, 0), Call(0.4, 6)], 0.0, 0.5)
+    assert stats.per_second == (2,)
+    assert stats.per_second_throttled == (1,)
+
+
 def test_window_stats_reports_fractions_of_the_ceiling_and_of_zegos_limit() -> None:
     calls = [Call(float(t) / 20, 0) for t in range(200)]  # 20 calls/s for 10 s
     report = window_stats(calls, 0.0, 10.0).as_dict(ceiling=18, zego_limit=20)
