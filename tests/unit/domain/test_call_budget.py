@@ -18,6 +18,7 @@ from zego_media_tasks.domain.call_budget import (
     book,
     claim,
     interval_us,
+    queue_pace,
     rate,
     throttled,
 )
@@ -187,6 +188,31 @@ def test_the_postponement_queue_is_first_come_first_served_at_the_current_rate()
     assert places == sorted(places)
     assert {b - a for a, b in itertools.pairwise(places)} == {interval_us(POLICY.cap_per_second)}
     assert places[0] == earliest
+
+
+def test_places_after_a_cut_come_back_at_the_pace_expected_when_they_fall_due() -> None:
+    # Given a rate cut just now from 12/s to 10.8/s, which regains 0.05 calls/s every second
+    clock = FakeClock()
+    cut = BudgetState(cut_rate=10.8, cut_at_us=now_us(clock))
+    # When places are booked for now, 12 s ahead and an hour ahead
+    soon, near = book(POLICY, cut, now_us(clock), now_us(clock))
+    _, later = book(POLICY, cut, now_us(clock) + 12 * MICROS, now_us(clock))
+    _, distant = book(POLICY, cut, now_us(clock) + 3600 * MICROS, now_us(clock))
+    # Then a place due now is spaced at today's pace, one 12 s ahead at the pace regained by then (11.4/s),
+    # and one further ahead no faster than the 12/s at which ZEGO pushed back
+    assert soon == now_us(clock)
+    assert near.queue_tat_us - soon == interval_us(10.8)
+    assert later.queue_tat_us - (now_us(clock) + 12 * MICROS) == interval_us(10.8 + 0.05 * 12)
+    assert distant.queue_tat_us - (now_us(clock) + 3600 * MICROS) == interval_us(10.8 / 0.9)
+
+
+def test_queue_places_follow_the_pace_once_it_is_past_the_last_push_back() -> None:
+    clock = FakeClock()
+    cut = BudgetState(cut_rate=10.8, cut_at_us=now_us(clock))
+    clock.advance(60)  # 10.8 + 3 = 13.8/s now, past the 12/s before the cut
+    assert queue_pace(POLICY, cut, now_us(clock), now_us(clock) + 600 * MICROS) == pytest.approx(13.8)
+    # And a budget never cut spaces its places at the cap
+    assert queue_pace(POLICY, BudgetState(), now_us(clock), now_us(clock) + 600 * MICROS) == POLICY.cap_per_second
 
 
 def test_every_task_of_a_round_robin_backlog_gets_its_turn() -> None:

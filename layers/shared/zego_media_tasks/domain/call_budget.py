@@ -22,8 +22,8 @@ writes) up to the cap: multiplicative decrease, additive increase (AIMD).
 
 **Postponed by the schedule.** A poll that finds no slot within the maximum wait, and a poll whose
 next due time falls behind polls already postponed, takes the next place in a fleet-wide queue
-(``queue_tat_us``) spaced at the current rate: first come, first served, so a backlog of any size is
-worked through at the budget, round robin, and no task starves.
+(``queue_tat_us``) spaced at the pace expected when the place falls due (:func:`queue_pace`): first come,
+first served, so a backlog of any size is worked through at the budget, round robin, and no task starves.
 """
 
 from __future__ import annotations
@@ -157,12 +157,30 @@ def claim(policy: BudgetPolicy, state: BudgetState, now_us: int, lead_us: int = 
 def book(policy: BudgetPolicy, state: BudgetState, earliest_us: int, now_us: int) -> tuple[int, BudgetState]:
     """A place in the postponement queue no earlier than ``earliest_us``: (its time, the state to write).
 
-    Places are handed out in order, one interval apart at the current rate, so the postponed polls come
-    back at the pace the budget can serve them.
+    Places are handed out in order, one interval apart at the pace the budget is expected to have when
+    the place falls due (:func:`queue_pace`), so the postponed polls come back at the pace the budget
+    can serve them *then*.
     """
     place = max(earliest_us, state.queue_tat_us)
-    spacing = interval_us(rate(policy, state, now_us))
+    spacing = interval_us(queue_pace(policy, state, now_us, place))
     return place, replace(state, queue_tat_us=place + spacing)
+
+
+def queue_pace(policy: BudgetPolicy, state: BudgetState, now_us: int, place_us: int) -> float:
+    """The pace a postponement place due at ``place_us`` is spaced at: the pace then (the current one plus
+    the additive increase until then), but no faster than the pace ZEGO last pushed back at (the one
+    before the last cut) unless the budget is past it already.
+
+    Spaced at the current pace instead, places booked just after a cut come back, minutes later, slower
+    than the recovered budget: the fleet idles with slots unused. Spaced at the pace the increase alone
+    would reach, they come back faster than a ZEGO that admits less can take, and the surplus queues
+    again. What ZEGO last admitted is the best guess between the two.
+    """
+    projected = rate(policy, state, max(now_us, place_us))
+    if state.cut_rate <= 0:
+        return projected
+    before_cut = state.cut_rate / policy.decrease_factor
+    return min(projected, max(rate(policy, state, now_us), before_cut))
 
 
 def throttled(policy: BudgetPolicy, state: BudgetState, now_us: int) -> BudgetState | None:
