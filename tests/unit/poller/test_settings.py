@@ -19,7 +19,7 @@ def test_defaults_are_the_documented_ones() -> None:
         dlq_url=POLLER_RESOURCES["DLQ_URL"],
         rate_limit_table_name="rate",
         rate_limit_per_second=20,
-        rate_limit_max_wait_seconds=0.25,
+        rate_limit_max_wait_seconds=1.0,
         rate_limit_arrival_spread_seconds=0.04,
         backoff_base_seconds=60,
         backoff_factor=1.3,
