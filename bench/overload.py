@@ -13,8 +13,13 @@ checks, the budgeted call, the decision and send-before-write) and the REAL limi
   instances each receive a batch of up to ``PollBatchSize`` visible messages (waiting up to the
   batching window for a full one), process it record by record and delete it with one request.
   A send takes 12 ms, a receive and a delete count one request each.
-- ZEGO: each call's round trip is 50-90 ms (uniform); it arrives after half of it and is counted by
-  ZEGO's strict sliding one-second window there (admitted: PROCESSING, else Code 6).
+- ZEGO: each call's round trip is 130-170 ms (uniform; the 150 ms the template's ``PollMaxConcurrency``
+  is sized for); it arrives after half of it and is counted by ZEGO's strict sliding one-second window
+  there (admitted: PROCESSING, else Code 6).
+- The handler's own CPU: what the rate-limit benchmark measured per record on one full core (boto3,
+  requests, Powertools and our code), stretched to ``PollerMemorySize`` (Lambda gives 1,769 MB one
+  vCPU), before each record. The fleet is the one the template deploys (:class:`Sizing`), so the
+  benchmark measures the defaults, not a fleet of its own.
 
 One instance's batch is processed in one go at its virtual start (instances interleave batch by batch),
 so a record may see limiter writes of an overlapping batch a few milliseconds early; slots still come
@@ -37,13 +42,15 @@ import random
 import re
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bench.common import template_defaults
+from bench.costs import LAMBDA_FULL_VCPU_MB, ZEGO_ROUND_TRIP_SECONDS
 from bench.stats import summary
 from zego_media_tasks.domain.backoff import BackoffPolicy
 from zego_media_tasks.domain.call_budget import BudgetPolicy
@@ -63,7 +70,11 @@ SEED = 20261201
 CEILING = 20
 DYNAMODB_SECONDS = 0.006
 SQS_SEND_SECONDS = 0.012
-ZEGO_LATENCY_SECONDS = (0.05, 0.09)
+ZEGO_LATENCY_SECONDS = (ZEGO_ROUND_TRIP_SECONDS - 0.02, ZEGO_ROUND_TRIP_SECONDS + 0.02)
+"""The round trip to ZEGO: the cost model's 150 ms (the template's sizing assumption), spread ±20 ms."""
+HANDLER_CPU_SECONDS_PER_RECORD = 0.0243
+"""The handler's CPU per record on one full core when the rate-limit benchmark has not measured it
+(its handler-level figure of 2026-12, real adapters on loopback)."""
 REGISTRATION_SECONDS = 60.0
 """The overload scenario registers its whole backlog within its first minute."""
 
@@ -334,16 +345,23 @@ class Queue:
 class Zego:
     """DescribeMediaTask with ZEGO's strict sliding one-second window, counted at arrival."""
 
-    def __init__(self, clocked: Clocked, rng: random.Random, admits: int = CEILING) -> None:
+    def __init__(
+        self,
+        clocked: Clocked,
+        rng: random.Random,
+        admits: int = CEILING,
+        latency_seconds: tuple[float, float] = ZEGO_LATENCY_SECONDS,
+    ) -> None:
         self.clocked = clocked
         self.rng = rng
         self.admits = admits
+        self.latency_seconds = latency_seconds
         self.window: deque[float] = deque()
         self.arrivals: list[tuple[float, bool]] = []
 
     def describe_media_task(self, task_id: str, vendor: Vendor) -> CallOutcome:
         clock = self.clocked.clock
-        latency = self.rng.uniform(*ZEGO_LATENCY_SECONDS)
+        latency = self.rng.uniform(*self.latency_seconds)
         arrival = clock.t + latency / 2
         while self.window and self.window[0] <= arrival - 1.0:
             self.window.popleft()
@@ -438,6 +456,48 @@ def _scheduled_due(result: PollResult) -> float | None:
     return (from_iso(due) - START).total_seconds() if due else None
 
 
+@dataclass(frozen=True)
+class Sizing:
+    """The fleet the model runs: how many instances, their batches, and how long a record's own CPU
+    work takes at the function's memory."""
+
+    instances: int
+    batch_size: int = 10
+    batching_window_seconds: float = 1.0
+    memory_mb: int = LAMBDA_FULL_VCPU_MB
+    cpu_seconds_per_record: float = 0.0
+    """On one full vCPU."""
+    zego_latency_seconds: tuple[float, float] = ZEGO_LATENCY_SECONDS
+
+    @classmethod
+    def from_template(cls, cpu_seconds_per_record: float = HANDLER_CPU_SECONDS_PER_RECORD) -> Sizing:
+        """The template's poller defaults, with the handler's measured CPU per record."""
+        defaults = template_defaults()
+        return cls(
+            instances=int(defaults["PollMaxConcurrency"]),
+            batch_size=int(defaults["PollBatchSize"]),
+            batching_window_seconds=float(defaults["PollBatchingWindowSeconds"]),
+            memory_mb=int(defaults["PollerMemorySize"]),
+            cpu_seconds_per_record=cpu_seconds_per_record,
+        )
+
+    @property
+    def record_cpu_seconds(self) -> float:
+        """A record's CPU time at ``memory_mb`` (Lambda's CPU share grows with memory up to one vCPU)."""
+        return self.cpu_seconds_per_record * max(1.0, LAMBDA_FULL_VCPU_MB / self.memory_mb)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "instances": self.instances,
+            "batch_size": self.batch_size,
+            "batching_window_seconds": self.batching_window_seconds,
+            "memory_mb": self.memory_mb,
+            "cpu_seconds_per_record_full_core": self.cpu_seconds_per_record,
+            "record_cpu_seconds": round(self.record_cpu_seconds, 4),
+            "zego_latency_seconds": list(self.zego_latency_seconds),
+        }
+
+
 @dataclass
 class Fleet:
     """The models around one real :class:`PollerService`."""
@@ -446,12 +506,16 @@ class Fleet:
     queue: Queue
     zego: Zego
     service: PollerService
+    record_cpu_seconds: float = 0.0
 
     @classmethod
-    def build(cls, seed: int, budget: Mapping[str, float] | None) -> Fleet:
+    def build(
+        cls, seed: int, budget: Mapping[str, float] | None, sizing: Sizing | None = None, admits: int = CEILING
+    ) -> Fleet:
+        sizing = sizing or Sizing(instances=1)
         clocked = Clocked()
         queue = Queue(clocked)
-        zego = Zego(clocked, random.Random(seed + 1))
+        zego = Zego(clocked, random.Random(seed + 1), admits=admits, latency_seconds=sizing.zego_latency_seconds)
         policy = BudgetPolicy(ceiling_per_second=CEILING, **(budget or {}))
         table: Any = BudgetTable(clocked)
         limiter = RateLimiter("budget", bucket_for_app(1), policy=policy, clock=clocked, client=table)
@@ -465,10 +529,11 @@ class Fleet:
             policy=PollingPolicy(backoff=BackoffPolicy()),
             random=random.Random(seed + 2),
         )
-        return cls(clocked, queue, zego, service)
+        return cls(clocked, queue, zego, service, sizing.record_cpu_seconds)
 
     def handle(self, message: _Message, now: float, number: int) -> tuple[PollResult, VirtualClock]:
         clock = VirtualClock(now)
+        clock.take(self.record_cpu_seconds)  # the record's own CPU (its share, in one piece)
         self.clocked.clock = clock
         sent_ms = int((START.timestamp() + message.sent_at) * 1000)
         return self.service.handle(QueueMessage(f"id-{number}", message.body, sent_timestamp_ms=sent_ms)), clock
@@ -484,9 +549,7 @@ class _Batch:
 def simulate(
     *,
     tasks: int,
-    instances: int,
-    batch_size: int,
-    batching_window_seconds: float,
+    sizing: Sizing,
     register_seconds: float,
     warmup_seconds: float,
     measure_seconds: float,
@@ -496,7 +559,8 @@ def simulate(
     """Run the virtual fleet; figures cover ``[warmup, warmup + measure)``. Instances interleave record by
     record: the one whose clock is earliest processes its next record."""
     rng = random.Random(seed)
-    fleet = Fleet.build(seed, budget)
+    fleet = Fleet.build(seed, budget, sizing)
+    instances, batch_size, batching_window_seconds = sizing.instances, sizing.batch_size, sizing.batching_window_seconds
     queue = fleet.queue
     for number in range(tasks):
         queue.put(json.dumps({"TaskId": f"load-{number:05d}", "Vendor": "Tencent"}), rng.uniform(0, register_seconds))
@@ -575,46 +639,73 @@ def _busiest(times: list[float]) -> int:
     return best
 
 
+HEADLINE = ("ceiling_utilisation", "deferrals_per_call", "limiter_wait_share", "sqs_requests_per_call")
+NEAR_ZEGO_LATENCY_SECONDS = (0.05, 0.09)
+"""The sweep's what-if: ZEGO 70 ms away instead of 150 ms (the figures this benchmark used before)."""
+
+
+def sizing_variants(sizing: Sizing) -> list[tuple[str, Sizing]]:
+    """What the sweep runs beside the defaults: two instances fewer, one fewer and one more (Lambda's
+    minimum is 2), ZEGO nearer, and the defaults with twice the CPU per record (a slower core)."""
+    sizes = sorted({max(2, sizing.instances + step) for step in (-2, -1, 1)} - {sizing.instances})
+    variants = [(f"{size} instances", replace(sizing, instances=size)) for size in sizes]
+    near = replace(sizing, zego_latency_seconds=NEAR_ZEGO_LATENCY_SECONDS)
+    slower = replace(sizing, cpu_seconds_per_record=2 * sizing.cpu_seconds_per_record)
+    return [
+        *variants,
+        (f"ZEGO 70 ms away, {sizing.instances} instances", near),
+        (f"twice the CPU per record, {sizing.instances} instances", slower),
+    ]
+
+
 def run(
     *,
     tasks: int = 20_000,
-    instances: int = 5,
-    batch_size: int = 10,
-    batching_window_seconds: float = 1.0,
+    sizing: Sizing | None = None,
     warmup_seconds: float = 1500.0,
     measure_seconds: float = 1500.0,
     seeds: tuple[int, ...] = (SEED,),
+    sweep: bool = True,
 ) -> dict[str, Any]:
-    """The overload scenario (median over ``seeds`` of each headline figure)."""
-    runs = []
-    for seed in seeds:
+    """The overload scenario on the template's fleet (median over ``seeds`` of each headline figure), and
+    when ``sweep``, the same at the sizes around it (:func:`sizing_variants`, first seed only)."""
+    sizing = sizing or Sizing.from_template()
+
+    def once(chosen: Sizing, seed: int) -> dict[str, Any]:
         raw = simulate(
             tasks=tasks,
-            instances=instances,
-            batch_size=batch_size,
-            batching_window_seconds=batching_window_seconds,
+            sizing=chosen,
             register_seconds=REGISTRATION_SECONDS,
             warmup_seconds=warmup_seconds,
             measure_seconds=measure_seconds,
             seed=seed,
         )
-        runs.append(_figures(raw, tasks, measure_seconds))
-    headline = {
-        key: _median([run[key] for run in runs])
-        for key in ("ceiling_utilisation", "deferrals_per_call", "limiter_wait_share", "sqs_requests_per_call")
-    }
+        return _figures(raw, tasks, measure_seconds)
+
+    runs = [once(sizing, seed) for seed in seeds]
+    headline = {key: _median([run[key] for run in runs]) for key in (*HEADLINE, "limiter_wait_seconds_per_record")}
+    variants = []
+    for label, variant in sizing_variants(sizing) if sweep else []:
+        figures = once(variant, seeds[0])
+        variants.append(
+            {
+                "label": label,
+                **variant.as_dict(),
+                **{key: figures[key] for key in HEADLINE},
+                "code_6_calls": figures["code_6_calls"],
+                "busiest_second_all_calls": figures["busiest_second_all_calls"],
+            }
+        )
     return {
         "tasks_in_flight": tasks,
         **headline,
         "interval_spread": runs[len(runs) // 2]["interval_spread"],
         "runs": runs,
+        "sizing_sweep": variants,
         "model": {
-            "instances": instances,
-            "batch_size": batch_size,
-            "batching_window_seconds": batching_window_seconds,
+            **sizing.as_dict(),
             "dynamodb_seconds": DYNAMODB_SECONDS,
             "sqs_send_seconds": SQS_SEND_SECONDS,
-            "zego_latency_seconds": list(ZEGO_LATENCY_SECONDS),
             "warmup_seconds": warmup_seconds,
             "measure_seconds": measure_seconds,
             "registration_seconds": REGISTRATION_SECONDS,
@@ -637,6 +728,7 @@ def _figures(raw: Mapping[str, Any], tasks: int, measure_seconds: float) -> dict
         "limiter_wait_share": (
             round(tally.wait_seconds / tally.invocation_seconds, 4) if tally.invocation_seconds else 0.0
         ),
+        "limiter_wait_seconds_per_record": round(tally.wait_seconds / max(1, sum(tally.reasons.values())), 4),
         "sqs_requests_per_call": round(raw["sqs_total"] / calls, 3),
         "interval_spread": {
             "actual_interval_seconds": raw["interval_seconds"],

@@ -161,9 +161,40 @@ def overload_block(section: Mapping[str, Any]) -> str:
     ]
     run = section["runs"][0]
     actual, late = spread["actual_interval_seconds"], spread["actual_minus_scheduled_seconds"]
+    latency = model.get("zego_latency_seconds", [0, 0])
+    fleet = (
+        f"{model['instances']} instances (batch {model['batch_size']}, window {model['batching_window_seconds']:g} s"
+        + (
+            f", {model['memory_mb']} MB: {1000 * model['record_cpu_seconds']:.0f} ms of CPU per record), "
+            if "memory_mb" in model
+            else "), "
+        )
+        + f"ZEGO {1000 * latency[0]:.0f}-{1000 * latency[1]:.0f} ms away"
+    )
+    sweep = section.get("sizing_sweep", [])
+    sweep_rows = [
+        [
+            variant["label"],
+            _pct(variant["ceiling_utilisation"]),
+            f"{variant['deferrals_per_call']:.3f}",
+            _pct(variant["limiter_wait_share"]),
+            f"{variant['sqs_requests_per_call']:.2f}",
+            str(variant["code_6_calls"]),
+            str(variant["busiest_second_all_calls"]),
+        ]
+        for variant in sweep
+    ]
+    sweep_table = (
+        "\n\nThe same load on fleets around the defaults (one run each):\n\n"
+        + _table(
+            ["fleet", "utilisation", "deferrals/call", "limiter wait", "SQS/call", "Code 6", "busiest s"], sweep_rows
+        )
+        if sweep_rows
+        else ""
+    )
     return (
         f"{section['tasks_in_flight']:,} never-ending tasks registered over {model['registration_seconds']:g} s, "
-        f"{model['instances']} instances (batch {model['batch_size']}, window {model['batching_window_seconds']:g} s), "
+        f"{fleet}, "
         f"measured {model['measure_seconds']:g} virtual seconds after {model['warmup_seconds']:g} s: "
         f"{run['code_0_per_second']:.2f} Code-0 calls/s, busiest second {run['busiest_second_all_calls']}, "
         f"{run['code_6_calls']} Code 6, {run['deferrals']} deferrals and {run['hops']} NotBefore hops for "
@@ -173,7 +204,7 @@ def overload_block(section: Mapping[str, Any]) -> str:
         f"max {actual.get('max', '-')} s; actual minus scheduled p50 {late.get('p50', '-')} s, p95 "
         f"{late.get('p95', '-')} s, max {late.get('max', '-')} s; calls per task in the window p50 "
         f"{spread['calls_per_task'].get('p50', '-')}, max {spread['calls_per_task'].get('max', '-')}, "
-        f"{spread['tasks_never_called_in_window']:,} tasks not called in the window."
+        f"{spread['tasks_never_called_in_window']:,} tasks not called in the window." + sweep_table
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from bench import overload
+from bench.common import template_defaults
 from bench.overload import BudgetTable, Clocked, VirtualClock
 from botocore.exceptions import ClientError
 
@@ -77,9 +78,7 @@ def test_the_real_limiter_hands_out_slots_one_interval_apart_through_the_model()
 def test_a_short_overload_run_calls_zego_at_the_budget_without_code_6() -> None:
     raw = overload.simulate(
         tasks=300,
-        instances=5,
-        batch_size=10,
-        batching_window_seconds=1.0,
+        sizing=overload.Sizing(instances=5),
         register_seconds=2.0,
         warmup_seconds=2.0,
         measure_seconds=5.0,
@@ -87,3 +86,29 @@ def test_a_short_overload_run_calls_zego_at_the_budget_without_code_6() -> None:
     assert raw["code_6_calls"] == 0
     assert raw["busiest_second_all_calls"] <= overload.CEILING
     assert raw["calls"] >= 5 * 15
+
+
+def test_the_model_runs_the_fleet_the_template_deploys() -> None:
+    defaults = template_defaults()
+    sizing = overload.Sizing.from_template(cpu_seconds_per_record=0.02)
+    assert sizing.instances == int(defaults["PollMaxConcurrency"])
+    assert sizing.batch_size == int(defaults["PollBatchSize"])
+    assert sizing.memory_mb == int(defaults["PollerMemorySize"])
+    # A record's CPU stretches with the function's share of a vCPU (one at 1,769 MB), never shrinks below it
+    assert overload.Sizing(instances=2, memory_mb=256, cpu_seconds_per_record=0.02).record_cpu_seconds == (
+        pytest.approx(0.02 * 1769 / 256)
+    )
+    assert overload.Sizing(instances=2, memory_mb=3008, cpu_seconds_per_record=0.02).record_cpu_seconds == 0.02
+
+
+def test_a_records_cpu_moves_the_virtual_clock_before_its_calls() -> None:
+    # Given a fleet whose records take 0.5 s of CPU each, and one message due now
+    fleet = overload.Fleet.build(overload.SEED, None, overload.Sizing(instances=1, cpu_seconds_per_record=0.5))
+    fleet.queue.put('{"TaskId": "load-00001", "Vendor": "Tencent"}', 0.0)
+    message = fleet.queue.receive(0.0, 1)[0]
+    # When it is handled at t = 10 s
+    _result, clock = fleet.handle(message, 10.0, 1)
+    # Then ZEGO saw the call only after the CPU time
+    assert fleet.zego.arrivals
+    assert fleet.zego.arrivals[0][0] >= 10.5
+    assert clock.t > 10.5
